@@ -1,0 +1,178 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// RootRequest asks for a new self-signed root CA.
+type RootRequest struct {
+	Subject   Subject // CommonName required
+	Algorithm Algorithm
+	Validity  Validity
+	// PathLen is the basicConstraints path length: how many levels of sub
+	// CAs may follow. Zero or negative leaves it unconstrained (a root that
+	// could sign no CA would be useless: roots issue no leaves here).
+	PathLen int
+	Alias   string
+	Tags    []certs.Tag
+}
+
+// SubRequest asks for a sub CA signed by Parent.
+type SubRequest struct {
+	Parent    certs.Identifier
+	Subject   Subject // CommonName required
+	Algorithm Algorithm
+	Validity  Validity
+	// PathLen is the basicConstraints path length of the new CA: 0 means it
+	// issues only leaf certificates. It must be below the parent's.
+	PathLen int
+	Alias   string
+	Tags    []certs.Tag
+}
+
+func checkCASubject(s Subject) error {
+	if err := s.validate(); err != nil {
+		return err
+	}
+	if s.CommonName == "" {
+		return fmt.Errorf("%w subject: a CA needs a common name", certs.ErrInvalid)
+	}
+	return nil
+}
+
+// CreateRoot creates and stores a self-signed root CA.
+func (a *Authority) CreateRoot(ctx context.Context, req RootRequest) (certs.CA, error) {
+	if err := checkCASubject(req.Subject); err != nil {
+		return certs.CA{}, err
+	}
+	pathLen := req.PathLen
+	if pathLen <= 0 {
+		pathLen = -1
+	}
+	now := a.opts.Now()
+	nb, na, err := req.Validity.window(now, timeZero, timeZero)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	key, err := req.Algorithm.generate()
+	if err != nil {
+		return certs.CA{}, err
+	}
+	csrPEM, err := makeCSR(key, req.Subject, nil)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	serial, err := newSerial()
+	if err != nil {
+		return certs.CA{}, err
+	}
+	p := profile{usages: caUsages, isCA: true, pathLen: pathLen, notBefore: nb, notAfter: na}
+	der, err := sign(key, nil, p, csrPEM, serial, nil, nil)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	c, err := a.storeCA(ctx, der, key, "", certs.KindRootCA, req.Alias, req.Tags)
+	if err == nil {
+		a.log.Info("root CA created", "ca", c.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
+	}
+	return c, err
+}
+
+// CreateSub creates and stores a sub CA signed by req.Parent, which must be
+// able to issue (unrevoked, enabled, valid) and allow one more CA level.
+func (a *Authority) CreateSub(ctx context.Context, req SubRequest) (certs.CA, error) {
+	if err := checkCASubject(req.Subject); err != nil {
+		return certs.CA{}, err
+	}
+	now := a.opts.Now()
+	chain, parentCert, parentKey, err := a.issuer(ctx, req.Parent, now)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	parent := chain[0]
+	if req.PathLen < 0 {
+		return certs.CA{}, fmt.Errorf("%w path length %d: a sub CA needs 0 or more", certs.ErrInvalid, req.PathLen)
+	}
+	if parent.PathLen == 0 {
+		return certs.CA{}, fmt.Errorf("%w: CA %s has path length 0 and may not sign CAs", certs.ErrIssuerUnusable, parent.Identifier)
+	}
+	if parent.PathLen > 0 && req.PathLen >= parent.PathLen {
+		return certs.CA{}, fmt.Errorf("%w path length %d: must be below the parent's %d", certs.ErrInvalid, req.PathLen, parent.PathLen)
+	}
+	nb, na, err := req.Validity.window(now, parent.NotBefore, parent.NotAfter)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	key, err := req.Algorithm.generate()
+	if err != nil {
+		return certs.CA{}, err
+	}
+	csrPEM, err := makeCSR(key, req.Subject, nil)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	serial, err := newSerial()
+	if err != nil {
+		return certs.CA{}, err
+	}
+	p := profile{
+		usages: caUsages, isCA: true, pathLen: req.PathLen, notBefore: nb, notAfter: na,
+		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(parent.Identifier),
+	}
+	der, err := sign(parentKey, parentCert, p, csrPEM, serial, nil, nil)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	c, err := a.storeCA(ctx, der, key, parent.Identifier, certs.KindSubCA, req.Alias, req.Tags)
+	if err == nil {
+		a.log.Info("sub CA created", "ca", c.Identifier, "parent", parent.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
+	}
+	return c, err
+}
+
+func (a *Authority) storeCA(ctx context.Context, der []byte, key crypto.Signer, parent certs.Identifier, kind certs.Kind, alias string, tags []certs.Tag) (certs.CA, error) {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return certs.CA{}, fmt.Errorf("ca: parse issued CA: %w", err)
+	}
+	id := certs.IdentifierOf(der)
+	sealed, err := a.sealKey(id, key)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	pathLen := -1
+	if cert.MaxPathLen > 0 || cert.MaxPathLenZero {
+		pathLen = cert.MaxPathLen
+	}
+	c := certs.CA{
+		Identifier: id,
+		Parent:     parent,
+		Kind:       kind,
+		Serial:     certs.SerialFromBig(cert.SerialNumber),
+		DER:        der,
+		NotBefore:  cert.NotBefore,
+		NotAfter:   cert.NotAfter,
+		PathLen:    pathLen,
+		State:      certs.StateIssued,
+		Alias:      alias,
+		Tags:       tags,
+		SealedKey:  sealed,
+		CreatedAt:  a.opts.Now().UTC(),
+	}
+	if err := a.store.PutCA(ctx, c); err != nil {
+		return certs.CA{}, err
+	}
+	a.signers.Store(id, key)
+	return c, nil
+}
+
+func isRSA(pub crypto.PublicKey) bool {
+	_, ok := pub.(*rsa.PublicKey)
+	return ok
+}

@@ -1,0 +1,294 @@
+package ca
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/cloudflare/cfssl/csr"
+	"github.com/cloudflare/cfssl/signer"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// IssueRequest asks for a CLIENT or SERVER certificate from Issuer, a sub CA.
+//
+// Without CSR the CA generates a key pair of Algorithm (default ECC_256),
+// returns it once in Issued.KeyPEM and keeps it sealed. With CSR (PEM or
+// DER) the key is the CSR's; its signature must verify. Subject fields and
+// SANs given here override the CSR's (field by field for the subject; as a
+// whole for the SANs).
+type IssueRequest struct {
+	Issuer    certs.Identifier
+	Kind      certs.Kind // KindClient or KindServer
+	Subject   Subject
+	SANs      SANs
+	Algorithm Algorithm
+	CSR       []byte
+	Validity  Validity
+
+	Alias            string
+	CustomIdentifier string
+	ResourceGroupID  string
+	Tags             []certs.Tag
+}
+
+// Issued is the result of Issue.
+type Issued struct {
+	Record certs.Record
+	// Chain is the issuing CA and its ancestors, issuing CA first.
+	Chain []certs.CA
+	// KeyPEM is the generated private key as PKCS#8 PEM; nil for a CSR.
+	KeyPEM []byte
+}
+
+// ChainPEM returns the issuing chain as concatenated PEM, issuing CA first.
+func (i Issued) ChainPEM() []byte {
+	var out []byte
+	for _, c := range i.Chain {
+		out = append(out, certs.EncodeCertPEM(c.DER)...)
+	}
+	return out
+}
+
+// ErrBadCSR is wrapped by every error about the CSR itself.
+var ErrBadCSR = errors.New("ca: bad CSR")
+
+var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+
+// parseCSR accepts one PEM CERTIFICATE REQUEST or raw DER, verifies its
+// signature and key, and refuses a CSR that asks to be a CA.
+func parseCSR(data []byte) (*x509.CertificateRequest, error) {
+	der := data
+	if b, _ := pem.Decode(data); b != nil {
+		if b.Type != "CERTIFICATE REQUEST" && b.Type != "NEW CERTIFICATE REQUEST" {
+			return nil, fmt.Errorf("%w: PEM block is %q, want CERTIFICATE REQUEST", ErrBadCSR, b.Type)
+		}
+		der = b.Bytes
+	} else if strings.Contains(string(data), "-----BEGIN") {
+		return nil, fmt.Errorf("%w: PEM does not decode", ErrBadCSR)
+	}
+	if len(der) == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrBadCSR)
+	}
+	req, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+	}
+	if err := req.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("%w: signature does not verify: %v", ErrBadCSR, err)
+	}
+	if err := checkPublicKey(req.PublicKey); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+	}
+	for _, ext := range req.Extensions {
+		if !ext.Id.Equal(oidBasicConstraints) {
+			continue
+		}
+		var bc struct {
+			IsCA bool `asn1:"optional"`
+		}
+		if _, err := asn1.Unmarshal(ext.Value, &bc); err != nil {
+			return nil, fmt.Errorf("%w: basicConstraints: %v", ErrBadCSR, err)
+		}
+		if bc.IsCA {
+			return nil, fmt.Errorf("%w: it asks for a CA certificate; create sub CAs with ca create-sub", ErrBadCSR)
+		}
+	}
+	return req, nil
+}
+
+// Issue signs and stores a CLIENT or SERVER certificate.
+func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
+	if req.Kind != certs.KindClient && req.Kind != certs.KindServer {
+		return Issued{}, fmt.Errorf("%w kind %v: issue CLIENT or SERVER certificates", certs.ErrInvalid, req.Kind)
+	}
+	if err := req.Subject.validate(); err != nil {
+		return Issued{}, err
+	}
+	if err := req.SANs.validate(); err != nil {
+		return Issued{}, err
+	}
+	if len(req.CustomIdentifier) > 128 {
+		return Issued{}, fmt.Errorf("%w custom identifier: longer than 128 characters", certs.ErrInvalid)
+	}
+
+	var (
+		key    crypto.Signer // nil for a CSR
+		pub    crypto.PublicKey
+		csrPEM []byte
+		sans   = req.SANs
+		subj   = req.Subject
+		err    error
+	)
+	if len(req.CSR) > 0 {
+		if req.Algorithm != "" {
+			return Issued{}, fmt.Errorf("%w: an algorithm cannot be chosen for a CSR; the key is the CSR's", certs.ErrInvalid)
+		}
+		c, err := parseCSR(req.CSR)
+		if err != nil {
+			return Issued{}, err
+		}
+		pub = c.PublicKey
+		csrPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: c.Raw})
+		subj = mergeSubject(subj, c)
+		if err := subj.validate(); err != nil {
+			return Issued{}, fmt.Errorf("%w: %v", ErrBadCSR, err)
+		}
+		if sans.empty() {
+			sans = SANs{DNSNames: c.DNSNames, IPs: c.IPAddresses, Emails: c.EmailAddresses, URIs: c.URIs}
+			if err := sans.validate(); err != nil {
+				return Issued{}, fmt.Errorf("%w: %v", ErrBadCSR, err)
+			}
+		}
+	} else if req.Algorithm == "" {
+		req.Algorithm = ECC256
+	} else if _, ok := algorithms[req.Algorithm]; !ok {
+		if _, err := ParseAlgorithm(string(req.Algorithm)); err != nil {
+			return Issued{}, err
+		}
+	}
+
+	sans, err = completeSANs(req.Kind, subj, sans)
+	if err != nil {
+		return Issued{}, err
+	}
+
+	now := a.opts.Now()
+	chain, caCert, caKey, err := a.issuer(ctx, req.Issuer, now)
+	if err != nil {
+		return Issued{}, err
+	}
+	if chain[0].Kind != certs.KindSubCA {
+		return Issued{}, fmt.Errorf("%w: CA %s is a root; roots sign only sub CAs, issue from a sub CA", certs.ErrIssuerUnusable, req.Issuer)
+	}
+	nb, na, err := req.Validity.window(now, chain[0].NotBefore, chain[0].NotAfter)
+	if err != nil {
+		return Issued{}, err
+	}
+
+	if key == nil && len(req.CSR) == 0 {
+		if key, err = req.Algorithm.generate(); err != nil {
+			return Issued{}, err
+		}
+		pub = key.Public()
+		if csrPEM, err = makeCSR(key, subj, sans.hosts()); err != nil {
+			return Issued{}, err
+		}
+	}
+	eku := "client auth"
+	if req.Kind == certs.KindServer {
+		eku = "server auth"
+	}
+	p := profile{
+		usages: leafUsages(pub, eku), pathLen: -1, notBefore: nb, notAfter: na,
+		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(chain[0].Identifier),
+	}
+	serial, err := newSerial()
+	if err != nil {
+		return Issued{}, err
+	}
+	hosts := sans.hosts()
+	if hosts == nil {
+		hosts = []string{} // non-nil: replace whatever the CSR asked for
+	}
+	der, err := sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj))
+	if err != nil {
+		return Issued{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
+	}
+	rec := certs.Record{
+		Identifier:       certs.IdentifierOf(der),
+		Issuer:           chain[0].Identifier,
+		Serial:           certs.SerialFromBig(cert.SerialNumber),
+		Kind:             req.Kind,
+		DER:              der,
+		NotBefore:        cert.NotBefore,
+		NotAfter:         cert.NotAfter,
+		State:            certs.StateIssued,
+		Alias:            req.Alias,
+		CustomIdentifier: req.CustomIdentifier,
+		ResourceGroupID:  req.ResourceGroupID,
+		Tags:             req.Tags,
+		CreatedAt:        now.UTC(),
+	}
+	out := Issued{Chain: chain}
+	if key != nil {
+		if rec.SealedKey, err = a.sealKey(rec.Identifier, key); err != nil {
+			return Issued{}, err
+		}
+		p8, _ := x509.MarshalPKCS8PrivateKey(key)
+		out.KeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
+	}
+	if err := a.store.Put(ctx, rec); err != nil {
+		return Issued{}, err
+	}
+	out.Record = rec
+	a.log.Info("certificate issued", "id", rec.Identifier, "kind", rec.Kind, "issuer", rec.Issuer, "serial", rec.Serial, "not_after", rec.NotAfter)
+	return out, nil
+}
+
+// mergeSubject fills the empty fields of s from the CSR's subject.
+func mergeSubject(s Subject, c *x509.CertificateRequest) Subject {
+	first := func(v []string) string {
+		if len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	n := c.Subject
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	fill(&s.CommonName, n.CommonName)
+	fill(&s.Country, first(n.Country))
+	fill(&s.State, first(n.Province))
+	fill(&s.Locality, first(n.Locality))
+	fill(&s.Organization, first(n.Organization))
+	fill(&s.OrganizationalUnit, first(n.OrganizationalUnit))
+	return s
+}
+
+// subjectOverride makes cfssl use exactly subj, whatever the CSR says.
+func subjectOverride(s Subject) *signer.Subject {
+	return &signer.Subject{
+		CN: s.CommonName,
+		Names: []csr.Name{{
+			C: s.Country, ST: s.State, L: s.Locality, O: s.Organization, OU: s.OrganizationalUnit,
+		}},
+	}
+}
+
+// completeSANs applies the per-kind rules: a SERVER certificate needs a DNS
+// name or IP address (the common name is used when it is one); any
+// certificate needs a common name or a SAN.
+func completeSANs(kind certs.Kind, subj Subject, s SANs) (SANs, error) {
+	if kind == certs.KindServer && len(s.DNSNames) == 0 && len(s.IPs) == 0 {
+		cn := subj.CommonName
+		switch {
+		case cn == "":
+			return s, fmt.Errorf("%w: a SERVER certificate needs at least one DNS name or IP address", certs.ErrInvalid)
+		case net.ParseIP(cn) != nil:
+			s.IPs = append(s.IPs, net.ParseIP(cn))
+		case checkDNSName(cn) == nil:
+			s.DNSNames = append(s.DNSNames, strings.ToLower(cn))
+		default:
+			return s, fmt.Errorf("%w: a SERVER certificate needs at least one DNS name or IP address (common name %q is neither)", certs.ErrInvalid, cn)
+		}
+	}
+	if subj.CommonName == "" && s.empty() {
+		return s, fmt.Errorf("%w: a certificate needs a common name or a subject alternative name", certs.ErrInvalid)
+	}
+	return s, nil
+}

@@ -1,0 +1,80 @@
+package ca
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// maxFutureSkew is how far ahead of the CA's clock a revocation time may be
+// (a caller's clock running slightly fast).
+const maxFutureSkew = time.Minute
+
+func (a *Authority) revocationTime(at time.Time) (time.Time, error) {
+	now := a.opts.Now()
+	if at.IsZero() {
+		return now.UTC(), nil
+	}
+	if at.After(now.Add(maxFutureSkew)) {
+		return at, fmt.Errorf("%w revocation time %s: in the future", certs.ErrInvalid, at.UTC().Format(time.RFC3339))
+	}
+	return at.UTC(), nil
+}
+
+// Revoke revokes certificate id for reason at time at (zero means now; a
+// past time records an earlier compromise). Revoking twice fails with
+// certs.ErrAlreadyRevoked and keeps the first revocation's facts.
+func (a *Authority) Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.Record, error) {
+	if !reason.Revocable() {
+		return certs.Record{}, fmt.Errorf("%w reason %v: not a reason to revoke", certs.ErrInvalid, reason)
+	}
+	t, err := a.revocationTime(at)
+	if err != nil {
+		return certs.Record{}, err
+	}
+	r, err := a.store.Revoke(ctx, id, reason, t)
+	if err != nil {
+		return r, err
+	}
+	a.log.Info("certificate revoked", "id", id, "serial", r.Serial, "issuer", r.Issuer, "reason", reason.String(), "revoked_at", t)
+	return r, nil
+}
+
+// RevokeCA revokes CA id. It can no longer issue, and neither can any CA
+// below it. Revoking twice fails with certs.ErrAlreadyRevoked.
+func (a *Authority) RevokeCA(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.CA, error) {
+	if !reason.Revocable() {
+		return certs.CA{}, fmt.Errorf("%w reason %v: not a reason to revoke", certs.ErrInvalid, reason)
+	}
+	t, err := a.revocationTime(at)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	c, err := a.store.UpdateCA(ctx, id, func(c *certs.CA) error {
+		if c.State == certs.StateRevoked {
+			return fmt.Errorf("ca: revoke CA %s: %w at %s (%v)", id, certs.ErrAlreadyRevoked, c.RevokedAt.Format(time.RFC3339), c.Reason)
+		}
+		c.State, c.RevokedAt, c.Reason = certs.StateRevoked, t, reason
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	a.signers.Delete(id)
+	a.log.Info("CA revoked", "ca", id, "reason", reason.String(), "revoked_at", t)
+	return c, nil
+}
+
+// SetCADisabled stops (or resumes) issuance by CA id without revoking it.
+func (a *Authority) SetCADisabled(ctx context.Context, id certs.Identifier, disabled bool) (certs.CA, error) {
+	c, err := a.store.UpdateCA(ctx, id, func(c *certs.CA) error {
+		c.Disabled = disabled
+		return nil
+	})
+	if err == nil {
+		a.log.Info("CA status changed", "ca", id, "disabled", disabled)
+	}
+	return c, err
+}

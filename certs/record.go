@@ -1,0 +1,241 @@
+package certs
+
+import (
+	"crypto/x509"
+	"fmt"
+	"time"
+)
+
+// Tag is a key/value label attached to a certificate or CA.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Record is a leaf certificate certstatus issued or imported, as stored.
+type Record struct {
+	Identifier Identifier // hex(sha256(DER)[:16])
+	Issuer     Identifier // identifier of the issuing CA
+	Serial     Serial
+	Kind       Kind // KindClient or KindServer
+	DER        []byte
+	NotBefore  time.Time
+	NotAfter   time.Time
+
+	State     State     // StateIssued or StateRevoked
+	RevokedAt time.Time // set when State is StateRevoked
+	Reason    Reason    // set when State is StateRevoked
+
+	// Deleted hides the certificate from listings. Its revocation facts are
+	// kept and keep deciding its status: deleting never un-revokes.
+	Deleted   bool
+	DeletedAt time.Time
+
+	Alias            string
+	CustomIdentifier string // operator-chosen unique key, optional
+	ResourceGroupID  string
+	Tags             []Tag
+
+	// SealedKey is the private key the CA generated for this certificate,
+	// PKCS#8 DER encrypted at rest; nil when the key came from a CSR.
+	SealedKey []byte
+
+	CreatedAt time.Time
+}
+
+// Answer is the decision [Record.StatusAt] makes for one certificate.
+type Answer struct {
+	Status    Status
+	RevokedAt time.Time // set when Status is Revoked
+	Reason    Reason    // set when Status is Revoked
+	// Expired is true when the asked time is past NotAfter. An expired
+	// certificate that was never revoked is still answered Good, as RFC 6960
+	// §2.2 allows; callers that prefer otherwise decide on this flag.
+	Expired bool
+}
+
+// StatusAt decides the status of r at time t. It is the single function the
+// JSON API and the OCSP responder use, so they cannot disagree.
+//
+// The zero Record (a certificate we do not have) is Unknown. A revoked
+// record is Revoked from the moment the revocation was stored, whatever t
+// is, so that a clock stepping backwards can never turn a revocation into a
+// stale Good. Deletion does not change the answer.
+func (r Record) StatusAt(t time.Time) Answer {
+	if r.Identifier == "" {
+		return Answer{Status: Unknown}
+	}
+	a := Answer{Status: Good, Expired: !r.NotAfter.IsZero() && t.After(r.NotAfter)}
+	if r.State == StateRevoked {
+		a.Status = Revoked
+		a.RevokedAt = r.RevokedAt
+		a.Reason = r.Reason
+	}
+	return a
+}
+
+// Certificate parses the stored DER.
+func (r Record) Certificate() (*x509.Certificate, error) {
+	c, err := x509.ParseCertificate(r.DER)
+	if err != nil {
+		return nil, fmt.Errorf("certs: record %s: %w", r.Identifier, err)
+	}
+	return c, nil
+}
+
+// Validate checks the invariants every stored record must hold.
+func (r Record) Validate() error {
+	if !r.Identifier.Valid() {
+		return fmt.Errorf("%w record: bad identifier %q", ErrInvalid, r.Identifier)
+	}
+	if !r.Issuer.Valid() {
+		return fmt.Errorf("%w record %s: bad issuer %q", ErrInvalid, r.Identifier, r.Issuer)
+	}
+	if _, err := ParseSerial(string(r.Serial)); err != nil || len(r.Serial) == 0 {
+		return fmt.Errorf("%w record %s: bad serial %q", ErrInvalid, r.Identifier, r.Serial)
+	}
+	if r.Kind != KindClient && r.Kind != KindServer {
+		return fmt.Errorf("%w record %s: kind %v is not CLIENT or SERVER", ErrInvalid, r.Identifier, r.Kind)
+	}
+	if len(r.DER) == 0 {
+		return fmt.Errorf("%w record %s: no certificate", ErrInvalid, r.Identifier)
+	}
+	return validateState(string(r.Identifier), r.State, r.RevokedAt, r.Reason)
+}
+
+func validateState(id string, s State, at time.Time, reason Reason) error {
+	switch s {
+	case StateIssued:
+		return nil
+	case StateRevoked:
+		if at.IsZero() {
+			return fmt.Errorf("%w %s: revoked without a revocation time", ErrInvalid, id)
+		}
+		if !reason.Revocable() {
+			return fmt.Errorf("%w %s: revocation reason %v", ErrInvalid, id, reason)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w %s: state %v", ErrInvalid, id, s)
+}
+
+// CA is a root or subordinate CA, as stored.
+type CA struct {
+	Identifier Identifier // hex(sha256(DER)[:16])
+	Parent     Identifier // issuing CA; empty for a root
+	Kind       Kind       // KindRootCA or KindSubCA
+	Serial     Serial
+	DER        []byte
+	NotBefore  time.Time
+	NotAfter   time.Time
+	// PathLen is the basicConstraints pathLenConstraint; -1 when absent.
+	PathLen int
+
+	State     State
+	RevokedAt time.Time
+	Reason    Reason
+	// Disabled stops the CA from issuing without revoking it.
+	Disabled bool
+
+	Alias           string
+	ResourceGroupID string
+	Tags            []Tag
+
+	// SealedKey is the CA's private key, PKCS#8 DER encrypted at rest.
+	SealedKey []byte
+
+	CreatedAt time.Time
+}
+
+// Certificate parses the stored DER.
+func (c CA) Certificate() (*x509.Certificate, error) {
+	x, err := x509.ParseCertificate(c.DER)
+	if err != nil {
+		return nil, fmt.Errorf("certs: CA %s: %w", c.Identifier, err)
+	}
+	return x, nil
+}
+
+// CanIssueAt reports, as an error wrapping ErrIssuerUnusable, why c may not
+// sign at t: revoked, disabled, not yet valid or expired.
+func (c CA) CanIssueAt(t time.Time) error {
+	switch {
+	case c.State == StateRevoked:
+		return fmt.Errorf("%w: CA %s is revoked (%v, %s)", ErrIssuerUnusable, c.Identifier, c.Reason, c.RevokedAt.UTC().Format(time.RFC3339))
+	case c.Disabled:
+		return fmt.Errorf("%w: CA %s is disabled", ErrIssuerUnusable, c.Identifier)
+	case t.Before(c.NotBefore):
+		return fmt.Errorf("%w: CA %s is not valid before %s", ErrIssuerUnusable, c.Identifier, c.NotBefore.UTC().Format(time.RFC3339))
+	case !t.Before(c.NotAfter):
+		return fmt.Errorf("%w: CA %s expired at %s", ErrIssuerUnusable, c.Identifier, c.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// Validate checks the invariants every stored CA must hold.
+func (c CA) Validate() error {
+	if !c.Identifier.Valid() {
+		return fmt.Errorf("%w CA: bad identifier %q", ErrInvalid, c.Identifier)
+	}
+	switch c.Kind {
+	case KindRootCA:
+		if c.Parent != "" {
+			return fmt.Errorf("%w CA %s: a root has no parent", ErrInvalid, c.Identifier)
+		}
+	case KindSubCA:
+		if !c.Parent.Valid() {
+			return fmt.Errorf("%w CA %s: bad parent %q", ErrInvalid, c.Identifier, c.Parent)
+		}
+	default:
+		return fmt.Errorf("%w CA %s: kind %v is not ROOT or SUB_ROOT", ErrInvalid, c.Identifier, c.Kind)
+	}
+	if len(c.DER) == 0 {
+		return fmt.Errorf("%w CA %s: no certificate", ErrInvalid, c.Identifier)
+	}
+	return validateState("CA "+string(c.Identifier), c.State, c.RevokedAt, c.Reason)
+}
+
+// AccessKey is an API credential in the Alibaba AccessKey style.
+type AccessKey struct {
+	ID string // AccessKeyId
+	// SealedSecret is the AccessKeySecret encrypted at rest. Signatures are
+	// HMACs, so the secret itself (not a hash) must be recoverable.
+	SealedSecret []byte
+	Owner        string // user the key belongs to, for audit and QPS
+	Policy       string // RAM policy document (JSON), Version "1"
+	QPS          int    // per-key request rate limit; 0 means the default
+	Disabled     bool
+	CreatedAt    time.Time
+}
+
+// Validate checks the invariants every stored access key must hold.
+func (k AccessKey) Validate() error {
+	if k.ID == "" || len(k.ID) > 128 {
+		return fmt.Errorf("%w access key: id must be 1..128 characters", ErrInvalid)
+	}
+	if len(k.SealedSecret) == 0 {
+		return fmt.Errorf("%w access key %s: no secret", ErrInvalid, k.ID)
+	}
+	if k.QPS < 0 {
+		return fmt.Errorf("%w access key %s: negative QPS", ErrInvalid, k.ID)
+	}
+	return nil
+}
+
+// AsRecord returns the status-relevant view of c as a Record, so that a sub
+// CA can be answered for by its parent like any certificate.
+func (c CA) AsRecord() Record {
+	return Record{
+		Identifier: c.Identifier,
+		Issuer:     c.Parent,
+		Serial:     c.Serial,
+		Kind:       c.Kind,
+		DER:        c.DER,
+		NotBefore:  c.NotBefore,
+		NotAfter:   c.NotAfter,
+		State:      c.State,
+		RevokedAt:  c.RevokedAt,
+		Reason:     c.Reason,
+		CreatedAt:  c.CreatedAt,
+	}
+}

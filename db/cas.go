@@ -1,0 +1,120 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// PutCA stores a new root or sub CA. A sub CA's parent must be stored and its
+// serial must be free under that parent; the CA is then indexed by (parent,
+// serial) so that the parent's status answers cover it.
+func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("db: put CA: %w", err)
+	}
+	if got := certs.IdentifierOf(c.DER); got != c.Identifier {
+		return fmt.Errorf("db: put CA: %w: identifier %s is not that of its certificate (%s)", certs.ErrInvalid, c.Identifier, got)
+	}
+	var isKey []byte
+	if c.Kind == certs.KindSubCA {
+		var err error
+		if isKey, err = issuerSerialKey(c.Parent, c.Serial); err != nil {
+			return fmt.Errorf("db: put CA: %w", err)
+		}
+	}
+	val := encodeCA(c)
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCAs)
+		if b.Get([]byte(c.Identifier)) != nil {
+			return fmt.Errorf("db: put CA: %w: CA %s", certs.ErrExists, c.Identifier)
+		}
+		if isKey != nil {
+			if b.Get([]byte(c.Parent)) == nil {
+				return fmt.Errorf("db: put CA: %w: parent CA %s", certs.ErrNotFound, c.Parent)
+			}
+			is := tx.Bucket(bucketIssuerSerial)
+			if other := is.Get(isKey); other != nil {
+				return fmt.Errorf("db: put CA: %w: serial %s of CA %s belongs to %s", certs.ErrExists, c.Serial, c.Parent, idFromBytes(other))
+			}
+			idb, _ := idBytes(c.Identifier)
+			if err := is.Put(isKey, idb); err != nil {
+				return err
+			}
+		}
+		return b.Put([]byte(c.Identifier), val)
+	})
+}
+
+// CA returns the CA with identifier id.
+func (s *Store) CA(ctx context.Context, id certs.Identifier) (certs.CA, error) {
+	var c certs.CA
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCAs).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
+		}
+		var err error
+		if c, err = decodeCA(v); err != nil {
+			return fmt.Errorf("db: CA %s: %w", id, err)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// CAs returns every CA, oldest first.
+func (s *Store) CAs(ctx context.Context) ([]certs.CA, error) {
+	var out []certs.CA
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCAs).ForEach(func(k, v []byte) error {
+			c, err := decodeCA(v)
+			if err != nil {
+				return fmt.Errorf("db: CA %s: %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return out, err
+}
+
+// UpdateCA applies fn to CA id in one durable transaction and returns the
+// result. fn may change status, revocation, alias and tags, not what the
+// certificate itself fixes (identifier, parent, kind, serial, DER, key). An
+// error from fn aborts the update and is returned as is. fn may be called
+// more than once.
+func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error) {
+	var out certs.CA
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCAs)
+		v := b.Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
+		}
+		old, err := decodeCA(v)
+		if err != nil {
+			return fmt.Errorf("db: CA %s: %w", id, err)
+		}
+		c, _ := decodeCA(v)
+		if err := fn(&c); err != nil {
+			return err
+		}
+		if c.Identifier != old.Identifier || c.Parent != old.Parent || c.Kind != old.Kind ||
+			c.Serial != old.Serial || !bytes.Equal(c.DER, old.DER) || !bytes.Equal(c.SealedKey, old.SealedKey) {
+			return fmt.Errorf("db: update CA %s: %w: the certificate's own fields cannot change", id, certs.ErrInvalid)
+		}
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("db: update CA: %w", err)
+		}
+		out = c
+		return b.Put([]byte(id), encodeCA(c))
+	})
+	return out, err
+}

@@ -1,0 +1,30 @@
+// Package db is the embedded bbolt store of certstatus: one file,
+// <data>/certstatus.db, holding every certificate, CA and access key, with
+// the indexes the JSON API and the OCSP responder read.
+//
+// It imports certs and bbolt and nothing else of ours, and exports the
+// concrete *Store; consumers (ca, responder, api) declare the small
+// interfaces they need and *Store satisfies them.
+//
+// Buckets:
+//
+//	meta          schema version, creation time
+//	cas           CA identifier → CA record
+//	certs         identifier → certificate record
+//	issuer_serial issuer identifier (16 bytes) ‖ serial magnitude → identifier
+//	serials       len(serial) ‖ serial magnitude ‖ identifier → (empty)
+//	custom        custom identifier → identifier
+//	accesskeys    AccessKeyId → access key record
+//
+// Records are encoded by this package in a versioned, tagged binary form
+// (see encoding.go); a golden-file test pins it so the on-disk format cannot
+// drift silently.
+//
+// # Caveats
+//
+// Every write is one fsync'd bbolt transaction: a call that returns nil is
+// durable. Concurrent writers are grouped with bbolt's Batch, so the functions
+// run inside a write must be idempotent, and a single writer waits up to
+// Options.BatchDelay for company. Only one process may hold the file; a
+// second Open fails after Options.LockTimeout naming the data directory.
+package db

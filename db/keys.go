@@ -1,0 +1,66 @@
+package db
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// Index keys are fixed encodings owned by this package: identifiers as their
+// 16 raw bytes, serials as their big-endian magnitude.
+
+func idBytes(id certs.Identifier) ([]byte, error) {
+	b, err := hex.DecodeString(string(id))
+	if err != nil || len(b) != certs.IdentifierLen/2 {
+		return nil, fmt.Errorf("%w identifier %q", certs.ErrInvalid, id)
+	}
+	return b, nil
+}
+
+func idFromBytes(b []byte) certs.Identifier { return certs.Identifier(hex.EncodeToString(b)) }
+
+func serialBytes(s certs.Serial) ([]byte, error) {
+	b := s.Bytes()
+	if b == nil && s != "0" {
+		return nil, fmt.Errorf("%w serial %q", certs.ErrInvalid, s)
+	}
+	if len(b) > 255 {
+		return nil, fmt.Errorf("%w serial %q: too long", certs.ErrInvalid, s)
+	}
+	return b, nil
+}
+
+// issuerSerialKey is issuer(16) ‖ serial.
+func issuerSerialKey(issuer certs.Identifier, serial certs.Serial) ([]byte, error) {
+	ib, err := idBytes(issuer)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := serialBytes(serial)
+	if err != nil {
+		return nil, err
+	}
+	return append(ib, sb...), nil
+}
+
+// serialPrefix is len(serial) ‖ serial; serialKey appends the identifier.
+func serialPrefix(serial certs.Serial) ([]byte, error) {
+	sb, err := serialBytes(serial)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{byte(len(sb))}, sb...), nil
+}
+
+func serialKey(serial certs.Serial, id certs.Identifier) ([]byte, error) {
+	p, err := serialPrefix(serial)
+	if err != nil {
+		return nil, err
+	}
+	ib, err := idBytes(id)
+	if err != nil {
+		return nil, err
+	}
+	return append(p, ib...), nil
+}

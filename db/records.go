@@ -1,0 +1,301 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// Put stores a new certificate record with its indexes. It fails with
+// certs.ErrInvalid for a record that breaks its invariants or whose
+// identifier is not derived from its DER, certs.ErrNotFound when the issuing
+// CA is not stored, and certs.ErrExists when the identifier, the serial under
+// that issuer or the custom identifier is taken. Nothing is written on error.
+func (s *Store) Put(ctx context.Context, r certs.Record) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("db: put: %w", err)
+	}
+	if got := certs.IdentifierOf(r.DER); got != r.Identifier {
+		return fmt.Errorf("db: put: %w record: identifier %s is not that of its certificate (%s)", certs.ErrInvalid, r.Identifier, got)
+	}
+	isKey, err := issuerSerialKey(r.Issuer, r.Serial)
+	if err != nil {
+		return fmt.Errorf("db: put: %w", err)
+	}
+	sKey, err := serialKey(r.Serial, r.Identifier)
+	if err != nil {
+		return fmt.Errorf("db: put: %w", err)
+	}
+	val := encodeRecord(r)
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		cb := tx.Bucket(bucketCerts)
+		if cb.Get([]byte(r.Identifier)) != nil {
+			return fmt.Errorf("db: put: %w: certificate %s", certs.ErrExists, r.Identifier)
+		}
+		if tx.Bucket(bucketCAs).Get([]byte(r.Issuer)) == nil {
+			return fmt.Errorf("db: put: %w: issuing CA %s", certs.ErrNotFound, r.Issuer)
+		}
+		is := tx.Bucket(bucketIssuerSerial)
+		if other := is.Get(isKey); other != nil {
+			return fmt.Errorf("db: put: %w: serial %s of CA %s belongs to %s", certs.ErrExists, r.Serial, r.Issuer, idFromBytes(other))
+		}
+		if r.CustomIdentifier != "" {
+			if other := tx.Bucket(bucketCustom).Get([]byte(r.CustomIdentifier)); other != nil {
+				return fmt.Errorf("db: put: %w: custom identifier %q belongs to %s", certs.ErrExists, r.CustomIdentifier, other)
+			}
+			if err := tx.Bucket(bucketCustom).Put([]byte(r.CustomIdentifier), []byte(r.Identifier)); err != nil {
+				return err
+			}
+		}
+		idb, _ := idBytes(r.Identifier)
+		if err := is.Put(isKey, idb); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketSerials).Put(sKey, nil); err != nil {
+			return err
+		}
+		return cb.Put([]byte(r.Identifier), val)
+	})
+}
+
+func getRecord(tx *bolt.Tx, id certs.Identifier) (certs.Record, error) {
+	v := tx.Bucket(bucketCerts).Get([]byte(id))
+	if v == nil {
+		return certs.Record{}, fmt.Errorf("db: %w: certificate %s", certs.ErrNotFound, id)
+	}
+	r, err := decodeRecord(v)
+	if err != nil {
+		return certs.Record{}, fmt.Errorf("db: certificate %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// Get returns the certificate with identifier id, deleted or not (see
+// Record.Deleted), or an error wrapping certs.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id certs.Identifier) (certs.Record, error) {
+	var r certs.Record
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		r, err = getRecord(tx, id)
+		return err
+	})
+	return r, err
+}
+
+// GetMany returns the records for ids in one read transaction, in the same
+// order; an identifier that is not stored yields the zero Record (which
+// StatusAt answers Unknown).
+func (s *Store) GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error) {
+	out := make([]certs.Record, len(ids))
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCerts)
+		for i, id := range ids {
+			v := b.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			r, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("db: certificate %s: %w", id, err)
+			}
+			out[i] = r
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Lookup returns the certificate that CA issuer issued with serial, the
+// match OCSP needs: records are keyed by (issuer, serial), so two issuers
+// with the same serial never see each other's record. A sub CA is returned
+// as its Record view. Unknown pairs give certs.ErrNotFound.
+func (s *Store) Lookup(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error) {
+	key, err := issuerSerialKey(issuer, serial)
+	if err != nil {
+		return certs.Record{}, fmt.Errorf("db: lookup: %w", err)
+	}
+	var r certs.Record
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		idb := tx.Bucket(bucketIssuerSerial).Get(key)
+		if idb == nil {
+			return fmt.Errorf("db: %w: serial %s of CA %s", certs.ErrNotFound, serial, issuer)
+		}
+		id := idFromBytes(idb)
+		if v := tx.Bucket(bucketCAs).Get([]byte(id)); v != nil {
+			c, err := decodeCA(v)
+			if err != nil {
+				return fmt.Errorf("db: CA %s: %w", id, err)
+			}
+			r = c.AsRecord()
+			return nil
+		}
+		r, err = getRecord(tx, id)
+		return err
+	})
+	return r, err
+}
+
+// BySerial returns every leaf certificate with this serial, from any issuer,
+// deleted ones included.
+func (s *Store) BySerial(ctx context.Context, serial certs.Serial) ([]certs.Record, error) {
+	prefix, err := serialPrefix(serial)
+	if err != nil {
+		return nil, fmt.Errorf("db: by serial: %w", err)
+	}
+	var out []certs.Record
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSerials).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			r, err := getRecord(tx, idFromBytes(k[len(prefix):]))
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ByCustomIdentifier returns the certificate with this custom identifier.
+func (s *Store) ByCustomIdentifier(ctx context.Context, custom string) (certs.Record, error) {
+	var r certs.Record
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketCustom).Get([]byte(custom))
+		if id == nil {
+			return fmt.Errorf("db: %w: custom identifier %q", certs.ErrNotFound, custom)
+		}
+		var err error
+		r, err = getRecord(tx, certs.Identifier(id))
+		return err
+	})
+	return r, err
+}
+
+// Revoke marks certificate id revoked at time at for reason, durably, and
+// returns the updated record. Revoking a revoked certificate fails with
+// certs.ErrAlreadyRevoked and returns the record with its first revocation
+// facts, which are kept. A deleted certificate can still be revoked.
+func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.Record, error) {
+	if !reason.Revocable() {
+		return certs.Record{}, fmt.Errorf("db: revoke: %w reason %v", certs.ErrInvalid, reason)
+	}
+	if at.IsZero() {
+		return certs.Record{}, fmt.Errorf("db: revoke: %w: no revocation time", certs.ErrInvalid)
+	}
+	var out certs.Record
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		out = r
+		if r.State == certs.StateRevoked {
+			return fmt.Errorf("db: revoke %s: %w at %s (%v)", id, certs.ErrAlreadyRevoked, r.RevokedAt.Format(time.RFC3339), r.Reason)
+		}
+		r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at.UTC(), reason
+		out = r
+		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
+	})
+	return out, err
+}
+
+// Delete hides certificate id from listings. Its indexes and revocation
+// facts stay, so status queries keep answering exactly as before. Deleting a
+// deleted or unknown certificate fails with certs.ErrNotFound.
+func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (certs.Record, error) {
+	var out certs.Record
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		if r.Deleted {
+			return fmt.Errorf("db: delete: %w: certificate %s was deleted at %s", certs.ErrNotFound, id, r.DeletedAt.Format(time.RFC3339))
+		}
+		r.Deleted, r.DeletedAt = true, at.UTC()
+		out = r
+		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
+	})
+	return out, err
+}
+
+// Filter selects certificates for List and Count. Zero fields match all.
+type Filter struct {
+	Issuer         certs.Identifier
+	Kind           certs.Kind
+	State          certs.State
+	IncludeDeleted bool
+	// After resumes a listing after this identifier (exclusive).
+	After certs.Identifier
+	// Limit caps the number of records List returns; 0 means no cap.
+	Limit int
+}
+
+func (f Filter) match(r certs.Record) bool {
+	return (f.Issuer == "" || r.Issuer == f.Issuer) &&
+		(f.Kind == certs.KindUnknown || r.Kind == f.Kind) &&
+		(f.State == 0 || r.State == f.State) &&
+		(f.IncludeDeleted || !r.Deleted)
+}
+
+// List returns matching certificates in identifier order and, when more
+// remain, the identifier to pass as Filter.After for the next page.
+func (s *Store) List(ctx context.Context, f Filter) ([]certs.Record, certs.Identifier, error) {
+	var (
+		out  []certs.Record
+		next certs.Identifier
+	)
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketCerts).Cursor()
+		k, v := c.First()
+		if f.After != "" {
+			k, v = c.Seek([]byte(f.After))
+			if k != nil && string(k) == string(f.After) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("db: certificate %s: %w", k, err)
+			}
+			if !f.match(r) {
+				continue
+			}
+			if f.Limit > 0 && len(out) == f.Limit {
+				next = out[len(out)-1].Identifier
+				return nil
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, next, err
+}
+
+// Count returns how many certificates match f (After and Limit ignored).
+func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
+	n := 0
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
+			r, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("db: certificate %s: %w", k, err)
+			}
+			if f.match(r) {
+				n++
+			}
+			return nil
+		})
+	})
+	return n, err
+}

@@ -1,0 +1,209 @@
+package db
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "certstatus.db"
+
+// Bucket names, owned by this package.
+var (
+	bucketMeta         = []byte("meta")
+	bucketCAs          = []byte("cas")
+	bucketCerts        = []byte("certs")
+	bucketIssuerSerial = []byte("issuer_serial")
+	bucketSerials      = []byte("serials")
+	bucketCustom       = []byte("custom")
+	bucketAccessKeys   = []byte("accesskeys")
+
+	keySchema  = []byte("schema")
+	keyCreated = []byte("created")
+)
+
+// Options configures Open. A nil *Options means the defaults.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file before failing. If zero, 500ms.
+	LockTimeout time.Duration
+	// BatchDelay is how long a write waits for concurrent writes to share its
+	// fsync. If zero, 2ms.
+	BatchDelay time.Duration
+	// ReadOnly opens the file for reading only (a shared lock), for
+	// inspection tools.
+	ReadOnly bool
+	// Logger receives migration and open messages. If nil, they are discarded.
+	Logger *slog.Logger
+}
+
+// Store is the bbolt-backed certstatus database. It is safe for concurrent use.
+type Store struct {
+	bolt   *bolt.DB
+	dir    string
+	log    *slog.Logger
+	schema int
+}
+
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = errors.New("db: database is in use by another certstatus process")
+
+// Open opens (creating if needed) the store in dataDir, runs any pending
+// schema migrations and returns it. If another process holds the file, Open
+// fails within Options.LockTimeout with an error wrapping ErrLocked that
+// names the data directory.
+func Open(dataDir string, opts *Options) (*Store, error) {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = 500 * time.Millisecond
+	}
+	if o.BatchDelay == 0 {
+		o.BatchDelay = 2 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if !o.ReadOnly {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("db: data directory %s: %w", dataDir, err)
+		}
+	}
+	path := filepath.Join(dataDir, FileName)
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      o.LockTimeout,
+		FreelistType: bolt.FreelistMapType,
+		ReadOnly:     o.ReadOnly,
+	})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: data directory %s is held by another certstatus (stop it, or use its API)", ErrLocked, dataDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w", path, err)
+	}
+	bdb.MaxBatchDelay = o.BatchDelay
+	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger}
+	if o.ReadOnly {
+		err = s.readSchema()
+	} else {
+		err = s.migrate()
+	}
+	if err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database file. In-flight transactions finish first.
+func (s *Store) Close() error { return s.bolt.Close() }
+
+// Dir returns the data directory the store lives in.
+func (s *Store) Dir() string { return s.dir }
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.bolt.Path() }
+
+// SchemaVersion returns the schema version of the open database.
+func (s *Store) SchemaVersion() int { return s.schema }
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+// migration moves the schema from version to-1 to version to.
+type migration struct {
+	name string
+	run  func(tx *bolt.Tx) error
+}
+
+// migrations[i] upgrades the schema from version i to version i+1. Append
+// only; never edit a released migration.
+var migrations = []migration{
+	{name: "create buckets", run: func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+}
+
+func readVersion(tx *bolt.Tx) int {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return 0
+	}
+	v := meta.Get(keySchema)
+	if len(v) != 4 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(v))
+}
+
+func (s *Store) readSchema() error {
+	return s.bolt.View(func(tx *bolt.Tx) error {
+		s.schema = readVersion(tx)
+		if s.schema != SchemaVersion() {
+			return fmt.Errorf("db: %s has schema version %d, this certstatus reads %d; open it read-write once to migrate", s.Path(), s.schema, SchemaVersion())
+		}
+		return nil
+	})
+}
+
+// migrate runs every pending migration in one transaction, so a failure
+// leaves the file as it was.
+func (s *Store) migrate() error {
+	return s.bolt.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if meta.Get(keyCreated) == nil {
+			created, _ := time.Now().UTC().MarshalBinary()
+			if err := meta.Put(keyCreated, created); err != nil {
+				return err
+			}
+		}
+		from := readVersion(tx)
+		if from > len(migrations) {
+			return fmt.Errorf("db: %s has schema version %d, newer than this certstatus supports (%d); upgrade certstatus", s.Path(), from, len(migrations))
+		}
+		for v := from; v < len(migrations); v++ {
+			m := migrations[v]
+			if err := m.run(tx); err != nil {
+				return fmt.Errorf("db: migration %d (%s): %w", v+1, m.name, err)
+			}
+			s.log.Info("schema migrated", "version", v+1, "migration", m.name)
+		}
+		s.schema = len(migrations)
+		return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(s.schema)))
+	})
+}
+
+// update runs fn in a durable write transaction, grouped with concurrent
+// writers. fn may run more than once and must only touch tx.
+func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.bolt.Batch(fn)
+}
+
+func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.bolt.View(fn)
+}

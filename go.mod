@@ -1,0 +1,24 @@
+module github.com/certstatus/certstatus
+
+go 1.26.0
+
+require (
+	github.com/cloudflare/cfssl v1.6.5
+	go.etcd.io/bbolt v1.5.0
+)
+
+require (
+	github.com/go-logr/logr v1.2.4 // indirect
+	github.com/google/certificate-transparency-go v1.1.7 // indirect
+	github.com/jmoiron/sqlx v1.3.5 // indirect
+	github.com/pelletier/go-toml v1.9.5 // indirect
+	github.com/weppos/publicsuffix-go v0.50.4-0.20260821095816-b0fdb5c2d345 // indirect
+	github.com/zmap/zcrypto v0.0.0-20260906180147-3ed30b1e9340 // indirect
+	github.com/zmap/zlint/v3 v3.7.3 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+	google.golang.org/protobuf v1.32.0 // indirect
+	k8s.io/klog/v2 v2.100.1 // indirect
+)
