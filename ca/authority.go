@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	cflog "github.com/cloudflare/cfssl/log"
+
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -38,8 +40,9 @@ type Options struct {
 	// OCSPURL is put in the AIA extension of issued certificates and sub
 	// CAs, e.g. "http://ocsp.example.com". If empty, no OCSP URL is added.
 	OCSPURL string
-	// CRLBaseURL is the prefix of the CRL distribution point: certificates
-	// issued by CA X carry <CRLBaseURL>/crl/<X>.crl. If empty, none.
+	// CRLBaseURL is the prefix of the CRL distribution point and of the AIA
+	// caIssuers URL: certificates issued by CA X carry <CRLBaseURL>/crl/<X>.crl
+	// and <CRLBaseURL>/ca/<X>.crt. If empty, neither is added.
 	CRLBaseURL string
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
@@ -75,6 +78,9 @@ func New(store Store, sealer Sealer, opts *Options) (*Authority, error) {
 			return nil, fmt.Errorf("ca: %q is not an http(s) URL", u)
 		}
 	}
+	// cfssl logs every CSR and signature at info through its own global
+	// logger; keep it to warnings. Our own lines go to Options.Logger.
+	cflog.Level = cflog.LevelWarning
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -92,6 +98,13 @@ func (a *Authority) crlURL(issuer certs.Identifier) string {
 		return ""
 	}
 	return strings.TrimSuffix(a.opts.CRLBaseURL, "/") + "/crl/" + string(issuer) + ".crl"
+}
+
+func (a *Authority) issuerURL(issuer certs.Identifier) string {
+	if a.opts.CRLBaseURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(a.opts.CRLBaseURL, "/") + "/ca/" + string(issuer) + ".crt"
 }
 
 // signer returns the crypto.Signer of CA c.

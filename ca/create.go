@@ -40,8 +40,8 @@ func checkCASubject(s Subject) error {
 	if err := s.validate(); err != nil {
 		return err
 	}
-	if s.CommonName == "" {
-		return fmt.Errorf("%w subject: a CA needs a common name", certs.ErrInvalid)
+	if s.CommonName == "" || s.Organization == "" || s.Country == "" {
+		return fmt.Errorf("%w subject: a CA needs a common name (CN), organization (O) and country (C) (RFC 5280 §4.1.2.6, BR 7.1.4.3)", certs.ErrInvalid)
 	}
 	return nil
 }
@@ -123,7 +123,8 @@ func (a *Authority) CreateSub(ctx context.Context, req SubRequest) (certs.CA, er
 	}
 	p := profile{
 		usages: caUsages, isCA: true, pathLen: req.PathLen, notBefore: nb, notAfter: na,
-		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(parent.Identifier),
+		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(parent.Identifier), issuerURL: a.issuerURL(parent.Identifier),
+		anyPolicy: true,
 	}
 	der, err := sign(parentKey, parentCert, p, csrPEM, serial, nil, nil)
 	if err != nil {

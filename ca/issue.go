@@ -182,13 +182,9 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error)
 			return Issued{}, err
 		}
 	}
-	eku := "client auth"
-	if req.Kind == certs.KindServer {
-		eku = "server auth"
-	}
 	p := profile{
-		usages: leafUsages(pub, eku), pathLen: -1, notBefore: nb, notAfter: na,
-		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(chain[0].Identifier),
+		usages: leafUsages(pub, req.Kind == certs.KindServer), pathLen: -1, notBefore: nb, notAfter: na,
+		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(chain[0].Identifier), issuerURL: a.issuerURL(chain[0].Identifier),
 	}
 	serial, err := newSerial()
 	if err != nil {

@@ -20,9 +20,13 @@ type profile struct {
 	isCA      bool
 	pathLen   int // -1: no constraint
 	ocspURL   string
+	issuerURL string
 	crlURL    string
 	notBefore time.Time
 	notAfter  time.Time
+	// anyPolicy adds certificatePolicies anyPolicy (2.5.29.32.0), which
+	// RFC 5280 §4.2.1.4 and the CA/B BRs expect in a sub CA.
+	anyPolicy bool
 }
 
 func (p profile) cfssl() *config.Signing {
@@ -30,6 +34,7 @@ func (p profile) cfssl() *config.Signing {
 		Usage:                       p.usages,
 		OCSP:                        p.ocspURL,
 		CRL:                         p.crlURL,
+		IssuerURL:                   nonEmpty(p.issuerURL),
 		Expiry:                      p.notAfter.Sub(p.notBefore),
 		ClientProvidesSerialNumbers: true,
 		CAConstraint: config.CAConstraint{
@@ -39,6 +44,9 @@ func (p profile) cfssl() *config.Signing {
 		},
 		// LintErrLevel stays 0: cfssl's pre-issuance lint is broken on
 		// current Go (cfssl#1230); zlint runs in our tests instead.
+	}
+	if p.anyPolicy {
+		sp.Policies = []config.CertificatePolicy{{ID: config.OID{2, 5, 29, 32, 0}}}
 	}
 	return &config.Signing{Default: sp, Profiles: map[string]*config.SigningProfile{}}
 }
@@ -81,9 +89,13 @@ func makeCSR(key crypto.Signer, subj Subject, hosts []string) ([]byte, error) {
 }
 
 // leafUsages are the key usages of a leaf: digitalSignature always, and
-// keyEncipherment only for RSA keys (an ECDSA key cannot encipher).
-func leafUsages(pub crypto.PublicKey, eku string) []string {
-	u := []string{"digital signature", eku}
+// keyEncipherment only for an RSA server key (RSA key transport in TLS);
+// a client only signs, and an ECDSA key cannot encipher.
+func leafUsages(pub crypto.PublicKey, server bool) []string {
+	if !server {
+		return []string{"digital signature", "client auth"}
+	}
+	u := []string{"digital signature", "server auth"}
 	if isRSA(pub) {
 		u = append(u, "key encipherment")
 	}
@@ -93,3 +105,10 @@ func leafUsages(pub crypto.PublicKey, eku string) []string {
 // caUsages lets a CA sign certificates, CRLs and (as the CA-key option of
 // the responder) OCSP responses.
 var caUsages = []string{"cert sign", "crl sign", "digital signature"}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}

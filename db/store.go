@@ -54,8 +54,9 @@ type Store struct {
 	schema int
 }
 
-// ErrLocked is returned by Open when another process holds the database.
-var ErrLocked = errors.New("db: database is in use by another certstatus process")
+// ErrLocked is wrapped by the error Open returns when another process
+// holds the database.
+var ErrLocked = errors.New("database locked")
 
 // Open opens (creating if needed) the store in dataDir, runs any pending
 // schema migrations and returns it. If another process holds the file, Open
@@ -87,7 +88,7 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 		ReadOnly:     o.ReadOnly,
 	})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w: data directory %s is held by another certstatus (stop it, or use its API)", ErrLocked, dataDir)
+		return nil, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/certstatus/certstatus/ca"
+	"github.com/certstatus/certstatus/certs"
+)
+
+// AdminKeyFile is the file, inside the data directory, where the bootstrap
+// administrator AccessKey is written.
+const AdminKeyFile = "admin-accesskey.json"
+
+// AdminPolicy is the RAM policy of the bootstrap administrator: every
+// yundun-cert action.
+const AdminPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"yundun-cert:*","Resource":"*"}]}`
+
+// bootstrapResult says what bootstrap created; zero fields were reused.
+type bootstrapResult struct {
+	Root, Sub     *certs.CA
+	AccessKeyID   string
+	AccessKeyFile string
+}
+
+// bootstrap makes an empty data directory a working service: a root CA, an
+// issuing sub CA and an administrator AccessKey. It creates only what is
+// missing, so later starts reuse everything.
+func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
+	var res bootstrapResult
+	cas, err := s.store.CAs(ctx)
+	if err != nil {
+		return res, err
+	}
+	if len(cas) == 0 {
+		root, err := s.ca.CreateRoot(ctx, ca.RootRequest{
+			Subject:   ca.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev root CA"},
+			Algorithm: ca.ECC384,
+			Validity:  ca.Validity{Days: 3650},
+			Alias:     "dev-root",
+		})
+		if err != nil {
+			return res, fmt.Errorf("bootstrap root CA: %w", err)
+		}
+		sub, err := s.ca.CreateSub(ctx, ca.SubRequest{
+			Parent:    root.Identifier,
+			Subject:   ca.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev issuing CA"},
+			Algorithm: ca.ECC256,
+			Validity:  ca.Validity{Days: 1825},
+			PathLen:   0,
+			Alias:     "dev-issuing",
+		})
+		if err != nil {
+			return res, fmt.Errorf("bootstrap sub CA: %w", err)
+		}
+		res.Root, res.Sub = &root, &sub
+	}
+	keys, err := s.store.AccessKeys(ctx)
+	if err != nil {
+		return res, err
+	}
+	if len(keys) == 0 {
+		id, path, err := s.createAdminKey(ctx)
+		if err != nil {
+			return res, fmt.Errorf("bootstrap access key: %w", err)
+		}
+		res.AccessKeyID, res.AccessKeyFile = id, path
+	}
+	return res, nil
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomString(n int) (string, error) {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alnum)))
+	for i := range b {
+		v, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", err
+		}
+		b[i] = alnum[v.Int64()]
+	}
+	return string(b), nil
+}
+
+// createAdminKey stores an Alibaba-style AccessKey (LTAI + 20 characters,
+// 30-character secret) with the administrator policy, and writes it to
+// <data>/admin-accesskey.json with mode 0600 — written before the key is
+// stored, so a crash never leaves a key nobody can read.
+func (s *service) createAdminKey(ctx context.Context) (string, string, error) {
+	suffix, err := randomString(20)
+	if err != nil {
+		return "", "", err
+	}
+	secret, err := randomString(30)
+	if err != nil {
+		return "", "", err
+	}
+	id := "LTAI" + suffix
+	sealed, err := s.sealer.Seal([]byte(id), []byte(secret))
+	if err != nil {
+		return "", "", err
+	}
+	path := filepath.Join(s.cfg.Data, AdminKeyFile)
+	body, _ := json.MarshalIndent(map[string]string{"AccessKeyId": id, "AccessKeySecret": secret}, "", "  ")
+	if err := writeFileAtomic(path, append(body, '\n'), 0o600); err != nil {
+		return "", "", err
+	}
+	err = s.store.PutAccessKey(ctx, certs.AccessKey{
+		ID: id, SealedSecret: sealed, Owner: "admin", Policy: AdminPolicy, CreatedAt: time.Now().UTC(),
+	})
+	if err != nil {
+		return "", "", err
+	}
+	return id, path, nil
+}
+
+// writeFileAtomic writes data to path with mode perm through a temporary
+// file, fsync and rename, replacing any previous file.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certstatus/certstatus/ca"
+	"github.com/certstatus/certstatus/certs"
+)
+
+// subjectFlags binds the distinguished-name flags.
+func subjectFlags(fs *flag.FlagSet) *ca.Subject {
+	s := &ca.Subject{}
+	fs.StringVar(&s.CommonName, "cn", "", "subject common name (CN)")
+	fs.StringVar(&s.Country, "c", "", "subject country, two letters (C)")
+	fs.StringVar(&s.State, "st", "", "subject state or province (ST)")
+	fs.StringVar(&s.Locality, "l", "", "subject locality (L)")
+	fs.StringVar(&s.Organization, "o", "", "subject organization (O)")
+	fs.StringVar(&s.OrganizationalUnit, "ou", "", "subject organizational unit (OU)")
+	return s
+}
+
+type validityFlags struct {
+	days                int
+	notBefore, notAfter string
+}
+
+func bindValidity(fs *flag.FlagSet, defDays int) *validityFlags {
+	v := &validityFlags{}
+	fs.IntVar(&v.days, "days", 0, fmt.Sprintf("validity in days from now (default %d unless --not-before/--not-after)", defDays))
+	fs.StringVar(&v.notBefore, "not-before", "", "explicit start of validity, RFC 3339 (with --not-after)")
+	fs.StringVar(&v.notAfter, "not-after", "", "explicit end of validity, RFC 3339 (with --not-before)")
+	return v
+}
+
+func (v *validityFlags) resolve(defDays int) (ca.Validity, error) {
+	out := ca.Validity{Days: v.days}
+	var err error
+	if v.notBefore != "" {
+		if out.NotBefore, err = time.Parse(time.RFC3339, v.notBefore); err != nil {
+			return out, usageErr("--not-before %q: want RFC 3339 such as 2027-01-02T15:04:05Z", v.notBefore)
+		}
+	}
+	if v.notAfter != "" {
+		if out.NotAfter, err = time.Parse(time.RFC3339, v.notAfter); err != nil {
+			return out, usageErr("--not-after %q: want RFC 3339 such as 2028-01-02T15:04:05Z", v.notAfter)
+		}
+	}
+	if out.Days == 0 && out.NotBefore.IsZero() && out.NotAfter.IsZero() {
+		out.Days = defDays
+	}
+	return out, nil
+}
+
+// multiFlag collects a repeatable flag; commas also separate values.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*m = append(*m, p)
+		}
+	}
+	return nil
+}
+
+// parseAlgorithm maps an empty flag to the default.
+func parseAlgorithm(s string, def ca.Algorithm) (ca.Algorithm, error) {
+	if s == "" {
+		return def, nil
+	}
+	return ca.ParseAlgorithm(s)
+}
+
+func parseTags(kvs []string) ([]certs.Tag, error) {
+	var out []certs.Tag
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageErr("--tag %q: want KEY=VALUE", kv)
+		}
+		out = append(out, certs.Tag{Key: k, Value: v})
+	}
+	return out, nil
+}
+
+// writeNewFile writes a new file and refuses to replace an existing one.
+func writeNewFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		if os.IsExist(err) {
+			return fmt.Errorf("%s already exists; not overwriting it", path)
+		}
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/certstatus/certstatus/ca"
+	"github.com/certstatus/certstatus/db"
+	"github.com/certstatus/certstatus/internal/keyseal"
+)
+
+// errUsage marks a command-line mistake (exit status 2).
+var errUsage = errors.New("usage")
+
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}
+
+// cmdEnv is what every subcommand gets.
+type cmdEnv struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *cmdEnv, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the JSON API and OCSP listeners (bootstraps an empty data directory)", runServe},
+		{"ca", "manage CAs offline: create-root, create-sub, list, show, revoke, disable, enable", runCA},
+		{"cert", "manage certificates offline: issue, revoke, show, list, delete", runCert},
+		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
+		{"check", "verify the database's structure, records and indexes", runCheck},
+	}
+}
+
+// run is the whole program; main only maps its error to an exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runEnv(ctx, args, &cmdEnv{stdout: stdout, stderr: stderr, getenv: os.Getenv})
+}
+
+func runEnv(ctx context.Context, args []string, e *cmdEnv) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		if len(args) > 1 {
+			return runEnv(ctx, []string{args[1], "--help"}, e)
+		}
+		printUsage(e.stdout)
+		if len(args) == 0 {
+			return usageErr("no subcommand given")
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	printUsage(e.stderr)
+	return usageErr("unknown subcommand %q", args[0])
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "certstatus: a private CA and certificate status service (Alibaba CAS JSON API + OCSP)")
+	fmt.Fprintln(w, "\nUsage: certstatus <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun \"certstatus <command> --help\" for a command's flags. Every flag can also be")
+	fmt.Fprintln(w, "set as CERTSTATUS_<FLAG> in the environment or in a JSON --config file;")
+	fmt.Fprintln(w, "flags win over the environment, which wins over the file.")
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(e *cmdEnv, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: certstatus %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, turning -h into a nil return with help printed, and
+// flag errors into usage errors. Flags may follow positional arguments.
+func parse(fs *flag.FlagSet, args []string) (positional []string, help bool, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, true, nil
+			}
+			return nil, false, usageErr("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, false, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// newLogger builds the slog logger the config asks for.
+func newLogger(c *Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// service is an open data directory: the store, the key sealer and the CA.
+type service struct {
+	cfg    *Config
+	log    *slog.Logger
+	store  *db.Store
+	sealer *keyseal.Sealer
+	ca     *ca.Authority
+	// createdKey is true when the master key was created by this open.
+	createdKey bool
+}
+
+// open opens the data directory. createKey allows creating a missing
+// master key (serve's bootstrap); offline commands refuse to, so that a
+// mistyped --data never silently starts a second CA.
+func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string) (*service, error) {
+	sealer, created, err := loadSealer(c, createKey, getenv)
+	if err != nil {
+		return nil, err
+	}
+	store, err := db.Open(c.Data, &db.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := ca.New(store, sealer, &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &service{cfg: c, log: log, store: store, sealer: sealer, ca: auth, createdKey: created}, nil
+}
+
+func loadSealer(c *Config, create bool, getenv func(string) string) (*keyseal.Sealer, bool, error) {
+	if hexKey := getenv("CERTSTATUS_MASTER_KEY"); hexKey != "" {
+		key, err := keyseal.ParseKey([]byte(hexKey))
+		if err != nil {
+			return nil, false, fmt.Errorf("CERTSTATUS_MASTER_KEY: %w", err)
+		}
+		s, err := keyseal.New(key)
+		return s, false, err
+	}
+	if create {
+		return keyseal.LoadOrCreateFile(c.MasterKeyFile)
+	}
+	s, err := keyseal.LoadFile(c.MasterKeyFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("no master key at %s: is --data %s a certstatus data directory? (\"certstatus serve\" creates one)", c.MasterKeyFile, c.Data)
+	}
+	return s, false, err
+}
+
+func (s *service) Close() error { return s.store.Close() }
+
+// openOffline is the common start of offline subcommands.
+func openOffline(e *cmdEnv, c *Config) (*service, error) {
+	return open(c, newLogger(c, e.stderr), false, e.getenv)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return true
+		}
+	}
+	return false
+}

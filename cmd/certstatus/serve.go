@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+func runServe(ctx context.Context, e *cmdEnv, args []string) error {
+	fs := newFlagSet(e, "serve", "serve [--data DIR] [--api-addr HOST:PORT] [--ocsp-addr HOST:PORT]")
+	cfg, resolve := bindConfig(fs, true)
+	grace := fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGINT/SIGTERM")
+	pos, help, err := parse(fs, args)
+	if help || err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("serve takes no arguments, got %q", pos)
+	}
+	if err := resolve(e.getenv); err != nil {
+		return err
+	}
+	log := newLogger(cfg, e.stderr)
+	// Bind first: a taken port fails before anything is created, and a
+	// port-0 OCSP address resolves before its URL goes into certificates.
+	apiLn, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		return fmt.Errorf("API listener: %w", err)
+	}
+	defer apiLn.Close()
+	ocspLn, err := net.Listen("tcp", cfg.OCSPAddr)
+	if err != nil {
+		return fmt.Errorf("OCSP listener: %w", err)
+	}
+	defer ocspLn.Close()
+	cfg.boundOCSP(ocspLn.Addr().String())
+
+	svc, err := open(cfg, log, true, e.getenv)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	boot, err := svc.bootstrap(ctx)
+	if err != nil {
+		return err
+	}
+	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
+
+	servers := []*http.Server{
+		{Handler: svc.apiHandler(), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: svc.ocspHandler(), ReadHeaderTimeout: 10 * time.Second},
+	}
+	errc := make(chan error, len(servers))
+	var wg sync.WaitGroup
+	for i, ln := range []net.Listener{apiLn, ocspLn} {
+		wg.Add(1)
+		go func(srv *http.Server, ln net.Listener) {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(servers[i], ln)
+	}
+	log.Info("serving", "api", apiLn.Addr().String(), "ocsp", ocspLn.Addr().String(), "data", cfg.Data)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", grace.String())
+	case serveErr = <-errc:
+		log.Error("listener failed", "err", serveErr)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *grace)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("shutdown", "err", err)
+		}
+	}
+	wg.Wait()
+	if err := svc.Close(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	fmt.Fprintln(e.stdout, "certstatus: stopped; database closed cleanly")
+	return serveErr
+}
+
+func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, api, ocsp net.Addr) {
+	w := e.stdout
+	fmt.Fprintf(w, "certstatus serving data directory %s\n", svc.cfg.Data)
+	if svc.createdKey {
+		fmt.Fprintf(w, "  created master key      %s (mode 0600; back it up: it decrypts every stored key)\n", svc.cfg.MasterKeyFile)
+	}
+	if boot.Root != nil {
+		fmt.Fprintf(w, "  created root CA         %s  %s\n", boot.Root.Identifier, subjectCN(boot.Root.DER))
+		fmt.Fprintf(w, "  created issuing sub CA  %s  %s\n", boot.Sub.Identifier, subjectCN(boot.Sub.DER))
+	}
+	if boot.AccessKeyID != "" {
+		fmt.Fprintf(w, "  created admin AccessKey %s in %s (mode 0600)\n", boot.AccessKeyID, boot.AccessKeyFile)
+	}
+	fmt.Fprintf(w, "  JSON API  http://%s   (/healthz, /readyz)\n", api)
+	fmt.Fprintf(w, "  OCSP      http://%s   (URL in issued certificates: %s)\n", ocsp, svc.cfg.OCSPURL)
+}
+
+func subjectCN(der []byte) string {
+	c, err := (certs.CA{DER: der}).Certificate()
+	if err != nil {
+		return "?"
+	}
+	return c.Subject.CommonName
+}
+
+func newEcho() *echo.Echo {
+	ec := echo.New()
+	ec.HideBanner = true
+	ec.HidePort = true
+	return ec
+}
+
+func (s *service) apiHandler() http.Handler {
+	ec := newEcho()
+	ec.GET("/healthz", healthz)
+	ec.GET("/readyz", func(c echo.Context) error {
+		if err := s.ready(c.Request().Context()); err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+	return ec
+}
+
+func (s *service) ocspHandler() http.Handler {
+	ec := newEcho()
+	ec.GET("/healthz", healthz)
+	return ec
+}
+
+func healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ready reports why the service cannot answer yet: the store must be
+// readable and at least one sub CA must be able to issue.
+func (s *service) ready(ctx context.Context) error {
+	cas, err := s.store.CAs(ctx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	now := time.Now()
+	for _, c := range cas {
+		if c.Kind == certs.KindSubCA && c.CanIssueAt(now) == nil {
+			return nil
+		}
+	}
+	return errors.New("no sub CA can issue (all revoked, disabled or expired)")
+}
