@@ -111,3 +111,5 @@ func (f *fixture) pools(t *testing.T) (*x509.CertPool, *x509.CertPool) {
 	inter.AddCert(mustParse(t, f.sub.DER))
 	return roots, inter
 }
+
+var dbFilterAll = db.Filter{IncludeDeleted: true}

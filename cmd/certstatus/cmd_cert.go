@@ -95,10 +95,20 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 	case "show", "revoke", "delete":
 		pemOut := fs.Bool("pem", false, "show: print the certificate as PEM")
 		reason := fs.String("reason", "", "revoke: RFC 5280 reason, e.g. keyCompromise, superseded, cessationOfOperation, unspecified")
-		at := fs.String("at", "", "revoke: revocation time, RFC 3339 (default now)")
+		atFlag := fs.String("at", "", "revoke: revocation time, RFC 3339 (default now)")
 		run = func(s *service, pos []string) error {
 			if len(pos) != 1 {
 				return usageErr("cert %s needs exactly one certificate identifier", sub)
+			}
+			var (
+				rsn certs.Reason
+				at  time.Time
+			)
+			if sub == "revoke" {
+				var err error
+				if rsn, at, err = parseRevocation(*reason, *atFlag); err != nil {
+					return err
+				}
 			}
 			r, err := findCert(ctx, s, pos[0])
 			if err != nil {
@@ -111,11 +121,7 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 					return err
 				}
 			case "revoke":
-				reason, t, err := parseRevocation(*reason, *at)
-				if err != nil {
-					return err
-				}
-				if r, err = s.ca.Revoke(ctx, r.Identifier, reason, t); err != nil {
+				if r, err = s.ca.Revoke(ctx, r.Identifier, rsn, at); err != nil {
 					return err
 				}
 			case "delete":

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs "serve" in-process on ephemeral ports and returns the API
+// and OCSP base URLs, the stdout buffer and a stop function that returns
+// serve's error.
+func startServe(t *testing.T, c *cli) (api, ocsp string, out *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runEnv(ctx, []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})
+	}()
+	apiRe := regexp.MustCompile(`JSON API  (http://\S+)`)
+	ocspRe := regexp.MustCompile(`OCSP      (http://\S+)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := apiRe.FindStringSubmatch(out.String()); m != nil {
+			api = m[1]
+			ocsp = ocspRe.FindStringSubmatch(out.String())[1]
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if api == "" {
+		cancel()
+		t.Fatalf("serve printed no address:\n%s", out.String())
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return errors.New("serve did not stop")
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return api, ocsp, out, stop
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]string
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+func TestServe_BootstrapHealthAndRestart(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	c := newCLI(t, data)
+	api, ocsp, out, stop := startServe(t, c)
+
+	summary := out.String()
+	for _, want := range []string{"created master key", "created root CA", "created issuing sub CA", "created admin AccessKey LTAI", AdminKeyFile} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, summary)
+		}
+	}
+	if code, body := getJSON(t, api+"/healthz"); code != 200 || body["status"] != "ok" {
+		t.Errorf("healthz: %d %v", code, body)
+	}
+	if code, body := getJSON(t, api+"/readyz"); code != 200 || body["status"] != "ready" {
+		t.Errorf("readyz: %d %v", code, body)
+	}
+	if code, _ := getJSON(t, ocsp+"/healthz"); code != 200 {
+		t.Errorf("ocsp healthz: %d", code)
+	}
+
+	// The admin key file: mode 0600, both fields, an Alibaba-shaped id.
+	fi, err := os.Stat(filepath.Join(data, AdminKeyFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("admin key file: %v %v", fi, err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(data, AdminKeyFile))
+	var key struct{ AccessKeyId, AccessKeySecret string }
+	if err := json.Unmarshal(raw, &key); err != nil || !strings.HasPrefix(key.AccessKeyId, "LTAI") || len(key.AccessKeySecret) != 30 {
+		t.Errorf("admin key file %s: %v", raw, err)
+	}
+
+	// While serving, offline commands are refused with a clear message.
+	c.fails("in use by another certstatus process", "cert", "list")
+	c.fails(data, "ca", "list")
+
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if !strings.Contains(out.String(), "database closed cleanly") {
+		t.Error("no clean shutdown message")
+	}
+
+	// The bootstrap CAs are usable offline, and a restart reuses everything.
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	if len(cas) != 2 || cas[0].CertificateType != "ROOT" || cas[1].CertificateType != "SUB_ROOT" {
+		t.Fatalf("bootstrap CAs: %+v", cas)
+	}
+	_, _, out2, stop2 := startServe(t, c)
+	if s := out2.String(); strings.Contains(s, "created") {
+		t.Errorf("restart created things again:\n%s", s)
+	}
+	stop2()
+	var cas2 []certView
+	c.json(&cas2, "ca", "list")
+	if len(cas2) != 2 || cas2[0].Identifier != cas[0].Identifier {
+		t.Errorf("restart changed CAs")
+	}
+	raw2, _ := os.ReadFile(filepath.Join(data, AdminKeyFile))
+	if string(raw2) != string(raw) {
+		t.Error("restart rewrote the admin key")
+	}
+}
+
+func TestServe_NotReadyWithoutIssuingCA(t *testing.T) {
+	c := newCLI(t, filepath.Join(t.TempDir(), "d"))
+	api, _, _, stop := startServe(t, c)
+	stop()
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	c.ok("ca", "disable", cas[1].Identifier)
+	api, _, _, stop = startServe(t, c)
+	defer stop()
+	code, body := getJSON(t, api+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body["reason"], "no sub CA can issue") {
+		t.Errorf("readyz with disabled CA: %d %v", code, body)
+	}
+}
+
+func TestServe_PortInUse(t *testing.T) {
+	c := newCLI(t, filepath.Join(t.TempDir(), "d"))
+	api, _, _, _ := startServe(t, c)
+	c2 := newCLI(t, filepath.Join(t.TempDir(), "other"))
+	_, _, err := c2.run("serve", "--api-addr", strings.TrimPrefix(api, "http://"), "--ocsp-addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "API listener") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(c2.env["CERTSTATUS_DATA"], "certstatus.db")); err == nil {
+		t.Error("a serve that could not listen created a database")
+	}
+}
