@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -141,7 +142,33 @@ func (s *service) apiHandler() http.Handler {
 func (s *service) ocspHandler() http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)
+	ec.GET("/ca/:file", s.caCertificate)
 	return ec
+}
+
+// caCertificate serves a CA certificate at the AIA caIssuers URL that issued
+// certificates carry: /ca/<id>.crt as DER (RFC 5280 §4.2.2.1), /ca/<id>.pem
+// as PEM.
+func (s *service) caCertificate(c echo.Context) error {
+	file := c.Param("file")
+	name, ext, _ := strings.Cut(file, ".")
+	id, err := certs.ParseIdentifier(name)
+	if err != nil || (ext != "crt" && ext != "pem" && ext != "cer") {
+		return c.String(http.StatusNotFound, "no such CA certificate\n")
+	}
+	ca, err := s.store.CA(c.Request().Context(), id)
+	if errors.Is(err, certs.ErrNotFound) {
+		return c.String(http.StatusNotFound, "no such CA certificate\n")
+	}
+	if err != nil {
+		s.log.Error("CA certificate lookup", "ca", id, "err", err)
+		return c.String(http.StatusInternalServerError, "internal error\n")
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	if ext == "pem" {
+		return c.Blob(http.StatusOK, "application/x-pem-file", certs.EncodeCertPEM(ca.DER))
+	}
+	return c.Blob(http.StatusOK, "application/pkix-cert", ca.DER)
 }
 
 func healthz(c echo.Context) error {

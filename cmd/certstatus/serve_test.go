@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certstatus/certstatus/certs"
 )
 
 // startServe runs "serve" in-process on ephemeral ports and returns the API
@@ -165,5 +169,50 @@ func TestServe_PortInUse(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(c2.env["CERTSTATUS_DATA"], "certstatus.db")); err == nil {
 		t.Error("a serve that could not listen created a database")
+	}
+}
+
+func TestServe_CAIssuersURL(t *testing.T) {
+	// Bootstrap, then list the CAs offline, then serve them.
+	c, _, _ := newDataDir(t)
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	_, ocsp, _, stop := startServe(t, c)
+	defer stop()
+	for _, v := range cas {
+		for ext, ctype := range map[string]string{"crt": "application/pkix-cert", "pem": "application/x-pem-file"} {
+			resp, err := http.Get(ocsp + "/ca/" + v.Identifier + "." + ext)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ctype {
+				t.Fatalf("GET %s.%s: %d %s", v.Identifier, ext, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			if ext == "pem" {
+				b, _ := pem.Decode(body)
+				if b == nil {
+					t.Fatalf("not PEM: %q", body)
+				}
+				body = b.Bytes
+			}
+			if got := certs.IdentifierOf(body); string(got) != v.Identifier {
+				t.Errorf("GET %s.%s served certificate %s", v.Identifier, ext, got)
+			}
+			if _, err := x509.ParseCertificate(body); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	for _, bad := range []string{"/ca/nothex.crt", "/ca/0123456789abcdef0123456789abcdef.crt", "/ca/" + cas[0].Identifier + ".exe"} {
+		resp, err := http.Get(ocsp + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d, want 404", bad, resp.StatusCode)
+		}
 	}
 }
