@@ -123,7 +123,7 @@ func TestRevoke(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	rec := f.issue(t, ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "r"}}).Record
-	at := f.clock.t.Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	at := f.clock.t.Add(-time.Hour).UTC().Truncate(time.Second)
 	got, err := f.auth.Revoke(ctx, rec.Identifier, certs.KeyCompromise, at)
 	if err != nil {
 		t.Fatal(err)

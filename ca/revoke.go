@@ -15,12 +15,14 @@ const maxFutureSkew = time.Minute
 func (a *Authority) revocationTime(at time.Time) (time.Time, error) {
 	now := a.opts.Now()
 	if at.IsZero() {
-		return now.UTC(), nil
+		at = now
 	}
 	if at.After(now.Add(maxFutureSkew)) {
 		return at, fmt.Errorf("%w revocation time %s: in the future", certs.ErrInvalid, at.UTC().Format(time.RFC3339))
 	}
-	return at.UTC(), nil
+	// Whole seconds: OCSP and CRLs carry revocation times without
+	// fractions (RFC 5280 §4.1.2.5.2), and the JSON API must say the same.
+	return at.UTC().Truncate(time.Second), nil
 }
 
 // Revoke revokes certificate id for reason at time at (zero means now; a

@@ -40,8 +40,8 @@ func ParseIdentifier(s string) (Identifier, error) {
 
 // Valid reports whether id is well formed.
 func (id Identifier) Valid() bool {
-	_, err := ParseIdentifier(string(id))
-	return err == nil && string(id) == strings.ToLower(string(id))
+	t, err := ParseIdentifier(string(id))
+	return err == nil && t == id
 }
 
 func (id Identifier) String() string { return string(id) }
@@ -63,9 +63,12 @@ func SerialFromBig(n *big.Int) Serial {
 }
 
 // ParseSerial normalises a serial typed by a person or another tool: hex
-// with or without colons, spaces or a 0x prefix, any case.
+// with or without colons, spaces or a 0x prefix, any case. A leading "-"
+// keeps the (illegal, but seen in old certificates) negative serials apart.
 func ParseSerial(s string) (Serial, error) {
 	t := strings.ToLower(strings.TrimSpace(s))
+	neg := strings.HasPrefix(t, "-")
+	t = strings.TrimPrefix(t, "-")
 	t = strings.TrimPrefix(t, "0x")
 	t = strings.NewReplacer(":", "", " ", "").Replace(t)
 	if t == "" {
@@ -82,6 +85,9 @@ func ParseSerial(s string) (Serial, error) {
 	}
 	if len(t) > 2*MaxSerialOctets+2 { // tolerate one sign octet past 20
 		return "", fmt.Errorf("%w serial %q: longer than %d octets", ErrInvalid, s, MaxSerialOctets)
+	}
+	if neg && t != "0" {
+		t = "-" + t
 	}
 	return Serial(t), nil
 }

@@ -91,8 +91,8 @@ func (r Record) Validate() error {
 	if !r.Issuer.Valid() {
 		return fmt.Errorf("%w record %s: bad issuer %q", ErrInvalid, r.Identifier, r.Issuer)
 	}
-	if _, err := ParseSerial(string(r.Serial)); err != nil || len(r.Serial) == 0 {
-		return fmt.Errorf("%w record %s: bad serial %q", ErrInvalid, r.Identifier, r.Serial)
+	if canon, err := ParseSerial(string(r.Serial)); err != nil || canon != r.Serial {
+		return fmt.Errorf("%w record %s: serial %q is not in canonical form (lowercase hex, no leading zeros)", ErrInvalid, r.Identifier, r.Serial)
 	}
 	if r.Kind != KindClient && r.Kind != KindServer {
 		return fmt.Errorf("%w record %s: kind %v is not CLIENT or SERVER", ErrInvalid, r.Identifier, r.Kind)

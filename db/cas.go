@@ -21,6 +21,9 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 	if got := certs.IdentifierOf(c.DER); got != c.Identifier {
 		return fmt.Errorf("db: put CA: %w: identifier %s is not that of its certificate (%s)", certs.ErrInvalid, c.Identifier, got)
 	}
+	if err := checkSerial(c.DER, c.Serial); err != nil {
+		return fmt.Errorf("db: put CA %s: %w", c.Identifier, err)
+	}
 	var isKey []byte
 	if c.Kind == certs.KindSubCA {
 		var err error

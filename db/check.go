@@ -86,6 +86,9 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 				return nil
 			}
 			checkDER(add, bucketCerts, string(k), r.DER, r.Identifier)
+			if err := checkSerial(r.DER, r.Serial); err != nil {
+				add(bucketCerts, string(k), "%v", err)
+			}
 			if _, ok := cas[r.Issuer]; !ok {
 				add(bucketCerts, string(k), "issuing CA %s is missing", r.Issuer)
 			}
@@ -135,8 +138,17 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 				return nil
 			}
 			id := idFromBytes(k[1+int(k[0]):])
-			if tx.Bucket(bucketCerts).Get([]byte(id)) == nil {
+			rv := tx.Bucket(bucketCerts).Get([]byte(id))
+			if rv == nil {
 				add(bucketSerials, fmt.Sprintf("%x", k), "points to missing certificate %s", id)
+				return nil
+			}
+			r, err := decodeRecord(rv)
+			if err != nil {
+				return nil // reported with the certs bucket
+			}
+			if want, err := serialPrefix(r.Serial); err != nil || !bytes.Equal(want, k[:1+int(k[0])]) {
+				add(bucketSerials, fmt.Sprintf("%x", k), "points to %s whose serial is %s", id, r.Serial)
 			}
 			return nil
 		})

@@ -28,6 +28,10 @@ const (
 
 var errCorrupt = errors.New("db: corrupt record")
 
+// storedTime is t as the store keeps it (UTC, microseconds), so that what a
+// write returns equals what later reads return.
+func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
 type encoder struct{ b []byte }
 
 func newEncoder() *encoder { return &encoder{b: []byte{encVersion}} }

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 
@@ -42,6 +43,19 @@ func issuerSerialKey(issuer certs.Identifier, serial certs.Serial) ([]byte, erro
 		return nil, err
 	}
 	return append(ib, sb...), nil
+}
+
+// checkSerial makes sure a record's serial is its certificate's, since the
+// indexes (and so OCSP) find records by it.
+func checkSerial(der []byte, s certs.Serial) error {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return fmt.Errorf("%w: certificate does not parse: %v", certs.ErrInvalid, err)
+	}
+	if got := certs.SerialFromBig(c.SerialNumber); got != s {
+		return fmt.Errorf("%w: serial %s is not the certificate's (%s)", certs.ErrInvalid, s, got)
+	}
+	return nil
 }
 
 // serialPrefix is len(serial) ‖ serial; serialKey appends the identifier.

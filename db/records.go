@@ -23,6 +23,9 @@ func (s *Store) Put(ctx context.Context, r certs.Record) error {
 	if got := certs.IdentifierOf(r.DER); got != r.Identifier {
 		return fmt.Errorf("db: put: %w record: identifier %s is not that of its certificate (%s)", certs.ErrInvalid, r.Identifier, got)
 	}
+	if err := checkSerial(r.DER, r.Serial); err != nil {
+		return fmt.Errorf("db: put: record %s: %w", r.Identifier, err)
+	}
 	isKey, err := issuerSerialKey(r.Issuer, r.Serial)
 	if err != nil {
 		return fmt.Errorf("db: put: %w", err)
@@ -198,7 +201,7 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 		if r.State == certs.StateRevoked {
 			return fmt.Errorf("db: revoke %s: %w at %s (%v)", id, certs.ErrAlreadyRevoked, r.RevokedAt.Format(time.RFC3339), r.Reason)
 		}
-		r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at.UTC(), reason
+		r.State, r.RevokedAt, r.Reason = certs.StateRevoked, storedTime(at), reason
 		out = r
 		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
 	})
@@ -209,6 +212,9 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 // facts stay, so status queries keep answering exactly as before. Deleting a
 // deleted or unknown certificate fails with certs.ErrNotFound.
 func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (certs.Record, error) {
+	if at.IsZero() {
+		return certs.Record{}, fmt.Errorf("db: delete: %w: no deletion time", certs.ErrInvalid)
+	}
 	var out certs.Record
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		r, err := getRecord(tx, id)
@@ -218,7 +224,7 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 		if r.Deleted {
 			return fmt.Errorf("db: delete: %w: certificate %s was deleted at %s", certs.ErrNotFound, id, r.DeletedAt.Format(time.RFC3339))
 		}
-		r.Deleted, r.DeletedAt = true, at.UTC()
+		r.Deleted, r.DeletedAt = true, storedTime(at)
 		out = r
 		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
 	})

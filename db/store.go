@@ -166,7 +166,8 @@ func (s *Store) readSchema() error {
 // migrate runs every pending migration in one transaction, so a failure
 // leaves the file as it was.
 func (s *Store) migrate() error {
-	return s.bolt.Update(func(tx *bolt.Tx) error {
+	var ran []int
+	err := s.bolt.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 		if err != nil {
 			return err
@@ -186,11 +187,18 @@ func (s *Store) migrate() error {
 			if err := m.run(tx); err != nil {
 				return fmt.Errorf("db: migration %d (%s): %w", v+1, m.name, err)
 			}
-			s.log.Info("schema migrated", "version", v+1, "migration", m.name)
+			ran = append(ran, v)
 		}
 		s.schema = len(migrations)
 		return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(s.schema)))
 	})
+	if err != nil {
+		return err
+	}
+	for _, v := range ran { // only once committed
+		s.log.Info("schema migrated", "version", v+1, "migration", migrations[v].name)
+	}
+	return nil
 }
 
 // update runs fn in a durable write transaction, grouped with concurrent

@@ -1,0 +1,201 @@
+package db
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// These tests change the package variable migrations, so none of them may
+// call t.Parallel.
+
+// withMigration appends m to migrations until the test ends, or until the
+// returned function is called.
+func withMigration(t *testing.T, m migration) (restore func()) {
+	orig := migrations
+	migrations = append(orig[:len(orig):len(orig)], m)
+	restore = func() { migrations = orig }
+	t.Cleanup(restore)
+	return restore
+}
+
+// rawMeta reads the schema version and the marker bucket's "k" value
+// straight from the file, not through Open.
+func rawMeta(t *testing.T, dir string) (schema int, marker []byte) {
+	t.Helper()
+	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.View(func(tx *bolt.Tx) error {
+		schema = readVersion(tx)
+		if mb := tx.Bucket([]byte("test_marker")); mb != nil {
+			marker = bytes.Clone(mb.Get([]byte("k")))
+		}
+		return nil
+	})
+	return schema, marker
+}
+
+// closedStore creates a store in a new directory holding one access key and
+// closes it.
+func closedStore(t *testing.T) (dir string, key certs.AccessKey) {
+	t.Helper()
+	dir = t.TempDir()
+	key = certs.AccessKey{ID: "LTAI-m", SealedSecret: []byte("s")}
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutAccessKey(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, key
+}
+
+func TestOpen_FreshSchema(t *testing.T) {
+	s := openT(t, t.TempDir())
+	if got, want := s.SchemaVersion(), len(migrations); got != want || SchemaVersion() != want {
+		t.Errorf("SchemaVersion() = %d (package %d), want %d", got, SchemaVersion(), want)
+	}
+	s.bolt.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get(keySchema); !bytes.Equal(v, binary.BigEndian.AppendUint32(nil, uint32(len(migrations)))) {
+			t.Errorf("meta/schema = %x, want %d as 4 big-endian bytes", v, len(migrations))
+		}
+		var created time.Time
+		if err := created.UnmarshalBinary(tx.Bucket(bucketMeta).Get(keyCreated)); err != nil || created.IsZero() {
+			t.Errorf("meta/created = %v, %v; want a creation time", created, err)
+		}
+		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys} {
+			if tx.Bucket(b) == nil {
+				t.Errorf("bucket %s missing", b)
+			}
+		}
+		return nil
+	})
+}
+
+func TestOpen_Migration_RunsOnce(t *testing.T) {
+	dir, key := closedStore(t)
+	runs := 0
+	withMigration(t, migration{name: "add marker", run: func(tx *bolt.Tx) error {
+		runs++
+		b, err := tx.CreateBucket([]byte("test_marker"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	}})
+	var logs bytes.Buffer
+	for open := 1; open <= 2; open++ {
+		s, err := Open(dir, &Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatalf("open %d: %v", open, err)
+		}
+		if got, want := s.SchemaVersion(), len(migrations); got != want {
+			t.Errorf("open %d: SchemaVersion() = %d, want %d", open, got, want)
+		}
+		if got, err := s.AccessKey(t.Context(), key.ID); err != nil || got.ID != key.ID {
+			t.Errorf("open %d: data lost: %v", open, err)
+		}
+		if ps, err := s.Check(t.Context()); err != nil || len(ps) > 0 {
+			t.Errorf("open %d: Check() = %v, %v", open, ps, err)
+		}
+		s.Close()
+		if runs != 1 {
+			t.Errorf("after open %d the migration ran %d times, want once", open, runs)
+		}
+		if schema, marker := rawMeta(t, dir); schema != len(migrations) || string(marker) != "v" {
+			t.Errorf("after open %d the file has schema %d, marker %q; want %d, \"v\"", open, schema, marker, len(migrations))
+		}
+	}
+	if got := strings.Count(logs.String(), "schema migrated"); got != 1 || !strings.Contains(logs.String(), `migration="add marker"`) {
+		t.Errorf("log = %q, want one \"schema migrated\" line naming the migration", logs.String())
+	}
+}
+
+func TestOpen_Migration_FailureChangesNothing(t *testing.T) {
+	dir, key := closedStore(t)
+	before, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	restore := withMigration(t, migration{name: "half done", run: func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucket([]byte("test_marker")); err != nil {
+			return err
+		}
+		return boom
+	}})
+	s, err := Open(dir, nil)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open with a failing migration succeeded")
+	}
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "half done") {
+		t.Errorf("Open() = %v, want it to wrap the migration's error and name it", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, FileName)); !bytes.Equal(after, before) {
+		t.Errorf("the failed migration changed the file")
+	}
+	if _, err := Open(dir, &Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "migrate") {
+		t.Errorf("Open(ReadOnly) of an unmigrated file = %v, want an error asking to migrate", err)
+	}
+
+	restore()
+	s = openT(t, dir)
+	if got, want := s.SchemaVersion(), len(migrations); got != want {
+		t.Errorf("SchemaVersion() = %d, want %d", got, want)
+	}
+	if _, err := s.AccessKey(t.Context(), key.ID); err != nil {
+		t.Errorf("data lost: %v", err)
+	}
+	s.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("test_marker")) != nil {
+			t.Errorf("the failed migration's bucket was kept")
+		}
+		return nil
+	})
+}
+
+func TestOpen_NewerSchema(t *testing.T) {
+	dir, _ := closedStore(t)
+	b, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := len(migrations) + 1
+	err = b.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(newer)))
+	})
+	if cerr := b.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
+	}
+	for _, opts := range []*Options{nil, {ReadOnly: true}} {
+		s, err := Open(dir, opts)
+		if err == nil {
+			s.Close()
+			t.Fatalf("Open(%+v) of a newer schema succeeded", opts)
+		}
+		if opts == nil && !strings.Contains(err.Error(), "newer") {
+			t.Errorf("Open() = %v, want an error mentioning \"newer\"", err)
+		}
+	}
+	if schema, _ := rawMeta(t, dir); schema != newer {
+		t.Errorf("schema after refused opens = %d, want %d untouched", schema, newer)
+	}
+}
