@@ -4,7 +4,7 @@ BIN     ?= bin/certstatus
 DATA    ?= ./data
 PKGS    := ./...
 
-.PHONY: run build test lint fmt vet layering fuzz bench clean
+.PHONY: run build test lint fmt vet staticcheck layering fuzz bench clean
 
 ## run: build and start `certstatus serve` on the embedded default (./data, 127.0.0.1:8080 and :8888)
 run: build
@@ -18,8 +18,10 @@ build:
 test: lint
 	$(GO) test -race -count=1 $(PKGS)
 
-## lint: gofmt, go vet and the package-graph rule of DESIGN.md
-lint: fmt vet layering
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## lint: gofmt, go vet, staticcheck and the package-graph rule of DESIGN.md
+lint: fmt vet staticcheck layering
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -27,6 +29,9 @@ fmt:
 
 vet:
 	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 layering:
 	$(GO) test -count=1 ./internal/layering/

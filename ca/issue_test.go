@@ -181,7 +181,7 @@ func TestIssue_FromCSR(t *testing.T) {
 func TestIssue_BadCSR(t *testing.T) {
 	f := newFixture(t)
 	good := newCSR(t, mustECKey(), &x509.CertificateRequest{Subject: pkix.Name{CommonName: "x.example.com"}})
-	tampered := bytes.Clone(good)
+	var tampered []byte
 	{
 		b, _ := pem.Decode(good)
 		raw := bytes.Clone(b.Bytes)

@@ -33,8 +33,6 @@ const (
 	ubState        = 128
 )
 
-func (s Subject) empty() bool { return s == Subject{} }
-
 func (s Subject) validate() error {
 	check := func(name, v string, max int) error {
 		if !utf8.ValidString(v) {

@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
-	"strings"
 
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/db"
@@ -177,22 +175,4 @@ func (s *service) Close() error { return s.store.Close() }
 // openOffline is the common start of offline subcommands.
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
 	return open(c, newLogger(c, e.stderr), false, e.getenv)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func oneOf(v string, allowed ...string) bool {
-	for _, a := range allowed {
-		if strings.EqualFold(v, a) {
-			return true
-		}
-	}
-	return false
 }

@@ -146,12 +146,12 @@ func TestServe_BootstrapHealthAndRestart(t *testing.T) {
 
 func TestServe_NotReadyWithoutIssuingCA(t *testing.T) {
 	c := newCLI(t, filepath.Join(t.TempDir(), "d"))
-	api, _, _, stop := startServe(t, c)
+	_, _, _, stop := startServe(t, c)
 	stop()
 	var cas []certView
 	c.json(&cas, "ca", "list")
 	c.ok("ca", "disable", cas[1].Identifier)
-	api, _, _, stop = startServe(t, c)
+	api, _, _, stop := startServe(t, c)
 	defer stop()
 	code, body := getJSON(t, api+"/readyz")
 	if code != http.StatusServiceUnavailable || !strings.Contains(body["reason"], "no sub CA can issue") {
