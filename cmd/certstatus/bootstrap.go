@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/fsutil"
 )
 
 // AdminKeyFile is the file, inside the data directory, where the bootstrap
@@ -110,7 +110,7 @@ func (s *service) createAdminKey(ctx context.Context) (string, string, error) {
 	}
 	path := filepath.Join(s.cfg.Data, AdminKeyFile)
 	body, _ := json.MarshalIndent(map[string]string{"AccessKeyId": id, "AccessKeySecret": secret}, "", "  ")
-	if err := writeFileAtomic(path, append(body, '\n'), 0o600); err != nil {
+	if err := fsutil.WriteAtomic(path, append(body, '\n'), 0o600); err != nil {
 		return "", "", err
 	}
 	err = s.store.PutAccessKey(ctx, certs.AccessKey{
@@ -120,29 +120,4 @@ func (s *service) createAdminKey(ctx context.Context) (string, string, error) {
 		return "", "", err
 	}
 	return id, path, nil
-}
-
-// writeFileAtomic writes data to path with mode perm through a temporary
-// file, fsync and rename, replacing any previous file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

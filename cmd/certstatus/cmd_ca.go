@@ -3,15 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
-var caSubcommands = []struct{ name, summary string }{
+var caSubcommands = []subcommand{
 	{"create-root", "create a self-signed root CA"},
 	{"create-sub", "create a sub CA signed by --parent"},
 	{"list", "list every CA"},
@@ -22,17 +20,10 @@ var caSubcommands = []struct{ name, summary string }{
 }
 
 func runCA(ctx context.Context, e *cmdEnv, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(e.stderr, "Usage: certstatus ca <subcommand> [flags]\n\nSubcommands:")
-		for _, s := range caSubcommands {
-			fmt.Fprintf(e.stderr, "  %-12s %s\n", s.name, s.summary)
-		}
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return nil
-		}
-		return usageErr("ca needs a subcommand")
+	sub, args, done, err := pickSubcommand(e, "ca", caSubcommands, args)
+	if done {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlagSet(e, "ca "+sub, "ca "+sub+" [flags]")
 	cfg, resolve := bindConfig(fs, false)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -160,19 +151,7 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 		return usageErr("unknown ca subcommand %q (want create-root, create-sub, list, show, revoke, disable, enable)", sub)
 	}
 
-	pos, help, err := parse(fs, args)
-	if help || err != nil {
-		return err
-	}
-	if err := resolve(e.getenv); err != nil {
-		return err
-	}
-	s, err := openOffline(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return run(s, pos)
+	return runOffline(e, fs, cfg, resolve, args, run)
 }
 
 func showCA(e *cmdEnv, c certs.CA, asJSON bool) error {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
 )
 
-var certSubcommands = []struct{ name, summary string }{
+var certSubcommands = []subcommand{
 	{"issue", "issue a CLIENT or SERVER certificate (from flags, or --csr FILE)"},
 	{"revoke", "revoke a certificate (ID --reason R)"},
 	{"show", "show one certificate (ID or custom identifier)"},
@@ -20,17 +19,10 @@ var certSubcommands = []struct{ name, summary string }{
 }
 
 func runCert(ctx context.Context, e *cmdEnv, args []string) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(e.stderr, "Usage: certstatus cert <subcommand> [flags]\n\nSubcommands:")
-		for _, s := range certSubcommands {
-			fmt.Fprintf(e.stderr, "  %-8s %s\n", s.name, s.summary)
-		}
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return nil
-		}
-		return usageErr("cert needs a subcommand")
+	sub, args, done, err := pickSubcommand(e, "cert", certSubcommands, args)
+	if done {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := newFlagSet(e, "cert "+sub, "cert "+sub+" [flags]")
 	cfg, resolve := bindConfig(fs, false)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -139,19 +131,7 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 		return usageErr("unknown cert subcommand %q (want issue, revoke, show, list, delete)", sub)
 	}
 
-	pos, help, err := parse(fs, args)
-	if help || err != nil {
-		return err
-	}
-	if err := resolve(e.getenv); err != nil {
-		return err
-	}
-	s, err := openOffline(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return run(s, pos)
+	return runOffline(e, fs, cfg, resolve, args, run)
 }
 
 // findCert resolves an identifier, or else a custom identifier.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/fsutil"
 )
 
 // bindIssue registers the flags of "cert issue" and returns its runner.
@@ -90,7 +91,7 @@ func bindIssue(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) f
 				continue
 			}
 			p := filepath.Join(*outDir, f.name)
-			if err := writeNewFile(p, f.data, f.perm); err != nil {
+			if err := fsutil.WriteNew(p, f.data, f.perm); err != nil {
 				return fmt.Errorf("certificate %s was issued and stored, but writing %s failed: %w (cert show --pem %s prints it)", id, p, err, id)
 			}
 			written = append(written, p)

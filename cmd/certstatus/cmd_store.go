@@ -9,75 +9,55 @@ func runBackup(ctx context.Context, e *cmdEnv, args []string) error {
 	fs := newFlagSet(e, "backup", "backup --out FILE [--data DIR]")
 	cfg, resolve := bindConfig(fs, false)
 	out := fs.String("out", "", "file to write the copy to (must not exist)")
-	pos, help, err := parse(fs, args)
-	if help || err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("backup takes no arguments, got %q", pos)
-	}
-	if *out == "" {
-		return usageErr("backup needs --out FILE")
-	}
-	if err := resolve(e.getenv); err != nil {
-		return err
-	}
-	s, err := openOffline(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	n, err := s.store.BackupFile(ctx, *out)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "wrote %s (%d bytes): a consistent copy of %s\n", *out, n, s.store.Path())
-	fmt.Fprintf(e.stdout, "restore: copy it to <data>/certstatus.db with the same master key (%s)\n", cfg.MasterKeyFile)
-	return nil
+	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+		if len(pos) > 0 {
+			return usageErr("backup takes no arguments, got %q", pos)
+		}
+		if *out == "" {
+			return usageErr("backup needs --out FILE")
+		}
+		n, err := s.store.BackupFile(ctx, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s (%d bytes): a consistent copy of %s\n", *out, n, s.store.Path())
+		fmt.Fprintf(e.stdout, "restore: copy it to <data>/certstatus.db with the same master key (%s)\n", cfg.MasterKeyFile)
+		return nil
+	})
 }
 
 func runCheck(ctx context.Context, e *cmdEnv, args []string) error {
 	fs := newFlagSet(e, "check", "check [--data DIR]")
 	cfg, resolve := bindConfig(fs, false)
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, help, err := parse(fs, args)
-	if help || err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("check takes no arguments, got %q", pos)
-	}
-	if err := resolve(e.getenv); err != nil {
-		return err
-	}
-	s, err := openOffline(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	problems, err := s.store.Check(ctx)
-	if err != nil {
-		return err
-	}
-	cas, _ := s.store.CAs(ctx)
-	if *asJSON {
-		ps := make([]string, 0, len(problems))
-		for _, p := range problems {
-			ps = append(ps, p.String())
+	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+		if len(pos) > 0 {
+			return usageErr("check takes no arguments, got %q", pos)
 		}
-		if err := printJSON(e.stdout, map[string]any{"OK": len(problems) == 0, "Problems": ps, "Schema": s.store.SchemaVersion(), "CAs": len(cas)}); err != nil {
+		problems, err := s.store.Check(ctx)
+		if err != nil {
 			return err
 		}
-	} else {
-		for _, p := range problems {
-			fmt.Fprintln(e.stdout, "problem:", p)
+		cas, _ := s.store.CAs(ctx)
+		if *asJSON {
+			ps := make([]string, 0, len(problems))
+			for _, p := range problems {
+				ps = append(ps, p.String())
+			}
+			if err := printJSON(e.stdout, map[string]any{"OK": len(problems) == 0, "Problems": ps, "Schema": s.store.SchemaVersion(), "CAs": len(cas)}); err != nil {
+				return err
+			}
+		} else {
+			for _, p := range problems {
+				fmt.Fprintln(e.stdout, "problem:", p)
+			}
 		}
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("check: %d problem(s) in %s", len(problems), s.store.Path())
-	}
-	if !*asJSON {
-		fmt.Fprintf(e.stdout, "ok: %s (schema %d, %d CAs): structure, records and indexes consistent\n", s.store.Path(), s.store.SchemaVersion(), len(cas))
-	}
-	return nil
+		if len(problems) > 0 {
+			return fmt.Errorf("check: %d problem(s) in %s", len(problems), s.store.Path())
+		}
+		if !*asJSON {
+			fmt.Fprintf(e.stdout, "ok: %s (schema %d, %d CAs): structure, records and indexes consistent\n", s.store.Path(), s.store.SchemaVersion(), len(cas))
+		}
+		return nil
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -86,26 +85,4 @@ func parseTags(kvs []string) ([]certs.Tag, error) {
 		out = append(out, certs.Tag{Key: k, Value: v})
 	}
 	return out, nil
-}
-
-// writeNewFile writes a new file and refuses to replace an existing one.
-func writeNewFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		if os.IsExist(err) {
-			return fmt.Errorf("%s already exists; not overwriting it", path)
-		}
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-	}
-	return err
 }

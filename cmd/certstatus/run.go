@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/db"
@@ -175,4 +176,42 @@ func (s *service) Close() error { return s.store.Close() }
 // openOffline is the common start of offline subcommands.
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
 	return open(c, newLogger(c, e.stderr), false, e.getenv)
+}
+
+// subcommand names one subcommand of a group ("ca", "cert").
+type subcommand struct{ name, summary string }
+
+// pickSubcommand splits off the subcommand of group, printing the group's
+// usage when there is none. done means help was printed and nothing is left
+// to do.
+func pickSubcommand(e *cmdEnv, group string, subs []subcommand, args []string) (sub string, rest []string, done bool, err error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:], false, nil
+	}
+	fmt.Fprintf(e.stderr, "Usage: certstatus %s <subcommand> [flags]\n\nSubcommands:\n", group)
+	for _, s := range subs {
+		fmt.Fprintf(e.stderr, "  %-12s %s\n", s.name, s.summary)
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		return "", nil, true, nil
+	}
+	return "", nil, true, usageErr("%s needs a subcommand", group)
+}
+
+// runOffline parses args with fs, resolves the configuration, opens the
+// data directory and calls run with the positional arguments.
+func runOffline(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string, run func(*service, []string) error) error {
+	pos, help, err := parse(fs, args)
+	if help || err != nil {
+		return err
+	}
+	if err := resolve(e.getenv); err != nil {
+		return err
+	}
+	s, err := openOffline(e, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return run(s, pos)
 }

@@ -25,6 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certstatus/certstatus/internal/fsutil"
 )
 
 // KeySize is the master key length in bytes.
@@ -139,33 +141,12 @@ func LoadOrCreateFile(path string) (s *Sealer, created bool, err error) {
 	if _, err := rand.Read(key); err != nil {
 		return nil, false, fmt.Errorf("keyseal: %w", err)
 	}
-	if err := writeNew(path, []byte(hex.EncodeToString(key)+"\n")); err != nil {
-		return nil, false, err
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, false, fmt.Errorf("keyseal: %w", err)
+	}
+	if err := fsutil.WriteNew(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, false, fmt.Errorf("keyseal: %w", err)
 	}
 	s, err = New(key)
 	return s, err == nil, err
-}
-
-// writeNew writes data to a new file at path with mode 0600, fsync'd,
-// failing if path already exists.
-func writeNew(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("keyseal: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("keyseal: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("keyseal: %w", err)
-	}
-	return nil
 }
