@@ -36,9 +36,12 @@ staticcheck:
 layering:
 	$(GO) test -count=1 ./internal/layering/
 
-## fuzz: run each fuzz target briefly
+## fuzz: run each fuzz target briefly (FUZZTIME each; their seed corpora run in make test)
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime 20s ./db/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./db/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSAN$$' -fuzztime $(FUZZTIME) ./ca/
+	$(GO) test -run '^$$' -fuzz '^FuzzIssueCSR$$' -fuzztime $(FUZZTIME) ./ca/
 
 ## bench: the benchmarks, with allocation counts
 bench:

@@ -26,7 +26,7 @@ type fixture struct {
 	sub   certs.CA
 }
 
-func newSealer(t *testing.T) *keyseal.Sealer {
+func newSealer(t testing.TB) *keyseal.Sealer {
 	t.Helper()
 	key := make([]byte, keyseal.KeySize)
 	rand.Read(key)
@@ -38,7 +38,7 @@ func newSealer(t *testing.T) *keyseal.Sealer {
 }
 
 // newFixture opens a real store in t.TempDir with a root and a sub CA.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	store, err := db.Open(t.TempDir(), nil)
 	if err != nil {
