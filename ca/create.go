@@ -6,38 +6,13 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"time"
 
 	"github.com/certstatus/certstatus/certs"
 )
 
-// RootRequest asks for a new self-signed root CA.
-type RootRequest struct {
-	Subject   Subject // CommonName required
-	Algorithm Algorithm
-	Validity  Validity
-	// PathLen is the basicConstraints path length: how many levels of sub
-	// CAs may follow. Zero or negative leaves it unconstrained (a root that
-	// could sign no CA would be useless: roots issue no leaves here).
-	PathLen int
-	Alias   string
-	Tags    []certs.Tag
-}
-
-// SubRequest asks for a sub CA signed by Parent.
-type SubRequest struct {
-	Parent    certs.Identifier
-	Subject   Subject // CommonName required
-	Algorithm Algorithm
-	Validity  Validity
-	// PathLen is the basicConstraints path length of the new CA: 0 means it
-	// issues only leaf certificates. It must be below the parent's.
-	PathLen int
-	Alias   string
-	Tags    []certs.Tag
-}
-
-func checkCASubject(s Subject) error {
-	if err := s.validate(); err != nil {
+func checkCASubject(s certs.Subject) error {
+	if err := s.Validate(); err != nil {
 		return err
 	}
 	if s.CommonName == "" || s.Organization == "" || s.Country == "" {
@@ -47,7 +22,7 @@ func checkCASubject(s Subject) error {
 }
 
 // CreateRoot creates and stores a self-signed root CA.
-func (a *Authority) CreateRoot(ctx context.Context, req RootRequest) (certs.CA, error) {
+func (a *Authority) CreateRoot(ctx context.Context, req certs.RootRequest) (certs.CA, error) {
 	if err := checkCASubject(req.Subject); err != nil {
 		return certs.CA{}, err
 	}
@@ -56,11 +31,11 @@ func (a *Authority) CreateRoot(ctx context.Context, req RootRequest) (certs.CA, 
 		pathLen = -1
 	}
 	now := a.opts.Now()
-	nb, na, err := req.Validity.window(now, timeZero, timeZero)
+	nb, na, err := req.Validity.Window(now, time.Time{}, time.Time{})
 	if err != nil {
 		return certs.CA{}, err
 	}
-	key, err := req.Algorithm.generate()
+	key, err := generate(req.Algorithm)
 	if err != nil {
 		return certs.CA{}, err
 	}
@@ -86,7 +61,7 @@ func (a *Authority) CreateRoot(ctx context.Context, req RootRequest) (certs.CA, 
 
 // CreateSub creates and stores a sub CA signed by req.Parent, which must be
 // able to issue (unrevoked, enabled, valid) and allow one more CA level.
-func (a *Authority) CreateSub(ctx context.Context, req SubRequest) (certs.CA, error) {
+func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.CA, error) {
 	if err := checkCASubject(req.Subject); err != nil {
 		return certs.CA{}, err
 	}
@@ -105,11 +80,11 @@ func (a *Authority) CreateSub(ctx context.Context, req SubRequest) (certs.CA, er
 	if parent.PathLen > 0 && req.PathLen >= parent.PathLen {
 		return certs.CA{}, fmt.Errorf("%w path length %d: must be below the parent's %d", certs.ErrInvalid, req.PathLen, parent.PathLen)
 	}
-	nb, na, err := req.Validity.window(now, parent.NotBefore, parent.NotAfter)
+	nb, na, err := req.Validity.Window(now, parent.NotBefore, parent.NotAfter)
 	if err != nil {
 		return certs.CA{}, err
 	}
-	key, err := req.Algorithm.generate()
+	key, err := generate(req.Algorithm)
 	if err != nil {
 		return certs.CA{}, err
 	}

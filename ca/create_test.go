@@ -12,27 +12,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
-var caSubject = ca.Subject{Country: "US", Organization: "certstatus test", CommonName: "Another CA"}
+var caSubject = certs.Subject{Country: "US", Organization: "certstatus test", CommonName: "Another CA"}
 
 func TestCreateRoot_Algorithms(t *testing.T) {
 	f := newFixture(t)
 	cases := []struct {
-		alg  ca.Algorithm
+		alg  certs.Algorithm
 		want func(any) bool
 	}{
-		{ca.ECC256, func(k any) bool { e, ok := k.(*ecdsa.PublicKey); return ok && e.Curve == elliptic.P256() }},
-		{ca.ECC384, func(k any) bool { e, ok := k.(*ecdsa.PublicKey); return ok && e.Curve == elliptic.P384() }},
-		{ca.RSA2048, func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 2048 }},
-		{ca.RSA3072, func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 3072 }},
-		{ca.RSA4096, func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 4096 }},
+		{certs.ECC256, func(k any) bool { e, ok := k.(*ecdsa.PublicKey); return ok && e.Curve == elliptic.P256() }},
+		{certs.ECC384, func(k any) bool { e, ok := k.(*ecdsa.PublicKey); return ok && e.Curve == elliptic.P384() }},
+		{certs.RSA2048, func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 2048 }},
+		{certs.RSA3072, func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 3072 }},
+		{certs.RSA4096, func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 4096 }},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.alg), func(t *testing.T) {
-			root, err := f.auth.CreateRoot(context.Background(), ca.RootRequest{Subject: caSubject, Algorithm: tc.alg, Validity: ca.Validity{Days: 30}})
+			root, err := f.auth.CreateRoot(context.Background(), certs.RootRequest{Subject: caSubject, Algorithm: tc.alg, Validity: certs.Validity{Days: 30}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,28 +104,28 @@ func TestCreateSub(t *testing.T) {
 func TestCreateSub_Errors(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	mid, err := f.auth.CreateSub(ctx, ca.SubRequest{Parent: f.root.Identifier, Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 100}, PathLen: 1})
+	mid, err := f.auth.CreateSub(ctx, certs.SubRequest{Parent: f.root.Identifier, Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 100}, PathLen: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	constrained, err := f.auth.CreateRoot(ctx, ca.RootRequest{Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 100}, PathLen: 1})
+	constrained, err := f.auth.CreateRoot(ctx, certs.RootRequest{Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 100}, PathLen: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
-		req  ca.SubRequest
+		req  certs.SubRequest
 		want error
 		msg  string
 	}{
-		{"error/parent pathlen 0", ca.SubRequest{Parent: f.sub.Identifier, Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}}, certs.ErrIssuerUnusable, "path length 0"},
-		{"error/pathlen not below parent", ca.SubRequest{Parent: constrained.Identifier, Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}, PathLen: 1}, certs.ErrInvalid, "below the parent"},
-		{"error/unknown parent", ca.SubRequest{Parent: "00000000000000000000000000000000", Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}}, certs.ErrNotFound, ""},
-		{"error/outlives parent", ca.SubRequest{Parent: mid.Identifier, Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 200}}, certs.ErrInvalid, "beyond the issuing CA"},
-		{"error/no organization", ca.SubRequest{Parent: f.root.Identifier, Subject: ca.Subject{CommonName: "x", Country: "US"}, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}}, certs.ErrInvalid, "organization"},
-		{"error/bad country", ca.SubRequest{Parent: f.root.Identifier, Subject: ca.Subject{CommonName: "x", Country: "USA", Organization: "o"}, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}}, certs.ErrInvalid, "two upper-case letters"},
-		{"error/negative pathlen", ca.SubRequest{Parent: f.root.Identifier, Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}, PathLen: -1}, certs.ErrInvalid, "path length"},
-		{"error/unknown algorithm", ca.SubRequest{Parent: f.root.Identifier, Subject: caSubject, Algorithm: "DSA_1024", Validity: ca.Validity{Days: 10}}, certs.ErrInvalid, "algorithm"},
+		{"error/parent pathlen 0", certs.SubRequest{Parent: f.sub.Identifier, Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}}, certs.ErrIssuerUnusable, "path length 0"},
+		{"error/pathlen not below parent", certs.SubRequest{Parent: constrained.Identifier, Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}, PathLen: 1}, certs.ErrInvalid, "below the parent"},
+		{"error/unknown parent", certs.SubRequest{Parent: "00000000000000000000000000000000", Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}}, certs.ErrNotFound, ""},
+		{"error/outlives parent", certs.SubRequest{Parent: mid.Identifier, Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 200}}, certs.ErrInvalid, "beyond the issuing CA"},
+		{"error/no organization", certs.SubRequest{Parent: f.root.Identifier, Subject: certs.Subject{CommonName: "x", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}}, certs.ErrInvalid, "organization"},
+		{"error/bad country", certs.SubRequest{Parent: f.root.Identifier, Subject: certs.Subject{CommonName: "x", Country: "USA", Organization: "o"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}}, certs.ErrInvalid, "two upper-case letters"},
+		{"error/negative pathlen", certs.SubRequest{Parent: f.root.Identifier, Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}, PathLen: -1}, certs.ErrInvalid, "path length"},
+		{"error/unknown algorithm", certs.SubRequest{Parent: f.root.Identifier, Subject: caSubject, Algorithm: "DSA_1024", Validity: certs.Validity{Days: 10}}, certs.ErrInvalid, "algorithm"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +141,7 @@ func TestCreateSub_Errors(t *testing.T) {
 		})
 	}
 	// The mid CA (pathlen 1) may sign one more level.
-	if _, err := f.auth.CreateSub(ctx, ca.SubRequest{Parent: mid.Identifier, Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 10}}); err != nil {
+	if _, err := f.auth.CreateSub(ctx, certs.SubRequest{Parent: mid.Identifier, Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}}); err != nil {
 		t.Errorf("pathlen-1 CA signing a pathlen-0 CA: %v", err)
 	}
 }
@@ -151,15 +150,15 @@ func TestCreateRoot_Errors(t *testing.T) {
 	f := newFixture(t)
 	cases := []struct {
 		name string
-		req  ca.RootRequest
+		req  certs.RootRequest
 		msg  string
 	}{
-		{"error/no CN", ca.RootRequest{Subject: ca.Subject{Organization: "o", Country: "US"}, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 1}}, "common name"},
-		{"error/no validity", ca.RootRequest{Subject: caSubject, Algorithm: ca.ECC256}, "validity"},
-		{"error/days and dates", ca.RootRequest{Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 1, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}}, "not both"},
-		{"error/already expired", ca.RootRequest{Subject: caSubject, Algorithm: ca.ECC256, Validity: ca.Validity{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}}, "already past"},
-		{"error/CN too long", ca.RootRequest{Subject: ca.Subject{CommonName: strings.Repeat("x", 65), Organization: "o", Country: "US"}, Algorithm: ca.ECC256, Validity: ca.Validity{Days: 1}}, "at most 64"},
-		{"error/no algorithm", ca.RootRequest{Subject: caSubject, Validity: ca.Validity{Days: 1}}, "algorithm"},
+		{"error/no CN", certs.RootRequest{Subject: certs.Subject{Organization: "o", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 1}}, "common name"},
+		{"error/no validity", certs.RootRequest{Subject: caSubject, Algorithm: certs.ECC256}, "validity"},
+		{"error/days and dates", certs.RootRequest{Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 1, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}}, "not both"},
+		{"error/already expired", certs.RootRequest{Subject: caSubject, Algorithm: certs.ECC256, Validity: certs.Validity{NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}}, "already past"},
+		{"error/CN too long", certs.RootRequest{Subject: certs.Subject{CommonName: strings.Repeat("x", 65), Organization: "o", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 1}}, "at most 64"},
+		{"error/no algorithm", certs.RootRequest{Subject: caSubject, Validity: certs.Validity{Days: 1}}, "algorithm"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,13 +171,13 @@ func TestCreateRoot_Errors(t *testing.T) {
 }
 
 func TestParseAlgorithm(t *testing.T) {
-	for in, want := range map[string]ca.Algorithm{"ECC_256": ca.ECC256, "p-384": ca.ECC384, "rsa_2048": ca.RSA2048, "RSA3072": ca.RSA3072, "RSA_4096": ca.RSA4096} {
-		if got, err := ca.ParseAlgorithm(in); err != nil || got != want {
+	for in, want := range map[string]certs.Algorithm{"ECC_256": certs.ECC256, "p-384": certs.ECC384, "rsa_2048": certs.RSA2048, "RSA3072": certs.RSA3072, "RSA_4096": certs.RSA4096} {
+		if got, err := certs.ParseAlgorithm(in); err != nil || got != want {
 			t.Errorf("ParseAlgorithm(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
 	for in, msg := range map[string]string{"RSA_1024": "too weak", "ECC_512": "not supported", "SM2_256": "SM2", "": "want one of", "ed25519": "want one of"} {
-		if _, err := ca.ParseAlgorithm(in); !errors.Is(err, certs.ErrInvalid) || !strings.Contains(err.Error(), msg) {
+		if _, err := certs.ParseAlgorithm(in); !errors.Is(err, certs.ErrInvalid) || !strings.Contains(err.Error(), msg) {
 			t.Errorf("ParseAlgorithm(%q): %v, want %q", in, err, msg)
 		}
 	}

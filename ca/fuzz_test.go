@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -19,7 +18,7 @@ func FuzzParseSAN(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		var sans ca.SANs
+		var sans certs.SANs
 		if err := sans.ParseSAN(s); err != nil {
 			return
 		}
@@ -39,7 +38,7 @@ func FuzzIssueCSR(f *testing.F) {
 	f.Fuzz(func(t *testing.T, csr []byte) {
 		ctx := context.Background()
 		before, _ := fx.store.Count(ctx, dbFilterAll)
-		_, err := fx.auth.Issue(ctx, ca.IssueRequest{Issuer: fx.sub.Identifier, Kind: certs.KindClient, CSR: csr, Validity: ca.Validity{Days: 1}})
+		_, err := fx.auth.Issue(ctx, certs.IssueRequest{Issuer: fx.sub.Identifier, Kind: certs.KindClient, CSR: csr, Validity: certs.Validity{Days: 1}})
 		after, _ := fx.store.Count(ctx, dbFilterAll)
 		if err != nil && after != before {
 			t.Fatalf("failed issuance stored a certificate: %v", err)

@@ -61,17 +61,17 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f := &fixture{auth: auth, store: store, clock: clk}
 	ctx := context.Background()
-	f.root, err = auth.CreateRoot(ctx, ca.RootRequest{
-		Subject:   ca.Subject{Country: "US", Organization: "certstatus test", CommonName: "Test Root CA"},
-		Algorithm: ca.ECC384, Validity: ca.Validity{Days: 3650},
+	f.root, err = auth.CreateRoot(ctx, certs.RootRequest{
+		Subject:   certs.Subject{Country: "US", Organization: "certstatus test", CommonName: "Test Root CA"},
+		Algorithm: certs.ECC384, Validity: certs.Validity{Days: 3650},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.sub, err = auth.CreateSub(ctx, ca.SubRequest{
+	f.sub, err = auth.CreateSub(ctx, certs.SubRequest{
 		Parent:    f.root.Identifier,
-		Subject:   ca.Subject{Country: "US", Organization: "certstatus test", CommonName: "Test Issuing CA"},
-		Algorithm: ca.ECC256, Validity: ca.Validity{Days: 1825}, PathLen: 0,
+		Subject:   certs.Subject{Country: "US", Organization: "certstatus test", CommonName: "Test Issuing CA"},
+		Algorithm: certs.ECC256, Validity: certs.Validity{Days: 1825}, PathLen: 0,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -89,13 +89,13 @@ func mustParse(t *testing.T, der []byte) *x509.Certificate {
 }
 
 // issue issues a certificate or fails the test.
-func (f *fixture) issue(t *testing.T, req ca.IssueRequest) ca.Issued {
+func (f *fixture) issue(t *testing.T, req certs.IssueRequest) certs.Issued {
 	t.Helper()
 	if req.Issuer == "" {
 		req.Issuer = f.sub.Identifier
 	}
-	if req.Validity == (ca.Validity{}) {
-		req.Validity = ca.Validity{Days: 90}
+	if req.Validity == (certs.Validity{}) {
+		req.Validity = certs.Validity{Days: 90}
 	}
 	out, err := f.auth.Issue(context.Background(), req)
 	if err != nil {
@@ -112,4 +112,4 @@ func (f *fixture) pools(t *testing.T) (*x509.CertPool, *x509.CertPool) {
 	return roots, inter
 }
 
-var dbFilterAll = db.Filter{IncludeDeleted: true}
+var dbFilterAll = certs.Filter{IncludeDeleted: true}

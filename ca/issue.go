@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -17,49 +16,6 @@ import (
 	"github.com/certstatus/certstatus/certs"
 )
 
-// IssueRequest asks for a CLIENT or SERVER certificate from Issuer, a sub CA.
-//
-// Without CSR the CA generates a key pair of Algorithm (default ECC_256),
-// returns it once in Issued.KeyPEM and keeps it sealed. With CSR (PEM or
-// DER) the key is the CSR's; its signature must verify. Subject fields and
-// SANs given here override the CSR's (field by field for the subject; as a
-// whole for the SANs).
-type IssueRequest struct {
-	Issuer    certs.Identifier
-	Kind      certs.Kind // KindClient or KindServer
-	Subject   Subject
-	SANs      SANs
-	Algorithm Algorithm
-	CSR       []byte
-	Validity  Validity
-
-	Alias            string
-	CustomIdentifier string
-	ResourceGroupID  string
-	Tags             []certs.Tag
-}
-
-// Issued is the result of Issue.
-type Issued struct {
-	Record certs.Record
-	// Chain is the issuing CA and its ancestors, issuing CA first.
-	Chain []certs.CA
-	// KeyPEM is the generated private key as PKCS#8 PEM; nil for a CSR.
-	KeyPEM []byte
-}
-
-// ChainPEM returns the issuing chain as concatenated PEM, issuing CA first.
-func (i Issued) ChainPEM() []byte {
-	var out []byte
-	for _, c := range i.Chain {
-		out = append(out, certs.EncodeCertPEM(c.DER)...)
-	}
-	return out
-}
-
-// ErrBadCSR is wrapped by every error about the CSR itself.
-var ErrBadCSR = errors.New("ca: bad CSR")
-
 var oidBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
 
 // parseCSR accepts one PEM CERTIFICATE REQUEST or raw DER, verifies its
@@ -68,24 +24,24 @@ func parseCSR(data []byte) (*x509.CertificateRequest, error) {
 	der := data
 	if b, _ := pem.Decode(data); b != nil {
 		if b.Type != "CERTIFICATE REQUEST" && b.Type != "NEW CERTIFICATE REQUEST" {
-			return nil, fmt.Errorf("%w: PEM block is %q, want CERTIFICATE REQUEST", ErrBadCSR, b.Type)
+			return nil, fmt.Errorf("%w: PEM block is %q, want CERTIFICATE REQUEST", certs.ErrBadCSR, b.Type)
 		}
 		der = b.Bytes
 	} else if strings.Contains(string(data), "-----BEGIN") {
-		return nil, fmt.Errorf("%w: PEM does not decode", ErrBadCSR)
+		return nil, fmt.Errorf("%w: PEM does not decode", certs.ErrBadCSR)
 	}
 	if len(der) == 0 {
-		return nil, fmt.Errorf("%w: empty", ErrBadCSR)
+		return nil, fmt.Errorf("%w: empty", certs.ErrBadCSR)
 	}
 	req, err := x509.ParseCertificateRequest(der)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+		return nil, fmt.Errorf("%w: %v", certs.ErrBadCSR, err)
 	}
 	if err := req.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("%w: signature does not verify: %v", ErrBadCSR, err)
+		return nil, fmt.Errorf("%w: signature does not verify: %v", certs.ErrBadCSR, err)
 	}
 	if err := checkPublicKey(req.PublicKey); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadCSR, err)
+		return nil, fmt.Errorf("%w: %v", certs.ErrBadCSR, err)
 	}
 	for _, ext := range req.Extensions {
 		if !ext.Id.Equal(oidBasicConstraints) {
@@ -95,28 +51,28 @@ func parseCSR(data []byte) (*x509.CertificateRequest, error) {
 			IsCA bool `asn1:"optional"`
 		}
 		if _, err := asn1.Unmarshal(ext.Value, &bc); err != nil {
-			return nil, fmt.Errorf("%w: basicConstraints: %v", ErrBadCSR, err)
+			return nil, fmt.Errorf("%w: basicConstraints: %v", certs.ErrBadCSR, err)
 		}
 		if bc.IsCA {
-			return nil, fmt.Errorf("%w: it asks for a CA certificate; create sub CAs with ca create-sub", ErrBadCSR)
+			return nil, fmt.Errorf("%w: it asks for a CA certificate; create sub CAs with ca create-sub", certs.ErrBadCSR)
 		}
 	}
 	return req, nil
 }
 
 // Issue signs and stores a CLIENT or SERVER certificate.
-func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
+func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Issued, error) {
 	if req.Kind != certs.KindClient && req.Kind != certs.KindServer {
-		return Issued{}, fmt.Errorf("%w kind %v: issue CLIENT or SERVER certificates", certs.ErrInvalid, req.Kind)
+		return certs.Issued{}, fmt.Errorf("%w kind %v: issue CLIENT or SERVER certificates", certs.ErrInvalid, req.Kind)
 	}
-	if err := req.Subject.validate(); err != nil {
-		return Issued{}, err
+	if err := req.Subject.Validate(); err != nil {
+		return certs.Issued{}, err
 	}
-	if err := req.SANs.validate(); err != nil {
-		return Issued{}, err
+	if err := req.SANs.Validate(); err != nil {
+		return certs.Issued{}, err
 	}
 	if len(req.CustomIdentifier) > 128 {
-		return Issued{}, fmt.Errorf("%w custom identifier: longer than 128 characters", certs.ErrInvalid)
+		return certs.Issued{}, fmt.Errorf("%w custom identifier: longer than 128 characters", certs.ErrInvalid)
 	}
 
 	var (
@@ -129,57 +85,57 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error)
 	)
 	if len(req.CSR) > 0 {
 		if req.Algorithm != "" {
-			return Issued{}, fmt.Errorf("%w: an algorithm cannot be chosen for a CSR; the key is the CSR's", certs.ErrInvalid)
+			return certs.Issued{}, fmt.Errorf("%w: an algorithm cannot be chosen for a CSR; the key is the CSR's", certs.ErrInvalid)
 		}
 		c, err := parseCSR(req.CSR)
 		if err != nil {
-			return Issued{}, err
+			return certs.Issued{}, err
 		}
 		pub = c.PublicKey
 		csrPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: c.Raw})
 		subj = mergeSubject(subj, c)
-		if err := subj.validate(); err != nil {
-			return Issued{}, fmt.Errorf("%w: %v", ErrBadCSR, err)
+		if err := subj.Validate(); err != nil {
+			return certs.Issued{}, fmt.Errorf("%w: %v", certs.ErrBadCSR, err)
 		}
-		if sans.empty() {
-			sans = SANs{DNSNames: c.DNSNames, IPs: c.IPAddresses, Emails: c.EmailAddresses, URIs: c.URIs}
-			if err := sans.validate(); err != nil {
-				return Issued{}, fmt.Errorf("%w: %v", ErrBadCSR, err)
+		if sans.Empty() {
+			sans = certs.SANs{DNSNames: c.DNSNames, IPs: c.IPAddresses, Emails: c.EmailAddresses, URIs: c.URIs}
+			if err := sans.Validate(); err != nil {
+				return certs.Issued{}, fmt.Errorf("%w: %v", certs.ErrBadCSR, err)
 			}
 		}
 	} else if req.Algorithm == "" {
-		req.Algorithm = ECC256
+		req.Algorithm = certs.ECC256
 	} else if _, ok := algorithms[req.Algorithm]; !ok {
-		if _, err := ParseAlgorithm(string(req.Algorithm)); err != nil {
-			return Issued{}, err
+		if _, err := certs.ParseAlgorithm(string(req.Algorithm)); err != nil {
+			return certs.Issued{}, err
 		}
 	}
 
 	sans, err = completeSANs(req.Kind, subj, sans)
 	if err != nil {
-		return Issued{}, err
+		return certs.Issued{}, err
 	}
 
 	now := a.opts.Now()
 	chain, caCert, caKey, err := a.issuer(ctx, req.Issuer, now)
 	if err != nil {
-		return Issued{}, err
+		return certs.Issued{}, err
 	}
 	if chain[0].Kind != certs.KindSubCA {
-		return Issued{}, fmt.Errorf("%w: CA %s is a root; roots sign only sub CAs, issue from a sub CA", certs.ErrIssuerUnusable, req.Issuer)
+		return certs.Issued{}, fmt.Errorf("%w: CA %s is a root; roots sign only sub CAs, issue from a sub CA", certs.ErrIssuerUnusable, req.Issuer)
 	}
-	nb, na, err := req.Validity.window(now, chain[0].NotBefore, chain[0].NotAfter)
+	nb, na, err := req.Validity.Window(now, chain[0].NotBefore, chain[0].NotAfter)
 	if err != nil {
-		return Issued{}, err
+		return certs.Issued{}, err
 	}
 
 	if key == nil && len(req.CSR) == 0 {
-		if key, err = req.Algorithm.generate(); err != nil {
-			return Issued{}, err
+		if key, err = generate(req.Algorithm); err != nil {
+			return certs.Issued{}, err
 		}
 		pub = key.Public()
-		if csrPEM, err = makeCSR(key, subj, sans.hosts()); err != nil {
-			return Issued{}, err
+		if csrPEM, err = makeCSR(key, subj, sans.Hosts()); err != nil {
+			return certs.Issued{}, err
 		}
 	}
 	p := profile{
@@ -188,19 +144,19 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error)
 	}
 	serial, err := newSerial()
 	if err != nil {
-		return Issued{}, err
+		return certs.Issued{}, err
 	}
-	hosts := sans.hosts()
+	hosts := sans.Hosts()
 	if hosts == nil {
 		hosts = []string{} // non-nil: replace whatever the CSR asked for
 	}
 	der, err := sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj))
 	if err != nil {
-		return Issued{}, err
+		return certs.Issued{}, err
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
+		return certs.Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
 	}
 	rec := certs.Record{
 		Identifier:       certs.IdentifierOf(der),
@@ -217,16 +173,16 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error)
 		Tags:             req.Tags,
 		CreatedAt:        now.UTC(),
 	}
-	out := Issued{Chain: chain}
+	out := certs.Issued{Chain: chain}
 	if key != nil {
 		if rec.SealedKey, err = a.sealKey(rec.Identifier, key); err != nil {
-			return Issued{}, err
+			return certs.Issued{}, err
 		}
 		p8, _ := x509.MarshalPKCS8PrivateKey(key)
 		out.KeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
 	}
 	if err := a.store.Put(ctx, rec); err != nil {
-		return Issued{}, err
+		return certs.Issued{}, err
 	}
 	out.Record = rec
 	a.log.Info("certificate issued", "id", rec.Identifier, "kind", rec.Kind, "issuer", rec.Issuer, "serial", rec.Serial, "not_after", rec.NotAfter)
@@ -234,7 +190,7 @@ func (a *Authority) Issue(ctx context.Context, req IssueRequest) (Issued, error)
 }
 
 // mergeSubject fills the empty fields of s from the CSR's subject.
-func mergeSubject(s Subject, c *x509.CertificateRequest) Subject {
+func mergeSubject(s certs.Subject, c *x509.CertificateRequest) certs.Subject {
 	first := func(v []string) string {
 		if len(v) > 0 {
 			return v[0]
@@ -257,7 +213,7 @@ func mergeSubject(s Subject, c *x509.CertificateRequest) Subject {
 }
 
 // subjectOverride makes cfssl use exactly subj, whatever the CSR says.
-func subjectOverride(s Subject) *signer.Subject {
+func subjectOverride(s certs.Subject) *signer.Subject {
 	return &signer.Subject{
 		CN: s.CommonName,
 		Names: []csr.Name{{
@@ -269,7 +225,7 @@ func subjectOverride(s Subject) *signer.Subject {
 // completeSANs applies the per-kind rules: a SERVER certificate needs a DNS
 // name or IP address (the common name is used when it is one); any
 // certificate needs a common name or a SAN.
-func completeSANs(kind certs.Kind, subj Subject, s SANs) (SANs, error) {
+func completeSANs(kind certs.Kind, subj certs.Subject, s certs.SANs) (certs.SANs, error) {
 	if kind == certs.KindServer && len(s.DNSNames) == 0 && len(s.IPs) == 0 {
 		cn := subj.CommonName
 		switch {
@@ -277,13 +233,13 @@ func completeSANs(kind certs.Kind, subj Subject, s SANs) (SANs, error) {
 			return s, fmt.Errorf("%w: a SERVER certificate needs at least one DNS name or IP address", certs.ErrInvalid)
 		case net.ParseIP(cn) != nil:
 			s.IPs = append(s.IPs, net.ParseIP(cn))
-		case checkDNSName(cn) == nil:
+		case certs.CheckDNSName(cn) == nil:
 			s.DNSNames = append(s.DNSNames, strings.ToLower(cn))
 		default:
 			return s, fmt.Errorf("%w: a SERVER certificate needs at least one DNS name or IP address (common name %q is neither)", certs.ErrInvalid, cn)
 		}
 	}
-	if subj.CommonName == "" && s.empty() {
+	if subj.CommonName == "" && s.Empty() {
 		return s, fmt.Errorf("%w: a certificate needs a common name or a subject alternative name", certs.ErrInvalid)
 	}
 	return s, nil

@@ -11,38 +11,37 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
 func TestIssue_BadParameters(t *testing.T) {
 	f := newFixture(t)
-	cn := ca.Subject{CommonName: "x"}
-	d := ca.Validity{Days: 10}
+	cn := certs.Subject{CommonName: "x"}
+	d := certs.Validity{Days: 10}
 	cases := []struct {
 		name string
-		req  ca.IssueRequest
+		req  certs.IssueRequest
 		want error
 		msg  string
 	}{
-		{"error/kind CA", ca.IssueRequest{Kind: certs.KindSubCA, Subject: cn, Validity: d}, certs.ErrInvalid, "CLIENT or SERVER"},
-		{"error/no name at all", ca.IssueRequest{Kind: certs.KindClient, Validity: d}, certs.ErrInvalid, "common name or a subject alternative name"},
-		{"error/server without DNS or IP", ca.IssueRequest{Kind: certs.KindServer, Subject: ca.Subject{CommonName: "Web Server"}, Validity: d}, certs.ErrInvalid, "DNS name or IP"},
-		{"error/bad country", ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "x", Country: "China"}, Validity: d}, certs.ErrInvalid, "two upper-case"},
-		{"error/control char", ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "a\nb"}, Validity: d}, certs.ErrInvalid, "control character"},
-		{"error/bad DNS", ca.IssueRequest{Kind: certs.KindServer, Subject: cn, SANs: ca.SANs{DNSNames: []string{"-bad-.example.com"}}, Validity: d}, certs.ErrInvalid, "hyphen"},
-		{"error/bad email", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: ca.SANs{Emails: []string{"Alice <a@b.c>"}}, Validity: d}, certs.ErrInvalid, "e-mail"},
-		{"error/bad IP", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: ca.SANs{IPs: []net.IP{{1, 2, 3}}}, Validity: d}, certs.ErrInvalid, "IP"},
-		{"error/no validity", ca.IssueRequest{Kind: certs.KindClient, Subject: cn}, certs.ErrInvalid, "validity"},
-		{"error/negative days", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: ca.Validity{Days: -1}}, certs.ErrInvalid, "positive"},
-		{"error/only not-after", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: ca.Validity{NotAfter: time.Now().Add(time.Hour)}}, certs.ErrInvalid, "go together"},
-		{"error/not-after before not-before", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: ca.Validity{NotBefore: time.Now().Add(2 * time.Hour), NotAfter: time.Now().Add(time.Hour)}}, certs.ErrInvalid, "is not after"},
-		{"error/beyond CA validity", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: ca.Validity{Days: 3000}}, certs.ErrInvalid, "beyond the issuing CA"},
-		{"error/before CA validity", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: ca.Validity{NotBefore: time.Now().AddDate(-1, 0, 0), NotAfter: time.Now().Add(time.Hour)}}, certs.ErrInvalid, "before the issuing CA"},
-		{"error/weak algorithm", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, Algorithm: "RSA_1024"}, certs.ErrInvalid, "too weak"},
-		{"error/unknown issuer", ca.IssueRequest{Issuer: "0123456789abcdef0123456789abcdef", Kind: certs.KindClient, Subject: cn, Validity: d}, certs.ErrNotFound, "CA"},
-		{"error/root as issuer", ca.IssueRequest{Issuer: "ROOT", Kind: certs.KindClient, Subject: cn, Validity: d}, certs.ErrIssuerUnusable, "root"},
-		{"error/custom identifier too long", ca.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: strings.Repeat("c", 129)}, certs.ErrInvalid, "128"},
+		{"error/kind CA", certs.IssueRequest{Kind: certs.KindSubCA, Subject: cn, Validity: d}, certs.ErrInvalid, "CLIENT or SERVER"},
+		{"error/no name at all", certs.IssueRequest{Kind: certs.KindClient, Validity: d}, certs.ErrInvalid, "common name or a subject alternative name"},
+		{"error/server without DNS or IP", certs.IssueRequest{Kind: certs.KindServer, Subject: certs.Subject{CommonName: "Web Server"}, Validity: d}, certs.ErrInvalid, "DNS name or IP"},
+		{"error/bad country", certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "x", Country: "China"}, Validity: d}, certs.ErrInvalid, "two upper-case"},
+		{"error/control char", certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "a\nb"}, Validity: d}, certs.ErrInvalid, "control character"},
+		{"error/bad DNS", certs.IssueRequest{Kind: certs.KindServer, Subject: cn, SANs: certs.SANs{DNSNames: []string{"-bad-.example.com"}}, Validity: d}, certs.ErrInvalid, "hyphen"},
+		{"error/bad email", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{Emails: []string{"Alice <a@b.c>"}}, Validity: d}, certs.ErrInvalid, "e-mail"},
+		{"error/bad IP", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{IPs: []net.IP{{1, 2, 3}}}, Validity: d}, certs.ErrInvalid, "IP"},
+		{"error/no validity", certs.IssueRequest{Kind: certs.KindClient, Subject: cn}, certs.ErrInvalid, "validity"},
+		{"error/negative days", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: certs.Validity{Days: -1}}, certs.ErrInvalid, "positive"},
+		{"error/only not-after", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: certs.Validity{NotAfter: time.Now().Add(time.Hour)}}, certs.ErrInvalid, "go together"},
+		{"error/not-after before not-before", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: certs.Validity{NotBefore: time.Now().Add(2 * time.Hour), NotAfter: time.Now().Add(time.Hour)}}, certs.ErrInvalid, "is not after"},
+		{"error/beyond CA validity", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: certs.Validity{Days: 3000}}, certs.ErrInvalid, "beyond the issuing CA"},
+		{"error/before CA validity", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: certs.Validity{NotBefore: time.Now().AddDate(-1, 0, 0), NotAfter: time.Now().Add(time.Hour)}}, certs.ErrInvalid, "before the issuing CA"},
+		{"error/weak algorithm", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, Algorithm: "RSA_1024"}, certs.ErrInvalid, "too weak"},
+		{"error/unknown issuer", certs.IssueRequest{Issuer: "0123456789abcdef0123456789abcdef", Kind: certs.KindClient, Subject: cn, Validity: d}, certs.ErrNotFound, "CA"},
+		{"error/root as issuer", certs.IssueRequest{Issuer: "ROOT", Kind: certs.KindClient, Subject: cn, Validity: d}, certs.ErrIssuerUnusable, "root"},
+		{"error/custom identifier too long", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: strings.Repeat("c", 129)}, certs.ErrInvalid, "128"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,8 +63,8 @@ func TestIssue_BadParameters(t *testing.T) {
 		})
 	}
 	t.Run("error/duplicate custom identifier", func(t *testing.T) {
-		f.issue(t, ca.IssueRequest{Kind: certs.KindClient, Subject: cn, CustomIdentifier: "dup"})
-		_, err := f.auth.Issue(context.Background(), ca.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: "dup"})
+		f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: cn, CustomIdentifier: "dup"})
+		_, err := f.auth.Issue(context.Background(), certs.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: "dup"})
 		if !errors.Is(err, certs.ErrExists) {
 			t.Fatalf("got %v, want ErrExists", err)
 		}
@@ -74,8 +73,8 @@ func TestIssue_BadParameters(t *testing.T) {
 
 func TestIssue_UnusableIssuer(t *testing.T) {
 	ctx := context.Background()
-	req := func(f *fixture) ca.IssueRequest {
-		return ca.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, Subject: ca.Subject{CommonName: "x"}, Validity: ca.Validity{Days: 1}}
+	req := func(f *fixture) certs.IssueRequest {
+		return certs.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "x"}, Validity: certs.Validity{Days: 1}}
 	}
 	t.Run("error/revoked sub CA", func(t *testing.T) {
 		f := newFixture(t)
@@ -122,7 +121,7 @@ func TestIssue_UnusableIssuer(t *testing.T) {
 func TestRevoke(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rec := f.issue(t, ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "r"}}).Record
+	rec := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "r"}}).Record
 	at := f.clock.t.Add(-time.Hour).UTC().Truncate(time.Second)
 	got, err := f.auth.Revoke(ctx, rec.Identifier, certs.KeyCompromise, at)
 	if err != nil {
@@ -142,7 +141,7 @@ func TestRevoke(t *testing.T) {
 	if kept.Reason != certs.KeyCompromise || !kept.RevokedAt.Equal(at) {
 		t.Errorf("first revocation's facts changed: %v %v", kept.Reason, kept.RevokedAt)
 	}
-	other := f.issue(t, ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "o"}}).Record
+	other := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "o"}}).Record
 	for name, tc := range map[string]struct {
 		reason certs.Reason
 		at     time.Time
@@ -190,7 +189,7 @@ func TestOpenSSLVerify(t *testing.T) {
 	root := write("root.pem", certs.EncodeCertPEM(f.root.DER))
 	sub := write("sub.pem", certs.EncodeCertPEM(f.sub.DER))
 	for _, kind := range []certs.Kind{certs.KindClient, certs.KindServer} {
-		out := f.issue(t, ca.IssueRequest{Kind: kind, Subject: ca.Subject{CommonName: "openssl.example.com"}})
+		out := f.issue(t, certs.IssueRequest{Kind: kind, Subject: certs.Subject{CommonName: "openssl.example.com"}})
 		leaf := write(kind.String()+".pem", certs.EncodeCertPEM(out.Record.DER))
 		key := write(kind.String()+".key", out.KeyPEM)
 		purpose := map[certs.Kind]string{certs.KindClient: "sslclient", certs.KindServer: "sslserver"}[kind]

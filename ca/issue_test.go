@@ -18,13 +18,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
 func TestIssue_FromParameters(t *testing.T) {
 	f := newFixture(t)
-	var sans ca.SANs
+	var sans certs.SANs
 	for _, n := range []string{"web.example.com", "192.0.2.7", "ops@example.com", "https://example.com/svc"} {
 		if err := sans.ParseSAN(n); err != nil {
 			t.Fatal(err)
@@ -34,19 +33,19 @@ func TestIssue_FromParameters(t *testing.T) {
 	cases := []struct {
 		name string
 		kind certs.Kind
-		alg  ca.Algorithm
+		alg  certs.Algorithm
 		eku  x509.ExtKeyUsage
 		ku   x509.KeyUsage
 	}{
-		{"client/ecdsa", certs.KindClient, ca.ECC256, x509.ExtKeyUsageClientAuth, x509.KeyUsageDigitalSignature},
-		{"client/rsa", certs.KindClient, ca.RSA2048, x509.ExtKeyUsageClientAuth, x509.KeyUsageDigitalSignature},
-		{"server/ecdsa", certs.KindServer, ca.ECC384, x509.ExtKeyUsageServerAuth, x509.KeyUsageDigitalSignature},
-		{"server/rsa", certs.KindServer, ca.RSA2048, x509.ExtKeyUsageServerAuth, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment},
+		{"client/ecdsa", certs.KindClient, certs.ECC256, x509.ExtKeyUsageClientAuth, x509.KeyUsageDigitalSignature},
+		{"client/rsa", certs.KindClient, certs.RSA2048, x509.ExtKeyUsageClientAuth, x509.KeyUsageDigitalSignature},
+		{"server/ecdsa", certs.KindServer, certs.ECC384, x509.ExtKeyUsageServerAuth, x509.KeyUsageDigitalSignature},
+		{"server/rsa", certs.KindServer, certs.RSA2048, x509.ExtKeyUsageServerAuth, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			subj := ca.Subject{Country: "US", State: "CA", Locality: "SF", Organization: "Example", OrganizationalUnit: "Ops", CommonName: "web.example.com"}
-			out := f.issue(t, ca.IssueRequest{Kind: tc.kind, Subject: subj, SANs: sans, Algorithm: tc.alg, Validity: ca.Validity{Days: 30}, Alias: "a", CustomIdentifier: "custom-" + tc.name})
+			subj := certs.Subject{Country: "US", State: "CA", Locality: "SF", Organization: "Example", OrganizationalUnit: "Ops", CommonName: "web.example.com"}
+			out := f.issue(t, certs.IssueRequest{Kind: tc.kind, Subject: subj, SANs: sans, Algorithm: tc.alg, Validity: certs.Validity{Days: 30}, Alias: "a", CustomIdentifier: "custom-" + tc.name})
 			c := mustParse(t, out.Record.DER)
 			if _, err := c.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{tc.eku}}); err != nil {
 				t.Errorf("chain does not verify for %v: %v", tc.eku, err)
@@ -119,7 +118,7 @@ func TestIssue_ExplicitValidity(t *testing.T) {
 	f := newFixture(t)
 	nb := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	na := nb.Add(48 * time.Hour)
-	out := f.issue(t, ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "later"}, Validity: ca.Validity{NotBefore: nb, NotAfter: na}})
+	out := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "later"}, Validity: certs.Validity{NotBefore: nb, NotAfter: na}})
 	c := mustParse(t, out.Record.DER)
 	if !c.NotBefore.Equal(nb) || !c.NotAfter.Equal(na) {
 		t.Errorf("validity %v..%v, want %v..%v", c.NotBefore, c.NotAfter, nb, na)
@@ -128,7 +127,7 @@ func TestIssue_ExplicitValidity(t *testing.T) {
 
 func TestIssue_ServerCNBecomesSAN(t *testing.T) {
 	f := newFixture(t)
-	c := mustParse(t, f.issue(t, ca.IssueRequest{Kind: certs.KindServer, Subject: ca.Subject{CommonName: "Only.Example.com"}}).Record.DER)
+	c := mustParse(t, f.issue(t, certs.IssueRequest{Kind: certs.KindServer, Subject: certs.Subject{CommonName: "Only.Example.com"}}).Record.DER)
 	if len(c.DNSNames) != 1 || c.DNSNames[0] != "only.example.com" {
 		t.Errorf("DNS SANs %v", c.DNSNames)
 	}
@@ -151,7 +150,7 @@ func TestIssue_FromCSR(t *testing.T) {
 		DNSNames: []string{"csr.example.com", "alt.example.com"},
 	})
 	t.Run("subject and SANs from the CSR", func(t *testing.T) {
-		out := f.issue(t, ca.IssueRequest{Kind: certs.KindServer, CSR: csr})
+		out := f.issue(t, certs.IssueRequest{Kind: certs.KindServer, CSR: csr})
 		c := mustParse(t, out.Record.DER)
 		if !key.PublicKey.Equal(c.PublicKey) {
 			t.Error("certificate key is not the CSR's")
@@ -167,10 +166,10 @@ func TestIssue_FromCSR(t *testing.T) {
 		}
 	})
 	t.Run("request overrides CSR", func(t *testing.T) {
-		var sans ca.SANs
+		var sans certs.SANs
 		sans.ParseSAN("override.example.com")
 		der, _ := pem.Decode(csr)
-		out := f.issue(t, ca.IssueRequest{Kind: certs.KindServer, CSR: der.Bytes, Subject: ca.Subject{CommonName: "override.example.com"}, SANs: sans})
+		out := f.issue(t, certs.IssueRequest{Kind: certs.KindServer, CSR: der.Bytes, Subject: certs.Subject{CommonName: "override.example.com"}, SANs: sans})
 		c := mustParse(t, out.Record.DER)
 		if c.Subject.CommonName != "override.example.com" || c.Subject.Organization[0] != "From CSR" || len(c.DNSNames) != 1 || c.DNSNames[0] != "override.example.com" {
 			t.Errorf("subject %v SANs %v", c.Subject, c.DNSNames)
@@ -205,8 +204,8 @@ func TestIssue_BadCSR(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			n, _ := f.store.Count(context.Background(), dbFilterAll)
-			_, err := f.auth.Issue(context.Background(), ca.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, CSR: tc.csr, Validity: ca.Validity{Days: 1}})
-			if !errors.Is(err, ca.ErrBadCSR) || !strings.Contains(err.Error(), tc.msg) {
+			_, err := f.auth.Issue(context.Background(), certs.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, CSR: tc.csr, Validity: certs.Validity{Days: 1}})
+			if !errors.Is(err, certs.ErrBadCSR) || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got %v, want ErrBadCSR containing %q", err, tc.msg)
 			}
 			if m, _ := f.store.Count(context.Background(), dbFilterAll); m != n {

@@ -12,6 +12,8 @@ import (
 	"github.com/cloudflare/cfssl/csr"
 	"github.com/cloudflare/cfssl/signer"
 	"github.com/cloudflare/cfssl/signer/local"
+
+	"github.com/certstatus/certstatus/certs"
 )
 
 // profile describes what cfssl's signer must put in one certificate.
@@ -78,8 +80,8 @@ func sign(key crypto.Signer, caCert *x509.Certificate, p profile, csrPEM []byte,
 }
 
 // makeCSR builds the PEM CSR cfssl signs for a key the CA generated.
-func makeCSR(key crypto.Signer, subj Subject, hosts []string) ([]byte, error) {
-	req := subj.cfssl()
+func makeCSR(key crypto.Signer, subj certs.Subject, hosts []string) ([]byte, error) {
+	req := cfsslRequest(subj)
 	req.Hosts = hosts
 	out, err := csr.Generate(key, req)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -57,28 +56,28 @@ func lintFindings(t *testing.T, der []byte) []string {
 func TestZlint_EveryKind(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	rsaSub, err := f.auth.CreateSub(ctx, ca.SubRequest{
+	rsaSub, err := f.auth.CreateSub(ctx, certs.SubRequest{
 		Parent:    f.root.Identifier,
-		Subject:   ca.Subject{Country: "DE", Organization: "certstatus test", CommonName: "RSA Issuing CA"},
-		Algorithm: ca.RSA3072, Validity: ca.Validity{Days: 365},
+		Subject:   certs.Subject{Country: "DE", Organization: "certstatus test", CommonName: "RSA Issuing CA"},
+		Algorithm: certs.RSA3072, Validity: certs.Validity{Days: 365},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rsaRoot, err := f.auth.CreateRoot(ctx, ca.RootRequest{
-		Subject:   ca.Subject{CommonName: "RSA Root", Organization: "certstatus test", Country: "NL"},
-		Algorithm: ca.RSA2048, Validity: ca.Validity{Days: 365},
+	rsaRoot, err := f.auth.CreateRoot(ctx, certs.RootRequest{
+		Subject:   certs.Subject{CommonName: "RSA Root", Organization: "certstatus test", Country: "NL"},
+		Algorithm: certs.RSA2048, Validity: certs.Validity{Days: 365},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var serverSANs ca.SANs
+	var serverSANs certs.SANs
 	for _, n := range []string{"api.internal.example.com", "*.svc.example.com", "10.1.2.3", "2001:db8::1"} {
 		if err := serverSANs.ParseSAN(n); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var clientSANs ca.SANs
+	var clientSANs certs.SANs
 	for _, n := range []string{"alice@example.com", "spiffe://example.com/ns/prod/sa/alice"} {
 		if err := clientSANs.ParseSAN(n); err != nil {
 			t.Fatal(err)
@@ -95,12 +94,12 @@ func TestZlint_EveryKind(t *testing.T) {
 		"root/rsa-2048":   rsaRoot.DER,
 		"sub/ecdsa-p256":  f.sub.DER,
 		"sub/rsa-3072":    rsaSub.DER,
-		"client/ecdsa":    f.issue(t, ca.IssueRequest{Kind: certs.KindClient, Subject: ca.Subject{CommonName: "alice", Organization: "Example", Country: "US"}, SANs: clientSANs}).Record.DER,
-		"client/rsa":      f.issue(t, ca.IssueRequest{Issuer: rsaSub.Identifier, Kind: certs.KindClient, Subject: ca.Subject{CommonName: "bob"}, Algorithm: ca.RSA2048}).Record.DER,
-		"client/no-cn":    f.issue(t, ca.IssueRequest{Kind: certs.KindClient, SANs: clientSANs}).Record.DER,
-		"server/ecdsa":    f.issue(t, ca.IssueRequest{Kind: certs.KindServer, Subject: ca.Subject{CommonName: "api.internal.example.com"}, SANs: serverSANs, Algorithm: ca.ECC384}).Record.DER,
-		"server/rsa":      f.issue(t, ca.IssueRequest{Issuer: rsaSub.Identifier, Kind: certs.KindServer, Subject: ca.Subject{CommonName: "rsa.example.com"}, Algorithm: ca.RSA2048}).Record.DER,
-		"server/csr":      f.issue(t, ca.IssueRequest{Kind: certs.KindServer, CSR: csrPEM}).Record.DER,
+		"client/ecdsa":    f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "alice", Organization: "Example", Country: "US"}, SANs: clientSANs}).Record.DER,
+		"client/rsa":      f.issue(t, certs.IssueRequest{Issuer: rsaSub.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "bob"}, Algorithm: certs.RSA2048}).Record.DER,
+		"client/no-cn":    f.issue(t, certs.IssueRequest{Kind: certs.KindClient, SANs: clientSANs}).Record.DER,
+		"server/ecdsa":    f.issue(t, certs.IssueRequest{Kind: certs.KindServer, Subject: certs.Subject{CommonName: "api.internal.example.com"}, SANs: serverSANs, Algorithm: certs.ECC384}).Record.DER,
+		"server/rsa":      f.issue(t, certs.IssueRequest{Issuer: rsaSub.Identifier, Kind: certs.KindServer, Subject: certs.Subject{CommonName: "rsa.example.com"}, Algorithm: certs.RSA2048}).Record.DER,
+		"server/csr":      f.issue(t, certs.IssueRequest{Kind: certs.KindServer, CSR: csrPEM}).Record.DER,
 	}
 	for name, der := range cases {
 		t.Run(name, func(t *testing.T) {

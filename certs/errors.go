@@ -20,6 +20,11 @@ var (
 	// kind or record.
 	ErrInvalid = errors.New("certs: invalid")
 
+	// ErrBadCSR is returned for a certificate signing request that does not
+	// parse, whose signature does not verify, or that asks for what may not
+	// be issued.
+	ErrBadCSR = errors.New("certs: bad CSR")
+
 	// ErrIssuerUnusable is returned when an issuing CA is revoked, disabled,
 	// expired or not yet valid and so may not sign.
 	ErrIssuerUnusable = errors.New("certs: issuing CA cannot issue")

@@ -239,3 +239,24 @@ func (c CA) AsRecord() Record {
 		CreatedAt:  c.CreatedAt,
 	}
 }
+
+// Filter selects certificates for listing. Zero fields match all.
+type Filter struct {
+	Issuer         Identifier
+	Kind           Kind
+	State          State
+	IncludeDeleted bool
+	// After resumes a listing after this identifier (exclusive).
+	After Identifier
+	// Limit caps the number of records returned; 0 means no cap.
+	Limit int
+}
+
+// Match reports whether r passes the filter's Issuer, Kind, State and
+// IncludeDeleted conditions (After and Limit are for paging).
+func (f Filter) Match(r Record) bool {
+	return (f.Issuer == "" || r.Issuer == f.Issuer) &&
+		(f.Kind == KindUnknown || r.Kind == f.Kind) &&
+		(f.State == 0 || r.State == f.State) &&
+		(f.IncludeDeleted || !r.Deleted)
+}

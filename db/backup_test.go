@@ -88,7 +88,7 @@ func assertContents(t *testing.T, s *db.Store, f fixture) {
 			t.Errorf("CA(%s) = %v:%s", want.Identifier, err, diff(got, want))
 		}
 	}
-	list, _, err := s.List(ctx, db.Filter{IncludeDeleted: true})
+	list, _, err := s.List(ctx, certs.Filter{IncludeDeleted: true})
 	if err != nil || len(list) != len(f.recs) {
 		t.Fatalf("List(IncludeDeleted) = %d records, %v; want %d", len(list), err, len(f.recs))
 	}
@@ -268,7 +268,7 @@ func TestStore_Backup_DuringWrites(t *testing.T) {
 					t.Errorf("backup %d, writer %d: record %d differs:%s", i, w, j, d)
 				}
 			}
-			if n, _ := b.Count(ctx, db.Filter{}); i == len(paths)-1 && n != writers*each {
+			if n, _ := b.Count(ctx, certs.Filter{}); i == len(paths)-1 && n != writers*each {
 				t.Errorf("final backup holds %d records, want %d", n, writers*each)
 			}
 		}

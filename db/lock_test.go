@@ -212,11 +212,11 @@ func TestStore_ConcurrentWriters(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		f    db.Filter
+		f    certs.Filter
 		want int
 	}{
-		{"all", db.Filter{}, writers * each},
-		{"revoked", db.Filter{State: certs.StateRevoked}, writers * each / 2},
+		{"all", certs.Filter{}, writers * each},
+		{"revoked", certs.Filter{State: certs.StateRevoked}, writers * each / 2},
 	} {
 		if n, err := s.Count(ctx, tc.f); err != nil || n != tc.want {
 			t.Errorf("Count(%s) = %d, %v; want %d", tc.name, n, err, tc.want)

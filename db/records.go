@@ -231,28 +231,9 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 	return out, err
 }
 
-// Filter selects certificates for List and Count. Zero fields match all.
-type Filter struct {
-	Issuer         certs.Identifier
-	Kind           certs.Kind
-	State          certs.State
-	IncludeDeleted bool
-	// After resumes a listing after this identifier (exclusive).
-	After certs.Identifier
-	// Limit caps the number of records List returns; 0 means no cap.
-	Limit int
-}
-
-func (f Filter) match(r certs.Record) bool {
-	return (f.Issuer == "" || r.Issuer == f.Issuer) &&
-		(f.Kind == certs.KindUnknown || r.Kind == f.Kind) &&
-		(f.State == 0 || r.State == f.State) &&
-		(f.IncludeDeleted || !r.Deleted)
-}
-
 // List returns matching certificates in identifier order and, when more
 // remain, the identifier to pass as Filter.After for the next page.
-func (s *Store) List(ctx context.Context, f Filter) ([]certs.Record, certs.Identifier, error) {
+func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs.Identifier, error) {
 	var (
 		out  []certs.Record
 		next certs.Identifier
@@ -274,7 +255,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]certs.Record, certs.Ident
 			if err != nil {
 				return fmt.Errorf("db: certificate %s: %w", k, err)
 			}
-			if !f.match(r) {
+			if !f.Match(r) {
 				continue
 			}
 			if f.Limit > 0 && len(out) == f.Limit {
@@ -289,7 +270,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]certs.Record, certs.Ident
 }
 
 // Count returns how many certificates match f (After and Limit ignored).
-func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
+func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
 	n := 0
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
@@ -297,7 +278,7 @@ func (s *Store) Count(ctx context.Context, f Filter) (int, error) {
 			if err != nil {
 				return fmt.Errorf("db: certificate %s: %w", k, err)
 			}
-			if f.match(r) {
+			if f.Match(r) {
 				n++
 			}
 			return nil

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
-	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/db/dbtest"
 )
 
@@ -67,7 +66,7 @@ func TestStore_Put_Errors(t *testing.T) {
 				t.Fatalf("Put() = %v, want %v", err, tc.want)
 			}
 			// Nothing of the failed record may have been written.
-			if n, err := s.Count(ctx, db.Filter{IncludeDeleted: true}); err != nil || n != 1 {
+			if n, err := s.Count(ctx, certs.Filter{IncludeDeleted: true}); err != nil || n != 1 {
 				t.Errorf("Count() = %d, %v; want 1", n, err)
 			}
 			if got, err := s.Get(ctx, tc.rec.Identifier); err == nil && !reflect.DeepEqual(got, existing) {
@@ -341,10 +340,10 @@ func TestStore_Delete_KeepsRevocation(t *testing.T) {
 			t.Errorf("%s after delete: status %v, want revoked", name, st)
 		}
 	}
-	if list, _, _ := s.List(ctx, db.Filter{}); !slices.Equal(idsOf(list), []certs.Identifier{kept.Identifier}) {
+	if list, _, _ := s.List(ctx, certs.Filter{}); !slices.Equal(idsOf(list), []certs.Identifier{kept.Identifier}) {
 		t.Errorf("List() = %v, want only %s", idsOf(list), kept.Identifier)
 	}
-	if list, _, _ := s.List(ctx, db.Filter{IncludeDeleted: true}); len(list) != 2 {
+	if list, _, _ := s.List(ctx, certs.Filter{IncludeDeleted: true}); len(list) != 2 {
 		t.Errorf("List(IncludeDeleted) has %d records, want 2", len(list))
 	}
 }

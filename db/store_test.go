@@ -292,7 +292,7 @@ func TestStore_List_Paging(t *testing.T) {
 	for _, limit := range []int{1, 4, 11, 22, 100} {
 		t.Run("limit "+strconv.Itoa(limit), func(t *testing.T) {
 			var got []certs.Identifier
-			f := db.Filter{Limit: limit}
+			f := certs.Filter{Limit: limit}
 			for pages := 1; ; pages++ {
 				page, next, err := s.List(t.Context(), f)
 				if err != nil {
@@ -321,7 +321,7 @@ func TestStore_List_Paging(t *testing.T) {
 
 	// After need not be a stored identifier.
 	mid := want[10][:len(want[10])-1] + "0"
-	got, _, err := s.List(t.Context(), db.Filter{After: mid})
+	got, _, err := s.List(t.Context(), certs.Filter{After: mid})
 	i, found := slices.BinarySearch(want, mid)
 	if found {
 		i++
@@ -361,17 +361,17 @@ func TestStore_List_Filter(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		f     db.Filter
+		f     certs.Filter
 		match func(certs.Record) bool
 	}{
-		{"all but deleted", db.Filter{}, func(r certs.Record) bool { return !r.Deleted }},
-		{"include deleted", db.Filter{IncludeDeleted: true}, func(certs.Record) bool { return true }},
-		{"issuer", db.Filter{Issuer: subB.CA.Identifier}, func(r certs.Record) bool { return !r.Deleted && r.Issuer == subB.CA.Identifier }},
-		{"issuer without leaves", db.Filter{Issuer: root.CA.Identifier}, func(certs.Record) bool { return false }},
-		{"kind", db.Filter{Kind: certs.KindServer}, func(r certs.Record) bool { return !r.Deleted && r.Kind == certs.KindServer }},
-		{"state revoked", db.Filter{State: certs.StateRevoked}, func(r certs.Record) bool { return !r.Deleted && r.State == certs.StateRevoked }},
-		{"state issued, deleted too", db.Filter{State: certs.StateIssued, IncludeDeleted: true}, func(r certs.Record) bool { return r.State == certs.StateIssued }},
-		{"issuer and kind and state", db.Filter{Issuer: subA.CA.Identifier, Kind: certs.KindServer, State: certs.StateRevoked}, func(r certs.Record) bool {
+		{"all but deleted", certs.Filter{}, func(r certs.Record) bool { return !r.Deleted }},
+		{"include deleted", certs.Filter{IncludeDeleted: true}, func(certs.Record) bool { return true }},
+		{"issuer", certs.Filter{Issuer: subB.CA.Identifier}, func(r certs.Record) bool { return !r.Deleted && r.Issuer == subB.CA.Identifier }},
+		{"issuer without leaves", certs.Filter{Issuer: root.CA.Identifier}, func(certs.Record) bool { return false }},
+		{"kind", certs.Filter{Kind: certs.KindServer}, func(r certs.Record) bool { return !r.Deleted && r.Kind == certs.KindServer }},
+		{"state revoked", certs.Filter{State: certs.StateRevoked}, func(r certs.Record) bool { return !r.Deleted && r.State == certs.StateRevoked }},
+		{"state issued, deleted too", certs.Filter{State: certs.StateIssued, IncludeDeleted: true}, func(r certs.Record) bool { return r.State == certs.StateIssued }},
+		{"issuer and kind and state", certs.Filter{Issuer: subA.CA.Identifier, Kind: certs.KindServer, State: certs.StateRevoked}, func(r certs.Record) bool {
 			return !r.Deleted && r.Issuer == subA.CA.Identifier && r.Kind == certs.KindServer && r.State == certs.StateRevoked
 		}},
 	}

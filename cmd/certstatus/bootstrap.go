@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/fsutil"
 )
@@ -39,20 +38,20 @@ func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
 		return res, err
 	}
 	if len(cas) == 0 {
-		root, err := s.ca.CreateRoot(ctx, ca.RootRequest{
-			Subject:   ca.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev root CA"},
-			Algorithm: ca.ECC384,
-			Validity:  ca.Validity{Days: 3650},
+		root, err := s.ca.CreateRoot(ctx, certs.RootRequest{
+			Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev root CA"},
+			Algorithm: certs.ECC384,
+			Validity:  certs.Validity{Days: 3650},
 			Alias:     "dev-root",
 		})
 		if err != nil {
 			return res, fmt.Errorf("bootstrap root CA: %w", err)
 		}
-		sub, err := s.ca.CreateSub(ctx, ca.SubRequest{
+		sub, err := s.ca.CreateSub(ctx, certs.SubRequest{
 			Parent:    root.Identifier,
-			Subject:   ca.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev issuing CA"},
-			Algorithm: ca.ECC256,
-			Validity:  ca.Validity{Days: 1825},
+			Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev issuing CA"},
+			Algorithm: certs.ECC256,
+			Validity:  certs.Validity{Days: 1825},
 			PathLen:   0,
 			Alias:     "dev-issuing",
 		})

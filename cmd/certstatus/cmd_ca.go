@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -60,11 +59,11 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 				if *parent != "" {
 					return usageErr("--parent is for create-sub")
 				}
-				a, err := parseAlgorithm(*alg, ca.ECC384)
+				a, err := parseAlgorithm(*alg, certs.ECC384)
 				if err != nil {
 					return err
 				}
-				c, err = s.ca.CreateRoot(ctx, ca.RootRequest{Subject: *subj, Algorithm: a, Validity: v, PathLen: *pathLen, Alias: *alias, Tags: t})
+				c, err = s.ca.CreateRoot(ctx, certs.RootRequest{Subject: *subj, Algorithm: a, Validity: v, PathLen: *pathLen, Alias: *alias, Tags: t})
 				if err != nil {
 					return err
 				}
@@ -76,7 +75,7 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 				if err != nil {
 					return usageErr("--parent: %v", err)
 				}
-				a, err := parseAlgorithm(*alg, ca.ECC256)
+				a, err := parseAlgorithm(*alg, certs.ECC256)
 				if err != nil {
 					return err
 				}
@@ -84,7 +83,7 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 				if pl < 0 {
 					pl = 0
 				}
-				c, err = s.ca.CreateSub(ctx, ca.SubRequest{Parent: pid, Subject: *subj, Algorithm: a, Validity: v, PathLen: pl, Alias: *alias, Tags: t})
+				c, err = s.ca.CreateSub(ctx, certs.SubRequest{Parent: pid, Subject: *subj, Algorithm: a, Validity: v, PathLen: pl, Alias: *alias, Tags: t})
 				if err != nil {
 					return err
 				}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
-	"github.com/certstatus/certstatus/db"
 )
 
 var certSubcommands = []subcommand{
@@ -42,7 +41,7 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 			if len(pos) > 0 {
 				return usageErr("cert list takes no arguments")
 			}
-			f := db.Filter{IncludeDeleted: *all, Limit: *limit}
+			f := certs.Filter{IncludeDeleted: *all, Limit: *limit}
 			var err error
 			if *caID != "" {
 				if f.Issuer, err = certs.ParseIdentifier(*caID); err != nil {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/fsutil"
 )
@@ -41,7 +40,7 @@ func bindIssue(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) f
 		if err != nil || k.IsCA() {
 			return usageErr("--kind %q: want client or server", *kind)
 		}
-		req := ca.IssueRequest{Kind: k, Subject: *subj, Alias: *alias, CustomIdentifier: *custom}
+		req := certs.IssueRequest{Kind: k, Subject: *subj, Alias: *alias, CustomIdentifier: *custom}
 		if req.Validity, err = val.resolve(365); err != nil {
 			return err
 		}
@@ -62,7 +61,7 @@ func bindIssue(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) f
 			if req.CSR, err = os.ReadFile(*csrFile); err != nil {
 				return fmt.Errorf("--csr: %w", err)
 			}
-		} else if req.Algorithm, err = parseAlgorithm(*alg, ca.ECC256); err != nil {
+		} else if req.Algorithm, err = parseAlgorithm(*alg, certs.ECC256); err != nil {
 			return err
 		}
 		if req.Issuer, err = pickIssuer(ctx, s, *caID); err != nil {

@@ -6,13 +6,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
 // subjectFlags binds the distinguished-name flags.
-func subjectFlags(fs *flag.FlagSet) *ca.Subject {
-	s := &ca.Subject{}
+func subjectFlags(fs *flag.FlagSet) *certs.Subject {
+	s := &certs.Subject{}
 	fs.StringVar(&s.CommonName, "cn", "", "subject common name (CN)")
 	fs.StringVar(&s.Country, "c", "", "subject country, two letters (C)")
 	fs.StringVar(&s.State, "st", "", "subject state or province (ST)")
@@ -35,8 +34,8 @@ func bindValidity(fs *flag.FlagSet, defDays int) *validityFlags {
 	return v
 }
 
-func (v *validityFlags) resolve(defDays int) (ca.Validity, error) {
-	out := ca.Validity{Days: v.days}
+func (v *validityFlags) resolve(defDays int) (certs.Validity, error) {
+	out := certs.Validity{Days: v.days}
 	var err error
 	if v.notBefore != "" {
 		if out.NotBefore, err = time.Parse(time.RFC3339, v.notBefore); err != nil {
@@ -68,11 +67,11 @@ func (m *multiFlag) Set(v string) error {
 }
 
 // parseAlgorithm maps an empty flag to the default.
-func parseAlgorithm(s string, def ca.Algorithm) (ca.Algorithm, error) {
+func parseAlgorithm(s string, def certs.Algorithm) (certs.Algorithm, error) {
 	if s == "" {
 		return def, nil
 	}
-	return ca.ParseAlgorithm(s)
+	return certs.ParseAlgorithm(s)
 }
 
 func parseTags(kvs []string) ([]certs.Tag, error) {
