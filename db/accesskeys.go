@@ -57,3 +57,44 @@ func (s *Store) AccessKeys(ctx context.Context) ([]certs.AccessKey, error) {
 	})
 	return out, err
 }
+
+// UpdateAccessKey applies fn to access key id in one durable transaction
+// and returns the result. fn may change everything but the ID. fn may be
+// called more than once.
+func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(*certs.AccessKey) error) (certs.AccessKey, error) {
+	var out certs.AccessKey
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccessKeys)
+		v := b.Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
+		}
+		k, err := decodeAccessKey(v)
+		if err != nil {
+			return fmt.Errorf("db: access key %s: %w", id, err)
+		}
+		if err := fn(&k); err != nil {
+			return err
+		}
+		if k.ID != id {
+			return fmt.Errorf("db: update access key %s: %w: the id cannot change", id, certs.ErrInvalid)
+		}
+		if err := k.Validate(); err != nil {
+			return fmt.Errorf("db: update access key: %w", err)
+		}
+		out = k
+		return b.Put([]byte(id), encodeAccessKey(k))
+	})
+	return out, err
+}
+
+// DeleteAccessKey removes access key id for good.
+func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAccessKeys)
+		if b.Get([]byte(id)) == nil {
+			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
+		}
+		return b.Delete([]byte(id))
+	})
+}

@@ -15,6 +15,7 @@
 //	serials       len(serial) ‖ serial magnitude ‖ identifier → (empty)
 //	custom        custom identifier → identifier
 //	accesskeys    AccessKeyId → access key record
+//	tokens        idempotency key → created time (8 bytes) ‖ stored response
 //
 // Records are encoded by this package in a versioned, tagged binary form
 // (see encoding.go); a golden-file test pins it so the on-disk format cannot

@@ -199,3 +199,41 @@ func TestOpen_NewerSchema(t *testing.T) {
 		t.Errorf("schema after refused opens = %d, want %d untouched", schema, newer)
 	}
 }
+
+// TestOpen_Migration_V1ToV2 opens a file as schema version 1 left it (no
+// tokens bucket) and checks that Open adds the bucket, keeps the data and
+// records version 2.
+func TestOpen_Migration_V1ToV2(t *testing.T) {
+	dir, key := closedStore(t)
+	bdb, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketTokens); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 1))
+	})
+	bdb.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.SchemaVersion() != 2 {
+		t.Errorf("schema %d, want 2", s.SchemaVersion())
+	}
+	if err := s.PutToken(t.Context(), "after-migration", nil, time.Now()); err != nil {
+		t.Errorf("tokens bucket missing after migration: %v", err)
+	}
+	if got, err := s.AccessKey(t.Context(), key.ID); err != nil || got.ID != key.ID {
+		t.Errorf("data lost in migration: %v", err)
+	}
+	if ps, err := s.Check(t.Context()); err != nil || len(ps) > 0 {
+		t.Errorf("check: %v %v", err, ps)
+	}
+}

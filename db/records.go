@@ -286,3 +286,30 @@ func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
 	})
 	return n, err
 }
+
+// UpdateRecord applies fn to certificate id in one durable transaction and
+// returns the result. fn may change the alias, resource group and tags, not
+// what the certificate or its lifecycle fixes (identifier, issuer, serial,
+// kind, DER, key, custom identifier, state, deletion): Revoke and Delete do
+// those. fn may be called more than once.
+func (s *Store) UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*certs.Record) error) (certs.Record, error) {
+	var out certs.Record
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		old, err := getRecord(tx, id)
+		if err != nil {
+			return err
+		}
+		r, _ := getRecord(tx, id)
+		if err := fn(&r); err != nil {
+			return err
+		}
+		if r.Identifier != old.Identifier || r.Issuer != old.Issuer || r.Serial != old.Serial || r.Kind != old.Kind ||
+			!bytes.Equal(r.DER, old.DER) || !bytes.Equal(r.SealedKey, old.SealedKey) || r.CustomIdentifier != old.CustomIdentifier ||
+			r.State != old.State || !r.RevokedAt.Equal(old.RevokedAt) || r.Reason != old.Reason || r.Deleted != old.Deleted {
+			return fmt.Errorf("db: update %s: %w: only alias, resource group and tags can change", id, certs.ErrInvalid)
+		}
+		out = r
+		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
+	})
+	return out, err
+}

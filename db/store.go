@@ -26,6 +26,7 @@ var (
 	bucketSerials      = []byte("serials")
 	bucketCustom       = []byte("custom")
 	bucketAccessKeys   = []byte("accesskeys")
+	bucketTokens       = []byte("tokens")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -138,6 +139,10 @@ var migrations = []migration{
 			}
 		}
 		return nil
+	}},
+	{name: "idempotency tokens", run: func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketTokens)
+		return err
 	}},
 }
 
