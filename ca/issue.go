@@ -142,6 +142,9 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 		usages: leafUsages(pub, req.Kind == certs.KindServer), pathLen: -1, notBefore: nb, notAfter: na,
 		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(chain[0].Identifier), issuerURL: a.issuerURL(chain[0].Identifier),
 	}
+	if req.OmitCRL {
+		p.crlURL = ""
+	}
 	serial, err := newSerial()
 	if err != nil {
 		return certs.Issued{}, err

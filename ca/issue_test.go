@@ -219,3 +219,30 @@ func mustECKey() *ecdsa.PrivateKey {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	return k
 }
+
+func TestIssue_MonthsYearsAndOmitCRL(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.t.Truncate(time.Second)
+	for name, tc := range map[string]struct {
+		v    certs.Validity
+		want time.Time
+	}{
+		"months": {certs.Validity{Months: 3}, now.AddDate(0, 3, 0)},
+		"years":  {certs.Validity{Years: 1}, now.AddDate(1, 0, 0)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := mustParse(t, f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: name}, Validity: tc.v}).Record.DER)
+			if !c.NotAfter.Equal(tc.want) {
+				t.Errorf("not after %v, want %v", c.NotAfter, tc.want)
+			}
+		})
+	}
+	_, err := f.auth.Issue(context.Background(), certs.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "x"}, Validity: certs.Validity{Days: 1, Months: 1}})
+	if !errors.Is(err, certs.ErrInvalid) || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("days and months: %v", err)
+	}
+	c := mustParse(t, f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "no-crl"}, OmitCRL: true}).Record.DER)
+	if len(c.CRLDistributionPoints) != 0 || len(c.OCSPServer) != 1 {
+		t.Errorf("OmitCRL: CRL DP %v, OCSP %v", c.CRLDistributionPoints, c.OCSPServer)
+	}
+}

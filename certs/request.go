@@ -119,10 +119,12 @@ func isAlpha(s string) bool {
 	return true
 }
 
-// Validity is how long a certificate is valid: either Days from now, or an
-// explicit NotBefore and NotAfter.
+// Validity is how long a certificate is valid: Days, Months or Years from
+// now (one of them), or an explicit NotBefore and NotAfter.
 type Validity struct {
 	Days      int
+	Months    int
+	Years     int
 	NotBefore time.Time
 	NotAfter  time.Time
 }
@@ -138,20 +140,27 @@ const backdate = 5 * time.Minute
 func (v Validity) Window(now, caFrom, caTo time.Time) (time.Time, time.Time, error) {
 	explicit := !v.NotBefore.IsZero() || !v.NotAfter.IsZero()
 	var nb, na time.Time
+	relative := 0
+	for _, n := range []int{v.Days, v.Months, v.Years} {
+		if n < 0 {
+			return nb, na, fmt.Errorf("%w validity: days, months and years must be positive, got %d", ErrInvalid, n)
+		}
+		if n > 0 {
+			relative++
+		}
+	}
 	switch {
-	case v.Days < 0:
-		return nb, na, fmt.Errorf("%w validity: days must be positive, got %d", ErrInvalid, v.Days)
-	case v.Days > 0 && explicit:
-		return nb, na, fmt.Errorf("%w validity: give days or not-before/not-after, not both", ErrInvalid)
-	case v.Days > 0:
-		if v.Days > 100*366 {
-			return nb, na, fmt.Errorf("%w validity: %d days is more than 100 years", ErrInvalid, v.Days)
+	case relative > 1 || (relative == 1 && explicit):
+		return nb, na, fmt.Errorf("%w validity: give one of days, months, years or not-before/not-after, not both", ErrInvalid)
+	case relative == 1:
+		if v.Days > 100*366 || v.Months > 1200 || v.Years > 100 {
+			return nb, na, fmt.Errorf("%w validity: more than 100 years", ErrInvalid)
 		}
 		nb = now.Add(-backdate).Truncate(time.Second)
 		if nb.Before(caFrom) {
 			nb = caFrom
 		}
-		na = now.Truncate(time.Second).AddDate(0, 0, v.Days)
+		na = now.Truncate(time.Second).AddDate(v.Years, v.Months, v.Days)
 	case explicit:
 		if v.NotBefore.IsZero() || v.NotAfter.IsZero() {
 			return nb, na, fmt.Errorf("%w validity: not-before and not-after go together", ErrInvalid)
@@ -350,6 +359,9 @@ type IssueRequest struct {
 	Algorithm Algorithm
 	CSR       []byte
 	Validity  Validity
+
+	// OmitCRL leaves the CRL distribution point out of the certificate.
+	OmitCRL bool
 
 	Alias            string
 	CustomIdentifier string
