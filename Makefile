@@ -42,6 +42,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./db/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSAN$$' -fuzztime $(FUZZTIME) ./ca/
 	$(GO) test -run '^$$' -fuzz '^FuzzIssueCSR$$' -fuzztime $(FUZZTIME) ./ca/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/ram/
+	$(GO) test -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/ram/
+	$(GO) test -run '^$$' -fuzz '^FuzzV1StringToSign$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
+	$(GO) test -run '^$$' -fuzz '^FuzzV3CanonicalRequest$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecryptPEM$$' -fuzztime $(FUZZTIME) ./internal/pkcs8/
 
 ## bench: the benchmarks, with allocation counts
 bench:
