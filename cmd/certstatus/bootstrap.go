@@ -11,15 +11,12 @@ import (
 
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/fsutil"
+	"github.com/certstatus/certstatus/internal/ram"
 )
 
 // AdminKeyFile is the file, inside the data directory, where the bootstrap
 // administrator AccessKey is written.
 const AdminKeyFile = "admin-accesskey.json"
-
-// AdminPolicy is the RAM policy of the bootstrap administrator: every
-// yundun-cert action.
-const AdminPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"yundun-cert:*","Resource":"*"}]}`
 
 // bootstrapResult says what bootstrap created; zero fields were reused.
 type bootstrapResult struct {
@@ -89,34 +86,44 @@ func randomString(n int) (string, error) {
 	return string(b), nil
 }
 
-// createAdminKey stores an Alibaba-style AccessKey (LTAI + 20 characters,
-// 30-character secret) with the administrator policy, and writes it to
-// <data>/admin-accesskey.json with mode 0600 — written before the key is
-// stored, so a crash never leaves a key nobody can read.
-func (s *service) createAdminKey(ctx context.Context) (string, string, error) {
+// newAccessKey makes an Alibaba-style AccessKey (LTAI + 20 characters,
+// 30-character secret) with the given owner, policy and QPS limit; the
+// caller stores it. The secret is returned once and kept only sealed.
+func (s *service) newAccessKey(owner, policy string, qps int) (certs.AccessKey, string, error) {
+	if _, err := ram.Parse(policy); err != nil {
+		return certs.AccessKey{}, "", err
+	}
 	suffix, err := randomString(20)
 	if err != nil {
-		return "", "", err
+		return certs.AccessKey{}, "", err
 	}
 	secret, err := randomString(30)
 	if err != nil {
-		return "", "", err
+		return certs.AccessKey{}, "", err
 	}
 	id := "LTAI" + suffix
 	sealed, err := s.sealer.Seal([]byte(id), []byte(secret))
 	if err != nil {
-		return "", "", err
+		return certs.AccessKey{}, "", err
 	}
-	path := filepath.Join(s.cfg.Data, AdminKeyFile)
-	body, _ := json.MarshalIndent(map[string]string{"AccessKeyId": id, "AccessKeySecret": secret}, "", "  ")
-	if err := fsutil.WriteAtomic(path, append(body, '\n'), 0o600); err != nil {
-		return "", "", err
-	}
-	err = s.store.PutAccessKey(ctx, certs.AccessKey{
-		ID: id, SealedSecret: sealed, Owner: "admin", Policy: AdminPolicy, CreatedAt: time.Now().UTC(),
-	})
+	return certs.AccessKey{ID: id, SealedSecret: sealed, Owner: owner, Policy: policy, QPS: qps, CreatedAt: time.Now().UTC()}, secret, nil
+}
+
+// createAdminKey stores an administrator AccessKey and writes it to
+// <data>/admin-accesskey.json with mode 0600 — written before the key is
+// stored, so a crash never leaves a key nobody can read.
+func (s *service) createAdminKey(ctx context.Context) (string, string, error) {
+	k, secret, err := s.newAccessKey("admin", ram.AllowAll, 0)
 	if err != nil {
 		return "", "", err
 	}
-	return id, path, nil
+	path := filepath.Join(s.cfg.Data, AdminKeyFile)
+	body, _ := json.MarshalIndent(map[string]string{"AccessKeyId": k.ID, "AccessKeySecret": secret}, "", "  ")
+	if err := fsutil.WriteAtomic(path, append(body, '\n'), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := s.store.PutAccessKey(ctx, k); err != nil {
+		return "", "", err
+	}
+	return k.ID, path, nil
 }

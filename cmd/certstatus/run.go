@@ -39,6 +39,7 @@ func commands() []command {
 		{"serve", "run the JSON API and OCSP listeners (bootstraps an empty data directory)", runServe},
 		{"ca", "manage CAs offline: create-root, create-sub, list, show, revoke, disable, enable", runCA},
 		{"cert", "manage certificates offline: issue, revoke, show, list, delete", runCert},
+		{"accesskey", "manage API AccessKeys offline: create, list, show, set, disable, enable, delete", runAccessKey},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
 	}

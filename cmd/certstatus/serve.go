@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -56,9 +57,18 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 
+	apiHandler, err := svc.apiHandler()
+	if err != nil {
+		return err
+	}
+	// Timeouts so that a slow or stalled client cannot hold a connection
+	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM
+	// CSR in the query string, as the Alibaba SDKs send it.
 	servers := []*http.Server{
-		{Handler: svc.apiHandler(), ReadHeaderTimeout: 10 * time.Second},
-		{Handler: svc.ocspHandler(), ReadHeaderTimeout: 10 * time.Second},
+		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20},
+		{Handler: svc.ocspHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
 	}
 	errc := make(chan error, len(servers))
 	var wg sync.WaitGroup
@@ -95,7 +105,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	return serveErr
 }
 
-func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, api, ocsp net.Addr) {
+func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, apiAddr, ocsp net.Addr) {
 	w := e.stdout
 	fmt.Fprintf(w, "certstatus serving data directory %s\n", svc.cfg.Data)
 	if svc.createdKey {
@@ -108,7 +118,7 @@ func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, api, ocsp net.A
 	if boot.AccessKeyID != "" {
 		fmt.Fprintf(w, "  created admin AccessKey %s in %s (mode 0600)\n", boot.AccessKeyID, boot.AccessKeyFile)
 	}
-	fmt.Fprintf(w, "  JSON API  http://%s   (/healthz, /readyz)\n", api)
+	fmt.Fprintf(w, "  JSON API  http://%s   (Alibaba CAS 2020-06-30 at /, /healthz, /readyz)\n", apiAddr)
 	fmt.Fprintf(w, "  OCSP      http://%s   (URL in issued certificates: %s)\n", ocsp, svc.cfg.OCSPURL)
 }
 
@@ -127,8 +137,13 @@ func newEcho() *echo.Echo {
 	return ec
 }
 
-func (s *service) apiHandler() http.Handler {
+func (s *service) apiHandler() (http.Handler, error) {
+	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, Logger: s.log})
+	if err != nil {
+		return nil, err
+	}
 	ec := newEcho()
+	srv.Register(ec)
 	ec.GET("/healthz", healthz)
 	ec.GET("/readyz", func(c echo.Context) error {
 		if err := s.ready(c.Request().Context()); err != nil {
@@ -136,7 +151,7 @@ func (s *service) apiHandler() http.Handler {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return ec
+	return ec, nil
 }
 
 func (s *service) ocspHandler() http.Handler {

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// Error is an API failure in Alibaba's shape: an HTTP status, a Code the
+// SDKs expose (tea.SDKError.Code) and a Message.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	// Denied is set on RAM denials and becomes AccessDeniedDetail.
+	Denied *AccessDeniedDetail
+	// Header holds extra response headers (x-ratelimit-user-api).
+	Header map[string]string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// AccessDeniedDetail is the object Alibaba adds to RAM denials.
+type AccessDeniedDetail struct {
+	AuthAction               string `json:"AuthAction"`
+	AuthPrincipalType        string `json:"AuthPrincipalType"`
+	AuthPrincipalDisplayName string `json:"AuthPrincipalDisplayName"`
+	AuthPrincipalOwnerId     string `json:"AuthPrincipalOwnerId"`
+	NoPermissionType         string `json:"NoPermissionType"`
+	PolicyType               string `json:"PolicyType"`
+	EncodedDiagnosticMessage string `json:"EncodedDiagnosticMessage"`
+}
+
+func newError(status int, code, format string, a ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// Errors of the common (gateway) kind, alibaba-api.md §3.2.
+func errMissing(name string) *Error {
+	return newError(http.StatusBadRequest, "MissingParameter", "The input parameter %q that is mandatory for processing this request is not supplied.", name)
+}
+
+func errInvalid(name, format string, a ...any) *Error {
+	return newError(http.StatusBadRequest, "InvalidParameter", "The specified parameter %q is not valid: %s", name, fmt.Sprintf(format, a...))
+}
+
+func errInternal() *Error {
+	return newError(http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error.")
+}
+
+// domainError maps an error from the store or the CA to its API error, the
+// one place where certs sentinels become codes. param names the request
+// parameter the error is about, when there is one.
+func domainError(err error, param string) *Error {
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, certs.ErrBadCSR):
+		return errInvalid("Csr", "%v", err)
+	case errors.Is(err, certs.ErrInvalid):
+		if param == "" {
+			param = "request"
+		}
+		return errInvalid(param, "%v", err)
+	case errors.Is(err, certs.ErrNotFound):
+		return newError(http.StatusNotFound, "NotFound", "%v", err)
+	case errors.Is(err, certs.ErrAlreadyRevoked):
+		return newError(http.StatusBadRequest, "InvalidStatus.AlreadyRevoked", "%v", err)
+	case errors.Is(err, certs.ErrIssuerUnusable):
+		return newError(http.StatusBadRequest, "InvalidStatus.CA", "%v", err)
+	case errors.Is(err, certs.ErrExists):
+		return newError(http.StatusConflict, "Duplicate", "%v", err)
+	}
+	return nil
+}
+
+// recommend is the hint sent in the Recommend field for code.
+func recommend(code string) string {
+	switch code {
+	case "SignatureDoesNotMatch":
+		return "Compare the server string to sign in Message with your client's; check the AccessKeySecret."
+	case "InvalidTimeStamp.Expired":
+		return "Synchronise the client clock: requests must be within 15 minutes of the server's time."
+	case "Throttling.User":
+		return "Retry after the time in the x-ratelimit-user-api header (TimeLeft, milliseconds)."
+	case "NoPermission":
+		return "Ask an administrator to allow this action in the AccessKey's policy (certstatus accesskey)."
+	case "InvalidAction.NotFound":
+		return "See the certstatus README for the supported actions."
+	}
+	return "See the certstatus README, section \"The Alibaba Cloud API\"."
+}

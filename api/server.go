@@ -1,0 +1,304 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/acsauth"
+	"github.com/certstatus/certstatus/internal/ratelimit"
+)
+
+// Version is the API version this package answers.
+const Version = "2020-06-30"
+
+// Store is what the API reads and changes directly. *db.Store satisfies it.
+type Store interface {
+	Get(ctx context.Context, id certs.Identifier) (certs.Record, error)
+	GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error)
+	BySerial(ctx context.Context, serial certs.Serial) ([]certs.Record, error)
+	List(ctx context.Context, f certs.Filter) ([]certs.Record, certs.Identifier, error)
+	Count(ctx context.Context, f certs.Filter) (int, error)
+	CA(ctx context.Context, id certs.Identifier) (certs.CA, error)
+	CAs(ctx context.Context) ([]certs.CA, error)
+	Delete(ctx context.Context, id certs.Identifier, at time.Time) (certs.Record, error)
+	UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*certs.Record) error) (certs.Record, error)
+	UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error)
+	AccessKey(ctx context.Context, id string) (certs.AccessKey, error)
+	Token(ctx context.Context, key string) ([]byte, time.Time, error)
+	PutToken(ctx context.Context, key string, value []byte, at time.Time) error
+	PruneTokens(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Authority is the CA the create and revoke actions use. *ca.Authority
+// satisfies it.
+type Authority interface {
+	CreateRoot(ctx context.Context, req certs.RootRequest) (certs.CA, error)
+	CreateSub(ctx context.Context, req certs.SubRequest) (certs.CA, error)
+	Issue(ctx context.Context, req certs.IssueRequest) (certs.Issued, error)
+	Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.Record, error)
+	RevokeCA(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.CA, error)
+	SetCADisabled(ctx context.Context, id certs.Identifier, disabled bool) (certs.CA, error)
+	PrivateKey(r certs.Record) ([]byte, error)
+	Chain(ctx context.Context, id certs.Identifier) ([]certs.CA, error)
+}
+
+// Sealer opens the sealed AccessKey secrets; aad is the AccessKeyId.
+type Sealer interface {
+	Open(aad, sealed []byte) ([]byte, error)
+}
+
+// Options configures a Server. A nil *Options means the defaults.
+type Options struct {
+	// MaxIdentifiers caps the identifiers of one status query. If zero, 1000.
+	MaxIdentifiers int
+	// DefaultQPS is the per-user, per-action limit of keys that set none.
+	// If zero, 10 (Alibaba's documented limit).
+	DefaultQPS int
+	// TimeWindow is how far a request's timestamp may be from the server's
+	// clock, and how long nonces are remembered. If zero, 15 minutes.
+	TimeWindow time.Duration
+	// MaxBodyBytes caps a request body. If zero, 1 MiB.
+	MaxBodyBytes int64
+	// MaxInFlight caps concurrent requests; more get 503 ServiceUnavailable
+	// at once. If zero, 512.
+	MaxInFlight int
+	// TokenTTL is how long ClientToken answers are kept. If zero, 24 hours.
+	TokenTTL time.Duration
+	// CRLBaseURL is where CRLs are published: <CRLBaseURL>/crl/<ca>.crl.
+	CRLBaseURL string
+	// Now is the clock. If nil, time.Now.
+	Now func() time.Time
+	// Logger receives one line per state change at info and per request
+	// at debug. If nil, discarded. Secrets are never logged.
+	Logger *slog.Logger
+}
+
+// Server answers the Alibaba CAS API.
+type Server struct {
+	store    Store
+	ca       Authority
+	sealer   Sealer
+	opts     Options
+	log      *slog.Logger
+	nonces   *acsauth.NonceCache
+	limiter  *ratelimit.Limiter
+	inflight chan struct{}
+	policies sync.Map // policy document → *ram.Policy or error
+	tokens   [64]sync.Mutex
+	pruned   time.Time
+	pruneMu  sync.Mutex
+}
+
+// New returns a Server over store and ca, opening AccessKey secrets with
+// sealer.
+func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, error) {
+	if store == nil || ca == nil || sealer == nil {
+		return nil, errors.New("api: a store, an authority and a sealer are required")
+	}
+	o := Options{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxIdentifiers == 0 {
+		o.MaxIdentifiers = 1000
+	}
+	if o.DefaultQPS == 0 {
+		o.DefaultQPS = 10
+	}
+	if o.TimeWindow == 0 {
+		o.TimeWindow = 15 * time.Minute
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 512
+	}
+	if o.TokenTTL == 0 {
+		o.TokenTTL = 24 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 {
+		return nil, fmt.Errorf("api: invalid options %+v", o)
+	}
+	return &Server{
+		store: store, ca: ca, sealer: sealer, opts: o, log: o.Logger,
+		// A request may be dated up to TimeWindow ahead of the clock and still
+		// be accepted for TimeWindow after that, so remember nonces for twice
+		// the window: a replay can never outlive its nonce.
+		nonces:   acsauth.NewNonceCache(2*o.TimeWindow, o.Now),
+		limiter:  ratelimit.New(o.Now, time.Minute),
+		inflight: make(chan struct{}, o.MaxInFlight),
+	}, nil
+}
+
+// Register mounts the API at "/" (GET and POST) on e. Other methods on "/"
+// get UnsupportedHTTPMethod.
+func (s *Server) Register(e *echo.Echo) {
+	e.Any("/", func(c echo.Context) error {
+		s.ServeHTTP(c.Response(), c.Request())
+		return nil
+	})
+}
+
+// call is one authenticated request on its way to an action.
+type call struct {
+	ctx       context.Context
+	p         params
+	action    string
+	key       certs.AccessKey
+	requestID string
+	now       time.Time
+}
+
+// resp is a success body; the server adds RequestId.
+type resp map[string]any
+
+// ServeHTTP answers one API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := s.opts.Now()
+	id := newRequestID()
+	var action, keyID string
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("api: panic", "request_id", id, "action", action, "panic", fmt.Sprint(v))
+			s.writeError(w, r, id, errInternal())
+		}
+	}()
+	select {
+	case s.inflight <- struct{}{}:
+		defer func() { <-s.inflight }()
+	default:
+		s.writeError(w, r, id, newError(http.StatusServiceUnavailable, "ServiceUnavailable", "The request has failed due to a temporary failure of the server: too many requests in flight."))
+		return
+	}
+	out, aerr := s.handle(r, id, start, &action, &keyID)
+	if aerr != nil {
+		level := slog.LevelDebug
+		if aerr.Status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "api request failed", "request_id", id, "action", action, "access_key", keyID, "code", aerr.Code, "status", aerr.Status, "remote", r.RemoteAddr)
+		s.writeError(w, r, id, aerr)
+		return
+	}
+	out["RequestId"] = id
+	s.log.Debug("api request", "request_id", id, "action", action, "access_key", keyID, "duration", s.opts.Now().Sub(start))
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID *string) (resp, *Error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, newError(http.StatusForbidden, "UnsupportedHTTPMethod", "This http method is not supported: %s (use POST or GET).", r.Method)
+	}
+	body, aerr := s.readBody(r)
+	if aerr != nil {
+		return nil, aerr
+	}
+	var form url.Values
+	if ct := r.Header.Get("Content-Type"); len(body) > 0 && strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+		var err error
+		if form, err = url.ParseQuery(string(body)); err != nil {
+			return nil, errInvalid("body", "the form body does not parse: %v", err)
+		}
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, errInvalid("query", "the query string does not parse: %v", err)
+	}
+	p, aerr := mergeParams(query, form)
+	if aerr != nil {
+		return nil, aerr
+	}
+	c := &call{ctx: r.Context(), p: p, requestID: id, now: now}
+	if aerr := s.authenticate(r, body, c); aerr != nil {
+		*action, *keyID = c.action, c.key.ID
+		return nil, aerr
+	}
+	*action, *keyID = c.action, c.key.ID
+	a, ok := actions[c.action]
+	if !ok {
+		if why, billing := unsupported[c.action]; billing {
+			return nil, newError(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found: %s is not supported by certstatus (%s).", c.action, why)
+		}
+		return nil, newError(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method: %q.", c.action)
+	}
+	if aerr := s.authorize(r, c); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := s.throttle(c); aerr != nil {
+		return nil, aerr
+	}
+	if a.idempotent {
+		return s.idempotent(c, a.run)
+	}
+	return a.run(s, c)
+}
+
+// readBody reads at most MaxBodyBytes of the body.
+func (s *Server) readBody(r *http.Request) ([]byte, *Error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.opts.MaxBodyBytes+1))
+	if err != nil {
+		return nil, errInvalid("body", "reading the body: %v", err)
+	}
+	if int64(len(body)) > s.opts.MaxBodyBytes {
+		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", s.opts.MaxBodyBytes)
+	}
+	return body, nil
+}
+
+// errorBody is Alibaba's error JSON.
+type errorBody struct {
+	RequestId          string              `json:"RequestId"`
+	HostId             string              `json:"HostId"`
+	Code               string              `json:"Code"`
+	Message            string              `json:"Message"`
+	Recommend          string              `json:"Recommend"`
+	AccessDeniedDetail *AccessDeniedDetail `json:"AccessDeniedDetail,omitempty"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e *Error) {
+	for k, v := range e.Header {
+		w.Header().Set(k, v)
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	writeJSON(w, e.Status, errorBody{
+		RequestId: id, HostId: host, Code: e.Code, Message: e.Message,
+		Recommend: recommend(e.Code), AccessDeniedDetail: e.Denied,
+	})
+}
+
+// newRequestID returns a random UUID (version 4), as Alibaba's RequestId.
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+}

@@ -1,0 +1,99 @@
+package api
+
+import (
+	"github.com/certstatus/certstatus/certs"
+)
+
+// statusEntry is one element of CertificateStatus. Identifier is an
+// addition to Alibaba's model (the SDKs ignore unknown fields) so that a
+// caller can match answers without relying on order.
+type statusEntry struct {
+	Identifier   string `json:"Identifier,omitempty"`
+	SerialNumber string `json:"SerialNumber"`
+	Status       string `json:"Status"`
+	RevokeTime   int64  `json:"RevokeTime,omitempty"`
+}
+
+func entryOf(id string, r certs.Record, c *call) statusEntry {
+	a := r.StatusAt(c.now)
+	e := statusEntry{Identifier: id, SerialNumber: string(r.Serial), Status: a.Status.String()}
+	if a.Status == certs.Revoked {
+		e.RevokeTime = epochMillis(a.RevokedAt)
+	}
+	return e
+}
+
+// describeStatus answers DescribeClientCertificateStatus: a comma-separated
+// list of identifiers, answered in request order, each once.
+func (s *Server) describeStatus(c *call) (resp, *Error) {
+	raw := c.p.list("Identifier")
+	if len(raw) == 0 {
+		return nil, errMissing("Identifier")
+	}
+	seen := make(map[certs.Identifier]bool, len(raw))
+	ids := make([]certs.Identifier, 0, len(raw))
+	for _, s := range raw {
+		id, err := certs.ParseIdentifier(s)
+		if err != nil {
+			return nil, errInvalid("Identifier", "%q is not a certificate identifier (32 hex characters)", s)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > s.opts.MaxIdentifiers {
+		return nil, errInvalid("Identifier", "%d identifiers, at most %d per request", len(ids), s.opts.MaxIdentifiers)
+	}
+	recs, err := s.store.GetMany(c.ctx, ids)
+	if err != nil {
+		return nil, s.internal(c, "status lookup", err)
+	}
+	out := make([]statusEntry, len(ids))
+	for i, r := range recs {
+		out[i] = entryOf(string(ids[i]), r, c)
+	}
+	return resp{"CertificateStatus": out}, nil
+}
+
+// describeStatusForSerial answers by serial number: every certificate with
+// that serial (from any of our CAs) gets an entry; a serial we never issued
+// gets one "unknown" entry.
+func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
+	raw := c.p.list("SerialNumber")
+	if len(raw) == 0 {
+		return nil, errMissing("SerialNumber")
+	}
+	if len(raw) > s.opts.MaxIdentifiers {
+		return nil, errInvalid("SerialNumber", "%d serial numbers, at most %d per request", len(raw), s.opts.MaxIdentifiers)
+	}
+	seen := map[certs.Serial]bool{}
+	var out []statusEntry
+	for _, v := range raw {
+		serial, err := certs.ParseSerial(v)
+		if err != nil {
+			return nil, errInvalid("SerialNumber", "%q is not a hexadecimal serial number", v)
+		}
+		if seen[serial] {
+			continue
+		}
+		seen[serial] = true
+		recs, err := s.store.BySerial(c.ctx, serial)
+		if err != nil {
+			return nil, s.internal(c, "status lookup by serial", err)
+		}
+		if len(recs) == 0 {
+			out = append(out, statusEntry{SerialNumber: string(serial), Status: certs.Unknown.String()})
+		}
+		for _, r := range recs {
+			out = append(out, entryOf(string(r.Identifier), r, c))
+		}
+	}
+	return resp{"CertificateStatus": out}, nil
+}
+
+// internal logs a server fault and returns InternalError.
+func (s *Server) internal(c *call, what string, err error) *Error {
+	s.log.Error("api: "+what, "request_id", c.requestID, "action", c.action, "err", err)
+	return errInternal()
+}
