@@ -213,3 +213,5 @@ func (c *client) fails(code string, status int, action string, query map[string]
 	}
 	return se
 }
+
+func certIdentifier(s string) certs.Identifier { return certs.Identifier(s) }
