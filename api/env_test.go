@@ -104,7 +104,7 @@ func newEnv(t *testing.T, opts *api.Options) *env {
 		t.Fatal(err)
 	}
 	en.sub, err = auth.CreateSub(context.Background(), certs.SubRequest{Parent: en.root.Identifier,
-		Subject: certs.Subject{CommonName: "API Test Issuing", Organization: "certstatus", Country: "US", Locality: "Hangzhou", State: "Zhejiang"},
+		Subject:   certs.Subject{CommonName: "API Test Issuing", Organization: "certstatus", Country: "US", Locality: "Hangzhou", State: "Zhejiang"},
 		Algorithm: certs.ECC256, Validity: certs.Validity{Years: 2}})
 	if err != nil {
 		t.Fatal(err)
