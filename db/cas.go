@@ -117,6 +117,12 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 			return fmt.Errorf("db: update CA: %w", err)
 		}
 		out = c
+		if c.State != old.State && c.Kind == certs.KindSubCA {
+			// The parent's cached answers about this CA are now wrong.
+			if err := deleteOCSP(tx, c.Parent, c.Serial); err != nil {
+				return err
+			}
+		}
 		return b.Put([]byte(id), encodeCA(c))
 	})
 	return out, err

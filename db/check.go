@@ -37,7 +37,7 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 		if v := readVersion(tx); v != SchemaVersion() {
 			add(bucketMeta, string(keySchema), "schema version %d, want %d", v, SchemaVersion())
 		}
-		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens} {
+		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens, bucketResponders, bucketOCSP} {
 			if tx.Bucket(b) == nil {
 				add(b, "-", "bucket missing")
 			}
@@ -160,6 +160,52 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			}
 			if r, err := decodeRecord(rv); err == nil && r.CustomIdentifier != string(k) {
 				add(bucketCustom, string(k), "certificate %s has custom identifier %q", v, r.CustomIdentifier)
+			}
+			return nil
+		})
+		tx.Bucket(bucketOCSP).ForEach(func(k, v []byte) error {
+			o, err := decodeOCSP(k, v, false)
+			if err != nil {
+				add(bucketOCSP, fmt.Sprintf("%x", k), "does not decode: %v", err)
+				return nil
+			}
+			isKey, err := issuerSerialKey(o.Issuer, o.Serial)
+			if err != nil {
+				add(bucketOCSP, fmt.Sprintf("%x", k), "%v", err)
+				return nil
+			}
+			idb := tx.Bucket(bucketIssuerSerial).Get(isKey)
+			if idb == nil {
+				add(bucketOCSP, fmt.Sprintf("%x", k), "response for %s/%s, which is not stored", o.Issuer, o.Serial)
+				return nil
+			}
+			id := idFromBytes(idb)
+			var revoked bool
+			if cv := tx.Bucket(bucketCAs).Get([]byte(id)); cv != nil {
+				if c, err := decodeCA(cv); err == nil {
+					revoked = c.State == certs.StateRevoked
+				}
+			} else if rv := tx.Bucket(bucketCerts).Get([]byte(id)); rv != nil {
+				if r, err := decodeRecord(rv); err == nil {
+					revoked = r.State == certs.StateRevoked
+				}
+			}
+			if revoked != (o.Status == certs.Revoked) {
+				add(bucketOCSP, fmt.Sprintf("%x", k), "response says %v but certificate %s is %s", o.Status, id, map[bool]string{true: "revoked", false: "not revoked"}[revoked])
+			}
+			return nil
+		})
+		tx.Bucket(bucketResponders).ForEach(func(k, v []byte) error {
+			r, err := decodeResponder(v)
+			if err != nil {
+				add(bucketResponders, string(k), "does not decode: %v", err)
+				return nil
+			}
+			if string(r.CA) != string(k) {
+				add(bucketResponders, string(k), "record says CA %s", r.CA)
+			}
+			if _, ok := cas[r.CA]; !ok {
+				add(bucketResponders, string(k), "CA %s is missing", r.CA)
 			}
 			return nil
 		})

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -234,5 +235,33 @@ func TestProblem_String(t *testing.T) {
 	p := Problem{Bucket: "certs", Key: "abc", Msg: "does not decode"}
 	if got, want := p.String(), "certs/abc: does not decode"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func TestStore_Check_OCSP(t *testing.T) {
+	s, f := newCheckStore(t)
+	good := certs.OCSPResponse{Issuer: f.leaf.Issuer, Serial: f.leaf.Serial, Hash: crypto.SHA1, Status: certs.Good,
+		DER: []byte("r"), ThisUpdate: time.Unix(1, 0), NextUpdate: time.Unix(2, 0)}
+	if n, err := s.PutOCSPResponses(t.Context(), good); n != 1 || err != nil {
+		t.Fatalf("put: %d %v", n, err)
+	}
+	if ps, _ := s.Check(t.Context()); len(ps) != 0 {
+		t.Fatalf("clean store: %v", ps)
+	}
+	// Revoke the record behind the store's back: the cached good answer is now a lie.
+	err := s.bolt.Update(func(tx *bolt.Tx) error {
+		r, err := getRecord(tx, f.leaf.Identifier)
+		if err != nil {
+			return err
+		}
+		r.State, r.RevokedAt = certs.StateRevoked, time.Unix(3, 0)
+		return tx.Bucket(bucketCerts).Put([]byte(r.Identifier), encodeRecord(r))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := s.Check(t.Context())
+	if len(ps) != 1 || ps[0].Bucket != "ocsp" || !strings.Contains(ps[0].Msg, "response says good") {
+		t.Errorf("problems %v, want one about the stale good response", ps)
 	}
 }

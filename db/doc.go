@@ -16,6 +16,9 @@
 //	custom        custom identifier → identifier
 //	accesskeys    AccessKeyId → access key record
 //	tokens        idempotency key → created time (8 bytes) ‖ stored response
+//	responders    CA identifier → delegated OCSP responder record
+//	ocsp          issuer (16) ‖ len(serial) ‖ serial ‖ hash (1) →
+//	              status (1) ‖ thisUpdate (8) ‖ nextUpdate (8) ‖ response DER
 //
 // Records are encoded by this package in a versioned, tagged binary form
 // (see encoding.go); a golden-file test pins it so the on-disk format cannot

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"math/big"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -77,4 +78,15 @@ func serialKey(serial certs.Serial, id certs.Identifier) ([]byte, error) {
 		return nil, err
 	}
 	return append(p, ib...), nil
+}
+
+// serialFromKey is the inverse of certs.Serial.Bytes.
+func serialFromKey(b []byte) certs.Serial {
+	if len(b) == 0 {
+		return "0"
+	}
+	if b[0] == 0 && len(b) > 1 {
+		return certs.Serial("-" + new(big.Int).SetBytes(b[1:]).Text(16))
+	}
+	return certs.Serial(new(big.Int).SetBytes(b).Text(16))
 }

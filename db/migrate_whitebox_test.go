@@ -201,8 +201,8 @@ func TestOpen_NewerSchema(t *testing.T) {
 }
 
 // TestOpen_Migration_V1ToV2 opens a file as schema version 1 left it (no
-// tokens bucket) and checks that Open adds the bucket, keeps the data and
-// records version 2.
+// tokens bucket) and checks that Open adds the bucket (and those of later
+// versions), keeps the data and records the current version.
 func TestOpen_Migration_V1ToV2(t *testing.T) {
 	dir, key := closedStore(t)
 	bdb, err := bolt.Open(filepath.Join(dir, FileName), 0o600, nil)
@@ -224,8 +224,8 @@ func TestOpen_Migration_V1ToV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.SchemaVersion() != 2 {
-		t.Errorf("schema %d, want 2", s.SchemaVersion())
+	if s.SchemaVersion() != SchemaVersion() {
+		t.Errorf("schema %d, want %d", s.SchemaVersion(), SchemaVersion())
 	}
 	if err := s.PutToken(t.Context(), "after-migration", nil, time.Now()); err != nil {
 		t.Errorf("tokens bucket missing after migration: %v", err)

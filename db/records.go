@@ -11,13 +11,17 @@ import (
 	"github.com/certstatus/certstatus/certs"
 )
 
-// Put stores a new certificate record with its indexes. It fails with
+// Put stores a new certificate record with its indexes and, in the same
+// transaction, its first pre-signed OCSP responses (may be none). It fails with
 // certs.ErrInvalid for a record that breaks its invariants or whose
 // identifier is not derived from its DER, certs.ErrNotFound when the issuing
 // CA is not stored, and certs.ErrExists when the identifier, the serial under
 // that issuer or the custom identifier is taken. Nothing is written on error.
-func (s *Store) Put(ctx context.Context, r certs.Record) error {
+func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSPResponse) error {
 	if err := r.Validate(); err != nil {
+		return fmt.Errorf("db: put: %w", err)
+	}
+	if err := checkResponses(r, responses); err != nil {
 		return fmt.Errorf("db: put: %w", err)
 	}
 	if got := certs.IdentifierOf(r.DER); got != r.Identifier {
@@ -62,8 +66,33 @@ func (s *Store) Put(ctx context.Context, r certs.Record) error {
 		if err := tx.Bucket(bucketSerials).Put(sKey, nil); err != nil {
 			return err
 		}
-		return cb.Put([]byte(r.Identifier), val)
+		if err := cb.Put([]byte(r.Identifier), val); err != nil {
+			return err
+		}
+		for _, o := range responses {
+			if _, err := putOCSP(tx, o); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+}
+
+// checkResponses makes sure responses are about r and say what r says.
+func checkResponses(r certs.Record, responses []certs.OCSPResponse) error {
+	for _, o := range responses {
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		want := certs.Good
+		if r.State == certs.StateRevoked {
+			want = certs.Revoked
+		}
+		if o.Issuer != r.Issuer || o.Serial != r.Serial || o.Status != want {
+			return fmt.Errorf("%w: OCSP response for %s/%s (%v) does not answer for certificate %s/%s (%v)", certs.ErrInvalid, o.Issuer, o.Serial, o.Status, r.Issuer, r.Serial, want)
+		}
+	}
+	return nil
 }
 
 func getRecord(tx *bolt.Tx, id certs.Identifier) (certs.Record, error) {
@@ -181,10 +210,13 @@ func (s *Store) ByCustomIdentifier(ctx context.Context, custom string) (certs.Re
 }
 
 // Revoke marks certificate id revoked at time at for reason, durably, and
-// returns the updated record. Revoking a revoked certificate fails with
+// returns the updated record. In the same transaction every cached OCSP
+// response for the certificate is dropped and responses (revoked ones,
+// pre-signed by the caller) are stored, so OCSP says revoked the moment
+// Revoke returns. Revoking a revoked certificate fails with
 // certs.ErrAlreadyRevoked and returns the record with its first revocation
 // facts, which are kept. A deleted certificate can still be revoked.
-func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.Record, error) {
+func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time, responses ...certs.OCSPResponse) (certs.Record, error) {
 	if !reason.Revocable() {
 		return certs.Record{}, fmt.Errorf("db: revoke: %w reason %v", certs.ErrInvalid, reason)
 	}
@@ -202,8 +234,22 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 			return fmt.Errorf("db: revoke %s: %w at %s (%v)", id, certs.ErrAlreadyRevoked, r.RevokedAt.Format(time.RFC3339), r.Reason)
 		}
 		r.State, r.RevokedAt, r.Reason = certs.StateRevoked, storedTime(at), reason
+		if err := checkResponses(r, responses); err != nil {
+			return fmt.Errorf("db: revoke: %w", err)
+		}
 		out = r
-		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
+		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+			return err
+		}
+		if err := deleteOCSP(tx, r.Issuer, r.Serial); err != nil {
+			return err
+		}
+		for _, o := range responses {
+			if _, err := putOCSP(tx, o); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return out, err
 }

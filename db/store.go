@@ -27,6 +27,8 @@ var (
 	bucketCustom       = []byte("custom")
 	bucketAccessKeys   = []byte("accesskeys")
 	bucketTokens       = []byte("tokens")
+	bucketResponders   = []byte("responders")
+	bucketOCSP         = []byte("ocsp")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -143,6 +145,14 @@ var migrations = []migration{
 	{name: "idempotency tokens", run: func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketTokens)
 		return err
+	}},
+	{name: "OCSP responders and pre-signed responses", run: func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketResponders, bucketOCSP} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	}},
 }
 

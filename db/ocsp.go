@@ -1,0 +1,241 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// PutResponder stores (replacing) the delegated OCSP responder of a CA.
+func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("db: put responder: %w", err)
+	}
+	val := encodeResponder(r)
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketCAs).Get([]byte(r.CA)) == nil {
+			return fmt.Errorf("db: put responder: %w: CA %s", certs.ErrNotFound, r.CA)
+		}
+		return tx.Bucket(bucketResponders).Put([]byte(r.CA), val)
+	})
+}
+
+// Responder returns the delegated OCSP responder of CA ca.
+func (s *Store) Responder(ctx context.Context, ca certs.Identifier) (certs.Responder, error) {
+	var r certs.Responder
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketResponders).Get([]byte(ca))
+		if v == nil {
+			return fmt.Errorf("db: %w: responder of CA %s", certs.ErrNotFound, ca)
+		}
+		var err error
+		if r, err = decodeResponder(v); err != nil {
+			return fmt.Errorf("db: responder of CA %s: %w", ca, err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// ocspPrefix is issuer(16) ‖ len(serial) ‖ serial: every hash variant of
+// one certificate's responses.
+func ocspPrefix(issuer certs.Identifier, serial certs.Serial) ([]byte, error) {
+	ib, err := idBytes(issuer)
+	if err != nil {
+		return nil, err
+	}
+	sp, err := serialPrefix(serial)
+	if err != nil {
+		return nil, err
+	}
+	return append(ib, sp...), nil
+}
+
+func ocspKey(issuer certs.Identifier, serial certs.Serial, h crypto.Hash) ([]byte, error) {
+	p, err := ocspPrefix(issuer, serial)
+	if err != nil {
+		return nil, err
+	}
+	return append(p, byte(h)), nil
+}
+
+func encodeOCSP(o certs.OCSPResponse) []byte {
+	v := make([]byte, 0, 17+len(o.DER))
+	v = append(v, byte(o.Status))
+	v = binary.BigEndian.AppendUint64(v, uint64(o.ThisUpdate.UnixMicro()))
+	v = binary.BigEndian.AppendUint64(v, uint64(o.NextUpdate.UnixMicro()))
+	return append(v, o.DER...)
+}
+
+// decodeOCSP decodes a value; DER aliases v when copyDER is false.
+func decodeOCSP(k, v []byte, copyDER bool) (certs.OCSPResponse, error) {
+	var o certs.OCSPResponse
+	if len(v) < 17 || len(k) < 18 || len(k) != 16+1+int(k[16])+1 {
+		return o, errCorrupt
+	}
+	o.Issuer = idFromBytes(k[:16])
+	o.Serial = serialFromKey(k[17 : 17+int(k[16])])
+	o.Hash = crypto.Hash(k[len(k)-1])
+	o.Status = certs.Status(v[0])
+	o.ThisUpdate = time.UnixMicro(int64(binary.BigEndian.Uint64(v[1:9]))).UTC()
+	o.NextUpdate = time.UnixMicro(int64(binary.BigEndian.Uint64(v[9:17]))).UTC()
+	o.DER = v[17:]
+	if copyDER {
+		o.DER = clone(o.DER)
+	}
+	return o, nil
+}
+
+// OCSPResponse returns the stored response for (issuer, serial, hash), or
+// an error wrapping certs.ErrNotFound.
+func (s *Store) OCSPResponse(ctx context.Context, issuer certs.Identifier, serial certs.Serial, h crypto.Hash) (certs.OCSPResponse, error) {
+	key, err := ocspKey(issuer, serial, h)
+	if err != nil {
+		return certs.OCSPResponse{}, fmt.Errorf("db: OCSP response: %w", err)
+	}
+	var o certs.OCSPResponse
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOCSP).Get(key)
+		if v == nil {
+			return fmt.Errorf("db: %w: OCSP response", certs.ErrNotFound)
+		}
+		var err error
+		o, err = decodeOCSP(key, v, true)
+		return err
+	})
+	return o, err
+}
+
+// putOCSP writes o unless the store knows better: the certificate's record
+// must exist and say the same status (a response signed before a
+// revocation is never written after it), and an existing response must not
+// be newer. It reports whether o was written.
+func putOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
+	key, err := ocspKey(o.Issuer, o.Serial, o.Hash)
+	if err != nil {
+		return false, err
+	}
+	isKey, err := issuerSerialKey(o.Issuer, o.Serial)
+	if err != nil {
+		return false, err
+	}
+	idb := tx.Bucket(bucketIssuerSerial).Get(isKey)
+	if idb == nil {
+		return false, nil
+	}
+	id := idFromBytes(idb)
+	var state certs.State
+	if cv := tx.Bucket(bucketCAs).Get([]byte(id)); cv != nil {
+		c, err := decodeCA(cv)
+		if err != nil {
+			return false, err
+		}
+		state = c.State
+	} else {
+		r, err := getRecord(tx, id)
+		if err != nil {
+			return false, err
+		}
+		state = r.State
+	}
+	if (state == certs.StateRevoked) != (o.Status == certs.Revoked) {
+		return false, nil
+	}
+	b := tx.Bucket(bucketOCSP)
+	if old := b.Get(key); old != nil {
+		if prev, err := decodeOCSP(key, old, false); err == nil && prev.ThisUpdate.After(o.ThisUpdate) && prev.Status == o.Status {
+			return false, nil
+		}
+	}
+	return true, b.Put(key, encodeOCSP(o))
+}
+
+// deleteOCSP removes every hash variant of (issuer, serial).
+func deleteOCSP(tx *bolt.Tx, issuer certs.Identifier, serial certs.Serial) error {
+	prefix, err := ocspPrefix(issuer, serial)
+	if err != nil {
+		return err
+	}
+	c := tx.Bucket(bucketOCSP).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+1; k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutOCSPResponses stores responses, each only if it still tells the truth
+// (see putOCSP), and returns how many were written.
+func (s *Store) PutOCSPResponses(ctx context.Context, rs ...certs.OCSPResponse) (int, error) {
+	for _, o := range rs {
+		if err := o.Validate(); err != nil {
+			return 0, fmt.Errorf("db: put OCSP response: %w", err)
+		}
+	}
+	n := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		for _, o := range rs {
+			ok, err := putOCSP(tx, o)
+			if err != nil {
+				return err
+			}
+			if ok {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// OCSPResponsesDue calls fn, in key order from after (exclusive; nil for
+// the start), with the responses whose ThisUpdate is before cutoff, at
+// most limit of them, and returns the key to continue after (nil at the
+// end). The responses' DER is copied. fn runs inside a read transaction and
+// must not write to the store (bbolt would deadlock on a remap): collect,
+// return, then write.
+func (s *Store) OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []byte, limit int, fn func(certs.OCSPResponse) error) ([]byte, error) {
+	var next []byte
+	cut := uint64(cutoff.UnixMicro())
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOCSP).Cursor()
+		k, v := c.First()
+		if after != nil {
+			k, v = c.Seek(after)
+			if k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		n := 0
+		var last []byte
+		for ; k != nil; k, v = c.Next() {
+			if len(v) < 17 || binary.BigEndian.Uint64(v[1:9]) >= cut {
+				continue
+			}
+			if n == limit {
+				next = clone(last)
+				return nil
+			}
+			last = k
+			o, err := decodeOCSP(k, v, true)
+			if err != nil {
+				return fmt.Errorf("db: OCSP entry %x: %w", k, err)
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return next, err
+}
