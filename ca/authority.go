@@ -24,8 +24,9 @@ type Store interface {
 	CA(ctx context.Context, id certs.Identifier) (certs.CA, error)
 	PutCA(ctx context.Context, c certs.CA) error
 	UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error)
-	Put(ctx context.Context, r certs.Record) error
-	Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.Record, error)
+	Get(ctx context.Context, id certs.Identifier) (certs.Record, error)
+	Put(ctx context.Context, r certs.Record, responses ...certs.OCSPResponse) error
+	Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time, responses ...certs.OCSPResponse) (certs.Record, error)
 }
 
 // Sealer encrypts private keys at rest; aad binds a sealed key to the
@@ -52,6 +53,11 @@ type Options struct {
 	SignerFor func(ctx context.Context, c certs.CA) (crypto.Signer, error)
 	// Logger receives one line per issuance and revocation. If nil, discarded.
 	Logger *slog.Logger
+	// Presign, if set, signs the OCSP responses of a certificate that is
+	// being issued or revoked, so that they are stored in the same
+	// transaction as the record. An error is logged and the certificate is
+	// issued or revoked anyway: the responder then signs on first use.
+	Presign func(ctx context.Context, r certs.Record) ([]certs.OCSPResponse, error)
 }
 
 // Authority creates CAs and issues and revokes certificates.
@@ -160,6 +166,19 @@ func (a *Authority) sealKey(id certs.Identifier, key crypto.Signer) ([]byte, err
 		return nil, fmt.Errorf("ca: marshal key: %w", err)
 	}
 	return a.sealer.Seal([]byte(id), der)
+}
+
+// presign asks Options.Presign for r's responses.
+func (a *Authority) presign(ctx context.Context, r certs.Record) []certs.OCSPResponse {
+	if a.opts.Presign == nil {
+		return nil
+	}
+	rs, err := a.opts.Presign(ctx, r)
+	if err != nil {
+		a.log.Warn("OCSP pre-signing failed; the responder will sign on first use", "id", r.Identifier, "err", err)
+		return nil
+	}
+	return rs
 }
 
 // PrivateKey returns the PKCS#8 DER of the key the CA generated for

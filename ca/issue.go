@@ -184,7 +184,7 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 		p8, _ := x509.MarshalPKCS8PrivateKey(key)
 		out.KeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
 	}
-	if err := a.store.Put(ctx, rec); err != nil {
+	if err := a.store.Put(ctx, rec, a.presign(ctx, rec)...); err != nil {
 		return certs.Issued{}, err
 	}
 	out.Record = rec

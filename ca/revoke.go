@@ -36,7 +36,15 @@ func (a *Authority) Revoke(ctx context.Context, id certs.Identifier, reason cert
 	if err != nil {
 		return certs.Record{}, err
 	}
-	r, err := a.store.Revoke(ctx, id, reason, t)
+	// Sign the revoked answers before the write transaction, so that it
+	// holds no lock while signing; the store refuses them if the record
+	// changed meanwhile.
+	var responses []certs.OCSPResponse
+	if cur, err := a.store.Get(ctx, id); err == nil && cur.State == certs.StateIssued {
+		cur.State, cur.RevokedAt, cur.Reason = certs.StateRevoked, t, reason
+		responses = a.presign(ctx, cur)
+	}
+	r, err := a.store.Revoke(ctx, id, reason, t, responses...)
 	if err != nil {
 		return r, err
 	}

@@ -29,6 +29,9 @@ type profile struct {
 	// anyPolicy adds certificatePolicies anyPolicy (2.5.29.32.0), which
 	// RFC 5280 §4.2.1.4 and the CA/B BRs expect in a sub CA.
 	anyPolicy bool
+	// ocspNoCheck adds id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1) to a
+	// delegated responder certificate.
+	ocspNoCheck bool
 }
 
 func (p profile) cfssl() *config.Signing {
@@ -37,6 +40,7 @@ func (p profile) cfssl() *config.Signing {
 		OCSP:                        p.ocspURL,
 		CRL:                         p.crlURL,
 		IssuerURL:                   nonEmpty(p.issuerURL),
+		OCSPNoCheck:                 p.ocspNoCheck,
 		Expiry:                      p.notAfter.Sub(p.notBefore),
 		ClientProvidesSerialNumbers: true,
 		CAConstraint: config.CAConstraint{
