@@ -37,6 +37,18 @@ type Config struct {
 	// LogLevel is "debug", "info", "warn" or "error". Default "info".
 	LogLevel string
 
+	// OCSP responder settings (serve). Defaults: validity 24h (8h..7d),
+	// delegated responder certificates valid 30 days, ResponderID byKey,
+	// unknown serials answered unknown, 64 concurrent live signatures, no
+	// GET path prefix.
+	OCSPValidity          string
+	OCSPResponderValidity string
+	OCSPSignWithCA        string
+	OCSPResponderID       string
+	OCSPUnknown           string
+	OCSPMaxLive           string
+	OCSPPathPrefix        string
+
 	// ocspURLDefaulted is true when OCSPURL was derived from OCSPAddr, so
 	// serve may correct it once it knows the port it really bound.
 	ocspURLDefaulted bool
@@ -62,7 +74,16 @@ func (c *Config) settings(withListeners bool) []setting {
 		{"ocsp-addr", &c.OCSPAddr, "127.0.0.1:8888", "OCSP listen address"},
 	}
 	if withListeners {
-		s = append(s, setting{"api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"})
+		s = append(s,
+			setting{"api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"},
+			setting{"ocsp-validity", &c.OCSPValidity, "24h", "OCSP response validity (nextUpdate - thisUpdate), 8h..168h"},
+			setting{"ocsp-responder-validity", &c.OCSPResponderValidity, "720h", "validity of the delegated OCSP responder certificates (rotated automatically)"},
+			setting{"ocsp-sign-with-ca", &c.OCSPSignWithCA, "false", "sign OCSP responses with the CA key instead of a delegated responder"},
+			setting{"ocsp-responder-id", &c.OCSPResponderID, "byKey", "OCSP ResponderID: byKey or byName"},
+			setting{"ocsp-unknown", &c.OCSPUnknown, "unknown", "answer for serials never issued: unknown, or revoked (RFC 6960 §2.2 certificateHold)"},
+			setting{"ocsp-max-live", &c.OCSPMaxLive, "64", "concurrent live OCSP signatures (nonces, several CertIDs) before tryLater"},
+			setting{"ocsp-path-prefix", &c.OCSPPathPrefix, "", "path prefix of OCSP GET requests, e.g. /ocsp"},
+		)
 	}
 	return s
 }

@@ -136,7 +136,7 @@ type service struct {
 // open opens the data directory. createKey allows creating a missing
 // master key (serve's bootstrap); offline commands refuse to, so that a
 // mistyped --data never silently starts a second CA.
-func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string) (*service, error) {
+func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ps *presigner) (*service, error) {
 	sealer, created, err := loadSealer(c, createKey, getenv)
 	if err != nil {
 		return nil, err
@@ -145,7 +145,11 @@ func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
-	auth, err := ca.New(store, sealer, &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log})
+	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log}
+	if ps != nil {
+		caOpts.Presign = ps.presign
+	}
+	auth, err := ca.New(store, sealer, caOpts)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -176,7 +180,7 @@ func (s *service) Close() error { return s.store.Close() }
 
 // openOffline is the common start of offline subcommands.
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
-	return open(c, newLogger(c, e.stderr), false, e.getenv)
+	return open(c, newLogger(c, e.stderr), false, e.getenv, nil)
 }
 
 // subcommand names one subcommand of a group ("ca", "cert").

@@ -14,6 +14,7 @@ import (
 
 	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/responder"
 )
 
 func runServe(ctx context.Context, e *cmdEnv, args []string) error {
@@ -31,6 +32,10 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, e.stderr)
+	ocspOpts, err := parseOCSPSettings(cfg)
+	if err != nil {
+		return err
+	}
 	// Bind first: a taken port fails before anything is created, and a
 	// port-0 OCSP address resolves before its URL goes into certificates.
 	apiLn, err := net.Listen("tcp", cfg.APIAddr)
@@ -45,7 +50,8 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	defer ocspLn.Close()
 	cfg.boundOCSP(ocspLn.Addr().String())
 
-	svc, err := open(cfg, log, true, e.getenv)
+	ps := &presigner{}
+	svc, err := open(cfg, log, true, e.getenv, ps)
 	if err != nil {
 		return err
 	}
@@ -55,6 +61,18 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	rsp, err := responder.New(ctx, svc.store, &responder.Options{
+		Validity: ocspOpts.validity, ByName: ocspOpts.byName, UnknownAsRevoked: ocspOpts.unknownAsRevoked,
+		MaxLiveSigning: ocspOpts.maxLive, PathPrefix: ocspOpts.prefix, Logger: log,
+		Issuers: func(ctx context.Context) ([]responder.Issuer, error) { return svc.issuers(ctx, ocspOpts) },
+	})
+	if err != nil {
+		return err
+	}
+	ps.r.Store(rsp)
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	refreshDone := make(chan struct{})
+	go func() { defer close(refreshDone); rsp.Run(refreshCtx) }()
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 
 	apiHandler, err := svc.apiHandler()
@@ -67,7 +85,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	servers := []*http.Server{
 		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20},
-		{Handler: svc.ocspHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
 	}
 	errc := make(chan error, len(servers))
@@ -98,6 +116,8 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		}
 	}
 	wg.Wait()
+	stopRefresh()
+	<-refreshDone
 	if err := svc.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}
@@ -154,11 +174,21 @@ func (s *service) apiHandler() (http.Handler, error) {
 	return ec, nil
 }
 
-func (s *service) ocspHandler() http.Handler {
+// ocspHandler serves the OCSP listener: /healthz, the CA certificates at
+// /ca/<id>.crt, and OCSP at every other path. OCSP goes straight to the
+// responder, bypassing any router, because a base64 GET path may hold
+// "//" and "%2F" that routers clean (boulder#884).
+func (s *service) ocspHandler(rsp *responder.Responder) http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)
 	ec.GET("/ca/:file", s.caCertificate)
-	return ec
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/ca/") {
+			ec.ServeHTTP(w, r)
+			return
+		}
+		rsp.ServeHTTP(w, r)
+	})
 }
 
 // caCertificate serves a CA certificate at the AIA caIssuers URL that issued

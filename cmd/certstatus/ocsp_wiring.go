@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/responder"
+)
+
+// ocspSettings are the parsed OCSP settings of serve.
+type ocspSettings struct {
+	validity, responderValidity time.Duration
+	signWithCA, byName          bool
+	unknownAsRevoked            bool
+	maxLive                     int
+	prefix                      string
+}
+
+func parseOCSPSettings(c *Config) (ocspSettings, error) {
+	var o ocspSettings
+	var err error
+	if o.validity, err = time.ParseDuration(c.OCSPValidity); err != nil {
+		return o, fmt.Errorf("config: ocsp-validity %q: %w", c.OCSPValidity, err)
+	}
+	if o.validity < responder.MinValidity || o.validity > responder.MaxValidity {
+		return o, fmt.Errorf("config: ocsp-validity %v is outside 8h..168h (CA/B BRs, Microsoft root program)", o.validity)
+	}
+	if o.responderValidity, err = time.ParseDuration(c.OCSPResponderValidity); err != nil {
+		return o, fmt.Errorf("config: ocsp-responder-validity %q: %w", c.OCSPResponderValidity, err)
+	}
+	if o.responderValidity < 2*o.validity {
+		return o, fmt.Errorf("config: ocsp-responder-validity %v must be at least twice ocsp-validity (%v), so responses never outlive their signer", o.responderValidity, o.validity)
+	}
+	if o.signWithCA, err = strconv.ParseBool(c.OCSPSignWithCA); err != nil {
+		return o, fmt.Errorf("config: ocsp-sign-with-ca %q: want true or false", c.OCSPSignWithCA)
+	}
+	switch c.OCSPResponderID {
+	case "byKey":
+	case "byName":
+		o.byName = true
+	default:
+		return o, fmt.Errorf("config: ocsp-responder-id %q: want byKey or byName", c.OCSPResponderID)
+	}
+	switch c.OCSPUnknown {
+	case "unknown":
+	case "revoked":
+		o.unknownAsRevoked = true
+	default:
+		return o, fmt.Errorf("config: ocsp-unknown %q: want unknown or revoked", c.OCSPUnknown)
+	}
+	if o.maxLive, err = strconv.Atoi(c.OCSPMaxLive); err != nil || o.maxLive < 1 {
+		return o, fmt.Errorf("config: ocsp-max-live %q: want a positive number", c.OCSPMaxLive)
+	}
+	o.prefix = c.OCSPPathPrefix
+	return o, nil
+}
+
+// issuers returns every CA with its OCSP signer, issuing or rotating the
+// delegated responder certificate when it is missing or would expire
+// within validity + a day (so no response outlives it).
+func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issuer, error) {
+	cas, err := s.store.CAs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	var out []responder.Issuer
+	for _, c := range cas {
+		cert, err := c.Certificate()
+		if err != nil {
+			return nil, err
+		}
+		is := responder.Issuer{ID: c.Identifier, Cert: cert}
+		if o.signWithCA {
+			if is.Signer, err = s.ca.CASigner(ctx, c.Identifier); err != nil {
+				return nil, err
+			}
+			out = append(out, is)
+			continue
+		}
+		r, err := s.store.Responder(ctx, c.Identifier)
+		if err != nil && !errors.Is(err, certs.ErrNotFound) {
+			return nil, err
+		}
+		renew := err != nil || r.NotAfter.Sub(now) < o.validity+24*time.Hour
+		if renew && c.State == certs.StateIssued && now.Before(c.NotAfter) {
+			nr, _, ierr := s.ca.IssueResponder(ctx, c.Identifier, o.responderValidity)
+			if ierr != nil {
+				return nil, ierr
+			}
+			if err := s.store.PutResponder(ctx, nr); err != nil {
+				return nil, err
+			}
+			r, err = nr, nil
+		}
+		if err != nil || !now.Before(r.NotAfter) {
+			// A revoked or expired CA with no valid responder left signs
+			// with its own key.
+			if is.Signer, err = s.ca.CASigner(ctx, c.Identifier); err != nil {
+				return nil, err
+			}
+			out = append(out, is)
+			continue
+		}
+		if is.SignerCert, err = (certs.CA{DER: r.DER}).Certificate(); err != nil {
+			return nil, err
+		}
+		if is.Signer, err = s.ca.ResponderSigner(r); err != nil {
+			return nil, err
+		}
+		out = append(out, is)
+	}
+	return out, nil
+}
+
+// presigner lets the CA pre-sign OCSP answers through a responder that is
+// created after the CA (the responder needs the CA for its certificates).
+type presigner struct{ r atomic.Pointer[responder.Responder] }
+
+func (p *presigner) presign(ctx context.Context, rec certs.Record) ([]certs.OCSPResponse, error) {
+	r := p.r.Load()
+	if r == nil {
+		return nil, errors.New("OCSP responder not started")
+	}
+	return r.Presign(ctx, rec)
+}

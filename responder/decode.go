@@ -1,0 +1,255 @@
+package responder
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// ErrBadGET is wrapped by every error of DecodeGET.
+var ErrBadGET = errors.New("responder: GET path is not a base64 OCSP request")
+
+const (
+	// maxGETPath bounds the escaped path DecodeGET looks at: a 10 KiB
+	// request in base64 with every character percent-escaped fits.
+	maxGETPath = 48 << 10
+	// maxRepairLen and maxRepairTries bound the collapsed-slash repair,
+	// which any client can trigger. RFC 9919 §2.1.1 uses GET only for
+	// requests under 255 bytes, that is about 340 base64 characters.
+	maxRepairLen   = 512
+	maxRepairTries = 512
+	maxRepairSlash = 3 // slashes a collapsed run may have lost
+	maxDERDepth    = 64
+)
+
+// DecodeGET returns the DER request carried by a GET path (RFC 6960
+// Appendix A.1: the base64 of the DER, URL-encoded). rawPath is the path as
+// sent, still percent-escaped (url.URL.EscapedPath); prefix is the
+// configured path prefix such as "/ocsp", or "" for none. Every error wraps
+// ErrBadGET.
+//
+// It accepts what real clients and proxies send: standard or URL-safe
+// base64, with or without '=' padding; '+' as '+', '%2B' or ' ' (a proxy
+// decoding the path like a query); any percent-escape in any case, even
+// escaped twice; extra slashes between the prefix and the base64 (an AIA URL
+// ending in '/'); CR, LF and tab anywhere (line-wrapped base64).
+//
+// A '/' inside the base64 is data ("//" is two 63 values), so the literal
+// string is tried first. Only if it does not decode to one well-formed DER
+// element are variants tried: spaces dropped instead of read as '+', runs of
+// '/' collapsed (a doubled slash), and last, for short paths, runs of '/'
+// re-expanded (a proxy merged slashes, as nginx and Go's ServeMux do); that
+// repair is used only when exactly one expansion is well-formed DER.
+//
+// The result is one DER SEQUENCE with consistent nested lengths; whether it
+// is an OCSPRequest is for ParseRequest to say.
+func DecodeGET(rawPath, prefix string) ([]byte, error) {
+	if len(rawPath) > maxGETPath {
+		return nil, fmt.Errorf("%w: path of %d bytes is too long", ErrBadGET, len(rawPath))
+	}
+	rest, ok := stripPrefix(rawPath, prefix)
+	if !ok {
+		return nil, fmt.Errorf("%w: path does not start with %q", ErrBadGET, prefix)
+	}
+	s, err := unescape(rest)
+	if err != nil {
+		return nil, err
+	}
+	// A DER SEQUENCE starts with 0x30, so its base64 starts with 'M':
+	// leading slashes and white space are never data.
+	s = strings.TrimLeft(s, "/ \t\r\n\v\f")
+	if s == "" {
+		return nil, fmt.Errorf("%w: no request in path", ErrBadGET)
+	}
+	s = strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == '\t' || r == '\v' || r == '\f' {
+			return -1
+		}
+		return r
+	}, s)
+
+	variants := spaceVariants(s)
+	for _, v := range variants {
+		if der, ok := decodeDER(v); ok {
+			return der, nil
+		}
+	}
+	for _, v := range variants {
+		if c := collapseSlashes(v); c != v {
+			if der, ok := decodeDER(c); ok {
+				return der, nil
+			}
+		}
+	}
+	for _, v := range variants {
+		der, n := repairSlashes(v)
+		switch {
+		case n == 1:
+			return der, nil
+		case n > 1:
+			return nil, fmt.Errorf("%w: slashes are ambiguous, several requests fit", ErrBadGET)
+		}
+	}
+	return nil, fmt.Errorf("%w: not base64 of a DER request", ErrBadGET)
+}
+
+// stripPrefix removes prefix from the path. Leading slashes of both are
+// ignored, so "//ocsp/x" matches "/ocsp" and "ocsp/". The prefix must be
+// followed by a '/' (or an escaped one) or end the path.
+func stripPrefix(path, prefix string) (string, bool) {
+	prefix = strings.Trim(prefix, "/")
+	if prefix == "" {
+		return path, true
+	}
+	path = strings.TrimLeft(path, "/")
+	rest, ok := strings.CutPrefix(path, prefix)
+	if !ok {
+		return "", false
+	}
+	if rest == "" || rest[0] == '/' || len(rest) >= 3 && strings.EqualFold(rest[:3], "%2F") {
+		return rest, true
+	}
+	return "", false
+}
+
+// unescape undoes percent-escapes, repeatedly: base64 has no '%', so a '%'
+// left after one round means the path was escaped twice.
+func unescape(s string) (string, error) {
+	for i := 0; i < 3 && strings.Contains(s, "%"); i++ {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrBadGET, err)
+		}
+		s = u
+	}
+	return s, nil
+}
+
+// spaceVariants returns the readings of the spaces in s, most likely first:
+// each space a '+' turned into a space; trailing spaces padding and the
+// others '+'; every space padding.
+func spaceVariants(s string) []string {
+	if !strings.Contains(s, " ") {
+		return []string{s}
+	}
+	out := []string{strings.ReplaceAll(s, " ", "+")}
+	if t := strings.ReplaceAll(strings.TrimRight(s, " "), " ", "+"); t != out[0] {
+		out = append(out, t)
+	}
+	if t := strings.ReplaceAll(s, " ", ""); t != out[len(out)-1] {
+		out = append(out, t)
+	}
+	return out
+}
+
+func collapseSlashes(s string) string {
+	for strings.Contains(s, "//") {
+		s = strings.ReplaceAll(s, "//", "/")
+	}
+	return s
+}
+
+// repairSlashes re-inserts up to maxRepairSlash slashes next to the slashes
+// of s, in every combination, and returns how many distinct well-formed
+// results it found (it stops at two) and the first one.
+func repairSlashes(s string) ([]byte, int) {
+	if len(s) > maxRepairLen || !strings.Contains(s, "/") {
+		return nil, 0
+	}
+	var pos []int
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			pos = append(pos, i)
+		}
+	}
+	var found []byte
+	n := 0
+	tried := make(map[string]bool)
+	extra := make([]int, 0, maxRepairSlash) // add one '/' after s[pos[e]] for each e
+	var walk func(from int)
+	walk = func(from int) {
+		if len(extra) > 0 {
+			var b strings.Builder
+			last := 0
+			for _, e := range extra {
+				b.WriteString(s[last : pos[e]+1])
+				b.WriteByte('/')
+				last = pos[e] + 1
+			}
+			b.WriteString(s[last:])
+			c := b.String()
+			if tried[c] {
+				return // the same string from slashes of one run
+			}
+			tried[c] = true
+			if der, ok := decodeDER(c); ok {
+				if found == nil {
+					found = der
+				}
+				n++
+			}
+		}
+		for i := from; i < len(pos) && len(extra) < maxRepairSlash && n < 2 && len(tried) < maxRepairTries; i++ {
+			extra = append(extra, i)
+			walk(i)
+			extra = extra[:len(extra)-1]
+		}
+	}
+	walk(0)
+	return found, n
+}
+
+// decodeDER decodes s as standard or URL-safe base64, padded or not, and
+// reports whether the result is exactly one well-formed DER SEQUENCE.
+func decodeDER(s string) ([]byte, bool) {
+	s = strings.TrimRight(s, "=")
+	b := make([]byte, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+			b[i] = c
+		case c == '-':
+			b[i] = '+'
+		case c == '_':
+			b[i] = '/'
+		default:
+			return nil, false
+		}
+	}
+	der := make([]byte, base64.RawStdEncoding.DecodedLen(len(b)))
+	n, err := base64.RawStdEncoding.Decode(der, b)
+	if err != nil {
+		return nil, false
+	}
+	der = der[:n]
+	in := cryptobyte.String(der)
+	var body cryptobyte.String
+	if !in.ReadASN1(&body, cbasn1.SEQUENCE) || !in.Empty() || !wellFormed(body, maxDERDepth) {
+		return nil, false
+	}
+	return der, true
+}
+
+// wellFormed reports whether s is a series of DER elements whose
+// constructed elements contain exactly a series of elements, recursively.
+func wellFormed(s cryptobyte.String, depth int) bool {
+	if depth == 0 {
+		return false
+	}
+	for !s.Empty() {
+		var contents cryptobyte.String
+		var tag cbasn1.Tag
+		if !s.ReadAnyASN1(&contents, &tag) {
+			return false
+		}
+		if tag&0x20 != 0 && !wellFormed(contents, depth-1) {
+			return false
+		}
+	}
+	return true
+}

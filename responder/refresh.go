@@ -1,0 +1,102 @@
+package responder
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// refreshAge is the age at which a pre-signed response is re-signed: a
+// third of its validity, so that with a refresh pass every twelfth of the
+// validity no response is served past half of it (RFC 9919 §6, CA/B BRs).
+func (r *Responder) refreshAge() time.Duration { return r.opts.Validity / 3 }
+
+// RefreshInterval is how often Run refreshes.
+func (r *Responder) RefreshInterval() time.Duration {
+	d := r.opts.Validity / 12
+	if d > 15*time.Minute {
+		d = 15 * time.Minute
+	}
+	return d
+}
+
+// Refresh re-signs every cached response older than a third of its
+// validity with the certificate's current status, in batches, and returns
+// how many it replaced. A response whose certificate changed meanwhile is
+// not overwritten (the store checks).
+func (r *Responder) Refresh(ctx context.Context) (int, error) {
+	const batch = 500
+	cutoff := r.opts.Now().Add(-r.refreshAge())
+	var after []byte
+	total := 0
+	for {
+		var due []certs.OCSPResponse
+		next, err := r.src.OCSPResponsesDue(ctx, cutoff, after, batch, func(o certs.OCSPResponse) error {
+			due = append(due, o)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		var fresh []certs.OCSPResponse
+		for _, o := range due {
+			st := r.issuer(ctx, o.Issuer)
+			if st == nil {
+				continue
+			}
+			rec, err := r.src.Lookup(ctx, o.Issuer, o.Serial)
+			if errors.Is(err, certs.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return total, err
+			}
+			serial, ok := o.Serial.Big()
+			if !ok {
+				continue
+			}
+			rs, err := r.signFor(st, rec, serial, o.Hash)
+			if err != nil {
+				return total, err
+			}
+			fresh = append(fresh, rs...)
+		}
+		if len(fresh) > 0 {
+			n, err := r.src.PutOCSPResponses(ctx, fresh...)
+			total += n
+			if err != nil {
+				return total, err
+			}
+		}
+		if next == nil {
+			return total, nil
+		}
+		after = next
+	}
+}
+
+// Run refreshes pre-signed responses every RefreshInterval and reloads the
+// issuers (picking up rotated responder certificates) until ctx ends.
+func (r *Responder) Run(ctx context.Context) {
+	t := time.NewTicker(r.RefreshInterval())
+	defer t.Stop()
+	for {
+		if err := r.Reload(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("OCSP issuer reload failed", "err", err)
+		}
+		start := r.opts.Now()
+		n, err := r.Refresh(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.log.Error("OCSP refresh failed", "err", err, "refreshed", n)
+		} else if n > 0 {
+			r.log.Info("OCSP responses refreshed", "count", n, "took", r.opts.Now().Sub(start))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
