@@ -83,7 +83,7 @@ func recommend(code string) string {
 	case "SignatureDoesNotMatch":
 		return "Compare the server string to sign in Message with your client's; check the AccessKeySecret."
 	case "InvalidTimeStamp.Expired":
-		return "Synchronise the client clock: requests must be within 15 minutes of the server's time."
+		return "Synchronise the client clock with the server's (NTP): the timestamp is outside the accepted window."
 	case "Throttling.User":
 		return "Retry after the time in the x-ratelimit-user-api header (TimeLeft, milliseconds)."
 	case "NoPermission":

@@ -38,12 +38,21 @@ func mergeParams(query, form url.Values) (params, *Error) {
 	return params{v: out}, nil
 }
 
+// sameValues reports whether every value of a and b is one and the same
+// (linear: this runs before authentication).
 func sameValues(a, b []string) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	v := a[0]
 	for _, x := range a {
-		for _, y := range b {
-			if x != y {
-				return false
-			}
+		if x != v {
+			return false
+		}
+	}
+	for _, y := range b {
+		if y != v {
+			return false
 		}
 	}
 	return true

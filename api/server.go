@@ -137,7 +137,7 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 {
+	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 || o.TimeWindow < 0 || o.TokenTTL < 0 {
 		return nil, fmt.Errorf("api: invalid options %+v", o)
 	}
 	return &Server{
@@ -180,6 +180,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var action, keyID string
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http's own signal to abort the response
+			}
 			s.log.Error("api: panic", "request_id", id, "action", action, "panic", fmt.Sprint(v))
 			s.writeError(w, r, id, errInternal())
 		}

@@ -64,20 +64,24 @@ func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
 	if len(raw) == 0 {
 		return nil, errMissing("SerialNumber")
 	}
-	if len(raw) > s.opts.MaxIdentifiers {
-		return nil, errInvalid("SerialNumber", "%d serial numbers, at most %d per request", len(raw), s.opts.MaxIdentifiers)
-	}
 	seen := map[certs.Serial]bool{}
-	var out []statusEntry
+	var serials []certs.Serial
 	for _, v := range raw {
 		serial, err := certs.ParseSerial(v)
 		if err != nil {
 			return nil, errInvalid("SerialNumber", "%q is not a hexadecimal serial number", v)
 		}
-		if seen[serial] {
-			continue
+		if !seen[serial] {
+			seen[serial] = true
+			serials = append(serials, serial)
 		}
-		seen[serial] = true
+	}
+	// As for identifiers, duplicates do not count toward the limit.
+	if len(serials) > s.opts.MaxIdentifiers {
+		return nil, errInvalid("SerialNumber", "%d serial numbers, at most %d per request", len(serials), s.opts.MaxIdentifiers)
+	}
+	var out []statusEntry
+	for _, serial := range serials {
 		recs, err := s.store.BySerial(c.ctx, serial)
 		if err != nil {
 			return nil, s.internal(c, "status lookup by serial", err)
