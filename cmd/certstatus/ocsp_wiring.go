@@ -120,7 +120,9 @@ func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issu
 
 // presigner lets the CA pre-sign OCSP answers through a responder that is
 // created after the CA (the responder needs the CA for its certificates).
-type presigner struct{ r atomic.Pointer[responder.Responder] }
+type presigner struct {
+	r atomic.Pointer[responder.Responder]
+}
 
 func (p *presigner) presign(ctx context.Context, rec certs.Record) ([]certs.OCSPResponse, error) {
 	r := p.r.Load()

@@ -40,6 +40,7 @@ func commands() []command {
 		{"ca", "manage CAs offline: create-root, create-sub, list, show, revoke, disable, enable", runCA},
 		{"cert", "manage certificates offline: issue, revoke, show, list, delete", runCert},
 		{"accesskey", "manage API AccessKeys offline: create, list, show, set, disable, enable, delete", runAccessKey},
+		{"ocsp", "relying-party help: ocsp fetch saves a verified OCSP response for stapling", runOCSP},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
 	}

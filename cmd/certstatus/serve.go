@@ -70,15 +70,16 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	ps.r.Store(rsp)
-	refreshCtx, stopRefresh := context.WithCancel(ctx)
-	refreshDone := make(chan struct{})
-	go func() { defer close(refreshDone); rsp.Run(refreshCtx) }()
-	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
-
 	apiHandler, err := svc.apiHandler()
 	if err != nil {
 		return err
 	}
+	refreshCtx, stopRefresh := context.WithCancel(ctx)
+	defer stopRefresh()
+	refreshDone := make(chan struct{})
+	go func() { defer close(refreshDone); rsp.Run(refreshCtx) }()
+	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
+
 	// Timeouts so that a slow or stalled client cannot hold a connection
 	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM
 	// CSR in the query string, as the Alibaba SDKs send it.
