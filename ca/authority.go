@@ -58,6 +58,9 @@ type Options struct {
 	// transaction as the record. An error is logged and the certificate is
 	// issued or revoked anyway: the responder then signs on first use.
 	Presign func(ctx context.Context, r certs.Record) ([]certs.OCSPResponse, error)
+	// OnCAChange, if set, is called after a CA is created, revoked,
+	// disabled or enabled, so that the OCSP responder picks it up at once.
+	OnCAChange func(ctx context.Context, c certs.CA)
 }
 
 // Authority creates CAs and issues and revokes certificates.
@@ -166,6 +169,12 @@ func (a *Authority) sealKey(id certs.Identifier, key crypto.Signer) ([]byte, err
 		return nil, fmt.Errorf("ca: marshal key: %w", err)
 	}
 	return a.sealer.Seal([]byte(id), der)
+}
+
+func (a *Authority) caChanged(ctx context.Context, c certs.CA) {
+	if a.opts.OnCAChange != nil {
+		a.opts.OnCAChange(ctx, c)
+	}
 }
 
 // presign asks Options.Presign for r's responses.

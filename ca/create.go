@@ -54,6 +54,7 @@ func (a *Authority) CreateRoot(ctx context.Context, req certs.RootRequest) (cert
 	}
 	c, err := a.storeCA(ctx, der, key, "", certs.KindRootCA, req.Alias, req.Tags)
 	if err == nil {
+		a.caChanged(ctx, c)
 		a.log.Info("root CA created", "ca", c.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
 	}
 	return c, err
@@ -107,6 +108,7 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 	}
 	c, err := a.storeCA(ctx, der, key, parent.Identifier, certs.KindSubCA, req.Alias, req.Tags)
 	if err == nil {
+		a.caChanged(ctx, c)
 		a.log.Info("sub CA created", "ca", c.Identifier, "parent", parent.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
 	}
 	return c, err

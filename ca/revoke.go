@@ -73,6 +73,7 @@ func (a *Authority) RevokeCA(ctx context.Context, id certs.Identifier, reason ce
 		return c, err
 	}
 	a.signers.Delete(id)
+	a.caChanged(ctx, c)
 	a.log.Info("CA revoked", "ca", id, "reason", reason.String(), "revoked_at", t)
 	return c, nil
 }
@@ -84,6 +85,7 @@ func (a *Authority) SetCADisabled(ctx context.Context, id certs.Identifier, disa
 		return nil
 	})
 	if err == nil {
+		a.caChanged(ctx, c)
 		a.log.Info("CA status changed", "ca", id, "disabled", disabled)
 	}
 	return c, err

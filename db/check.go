@@ -30,7 +30,18 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 	add := func(b []byte, k string, format string, a ...any) {
 		ps = append(ps, Problem{Bucket: string(b), Key: k, Msg: fmt.Sprintf(format, a...)})
 	}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// A writable transaction, rolled back: bbolt's page check compares
+	// against the freelist, which concurrent writers would move under a
+	// read transaction (false "reachable freed" reports). Writers wait.
+	tx, err := s.bolt.Begin(true)
+	if err != nil {
+		return nil, fmt.Errorf("db: check: %w", err)
+	}
+	defer tx.Rollback()
+	err = func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add([]byte("bbolt"), "-", "%v", err)
 		}
@@ -224,7 +235,7 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			return nil
 		})
 		return nil
-	})
+	}(tx)
 	return ps, err
 }
 

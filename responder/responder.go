@@ -71,6 +71,7 @@ type Responder struct {
 	reloadMu   sync.Mutex
 	lastReload time.Time
 	cacheWrite chan struct{} // bounds background cache writes
+	writes     sync.WaitGroup
 }
 
 // issuerSet indexes the issuers by CertID hashes.
@@ -145,7 +146,7 @@ func (r *Responder) Reload(ctx context.Context) error {
 	}
 	r.issues.Store(set)
 	r.reloadMu.Lock()
-	r.lastReload = r.opts.Now()
+	r.lastReload = time.Now() // real time: the rate limit is about load, not the answer clock
 	r.reloadMu.Unlock()
 	r.log.Debug("OCSP issuers loaded", "count", len(list))
 	return nil
@@ -155,7 +156,7 @@ func (r *Responder) Reload(ctx context.Context) error {
 // not known yet.
 func (r *Responder) reloadSoon(ctx context.Context) bool {
 	r.reloadMu.Lock()
-	due := r.opts.Now().Sub(r.lastReload) >= time.Second
+	due := time.Since(r.lastReload) >= time.Second
 	r.reloadMu.Unlock()
 	if !due {
 		return false
@@ -358,7 +359,9 @@ func (r *Responder) store(o certs.OCSPResponse) {
 	default:
 		return // busy: the next asker signs again
 	}
+	r.writes.Add(1)
 	go func() {
+		defer r.writes.Done()
 		defer func() { <-r.cacheWrite }()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -367,6 +370,10 @@ func (r *Responder) store(o certs.OCSPResponse) {
 		}
 	}()
 }
+
+// Wait waits for background cache writes to finish; call it after the
+// listener has stopped and before the store is closed.
+func (r *Responder) Wait() { r.writes.Wait() }
 
 // Presign signs the SHA-1 response for a certificate being issued or
 // revoked (ca.Options.Presign), to be stored with the record.

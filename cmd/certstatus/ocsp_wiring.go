@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -130,4 +131,16 @@ func (p *presigner) presign(ctx context.Context, rec certs.Record) ([]certs.OCSP
 		return nil, errors.New("OCSP responder not started")
 	}
 	return r.Presign(ctx, rec)
+}
+
+// caChanged reloads the responder's issuers when a CA is created or its
+// status changes, so OCSP answers for it at once.
+func (p *presigner) caChanged(log *slog.Logger) func(context.Context, certs.CA) {
+	return func(ctx context.Context, c certs.CA) {
+		if r := p.r.Load(); r != nil {
+			if err := r.Reload(ctx); err != nil {
+				log.Warn("OCSP issuer reload after a CA change failed", "ca", c.Identifier, "err", err)
+			}
+		}
+	}
 }

@@ -149,6 +149,7 @@ func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) strin
 	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log}
 	if ps != nil {
 		caOpts.Presign = ps.presign
+		caOpts.OnCAChange = ps.caChanged(log)
 	}
 	auth, err := ca.New(store, sealer, caOpts)
 	if err != nil {

@@ -119,6 +119,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	wg.Wait()
 	stopRefresh()
 	<-refreshDone
+	rsp.Wait()
 	if err := svc.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}
