@@ -52,6 +52,7 @@ type world struct {
 	rootCert   *x509.Certificate
 	subCert    *x509.Certificate
 	signWithCA bool
+	issuersFn  func(context.Context) ([]responder.Issuer, error)
 }
 
 func newWorld(t *testing.T, opts responder.Options) *world {
@@ -81,7 +82,8 @@ func newWorld(t *testing.T, opts responder.Options) *world {
 	w.rootCert, _ = w.root.Certificate()
 	w.subCert, _ = w.sub.Certificate()
 	opts.Now = w.clock.Now
-	opts.Issuers = w.issuers
+	w.issuersFn = w.issuers
+	opts.Issuers = func(ctx context.Context) ([]responder.Issuer, error) { return w.issuersFn(ctx) }
 	if w.rsp, err = responder.New(ctx, store, &opts); err != nil {
 		t.Fatal(err)
 	}
