@@ -265,3 +265,13 @@ func (w *world) setBlockingSigner(t *testing.T, block, started chan struct{}) {
 		t.Fatal(err)
 	}
 }
+
+func TestReady(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	if err := w.rsp.Ready([]certs.Identifier{w.root.Identifier, w.sub.Identifier}); err != nil {
+		t.Errorf("Ready: %v", err)
+	}
+	if err := w.rsp.Ready([]certs.Identifier{certs.IdentifierOf([]byte("x"))}); err == nil {
+		t.Error("Ready with a CA it has no signer for")
+	}
+}

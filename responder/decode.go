@@ -18,13 +18,15 @@ const (
 	// maxGETPath bounds the escaped path DecodeGET looks at: a 10 KiB
 	// request in base64 with every character percent-escaped fits.
 	maxGETPath = 48 << 10
-	// maxRepairLen and maxRepairTries bound the collapsed-slash repair,
-	// which any client can trigger. RFC 9919 §2.1.1 uses GET only for
-	// requests under 255 bytes, that is about 340 base64 characters.
+	// maxRepairLen and maxRepairTries bound the merged-slash repair,
+	// which any client can trigger. RFC 5019 and RFC 9919 have clients use
+	// GET only for URLs of at most 255 bytes.
 	maxRepairLen   = 512
-	maxRepairTries = 512
-	maxRepairSlash = 3 // slashes a collapsed run may have lost
-	maxDERDepth    = 64
+	maxRepairTries = 512 // combinations: up to 12 slashes in the path
+	maxRepairSlash = 3   // slashes a collapsed run may have lost
+	// maxTrailingPlus bounds the readings of trailing spaces.
+	maxTrailingPlus = 3
+	maxDERDepth     = 64
 )
 
 // DecodeGET returns the DER request carried by a GET path (RFC 6960
@@ -42,12 +44,19 @@ const (
 // A '/' inside the base64 is data ("//" is two 63 values), so the literal
 // string is tried first. Only if it does not decode to one well-formed DER
 // element are variants tried: spaces dropped instead of read as '+', runs of
-// '/' collapsed (a doubled slash), and last, for short paths, runs of '/'
-// re-expanded (a proxy merged slashes, as nginx and Go's ServeMux do); that
-// repair is used only when exactly one expansion is well-formed DER.
+// '/' collapsed (a doubled slash), and last, for paths of at most 512
+// characters and 12 slashes, merged slashes re-expanded (nginx's
+// merge_slashes, or a client following the redirect Go's ServeMux sends for
+// a path with "//"). Up to three slashes are put back; the repair is used
+// only if exactly one way of putting them back parses with ParseRequest and
+// it changes more than the contents of the last primitive element, where a
+// truncated request would look the same. Like the other variants it is a
+// guess: a path garbled in some other way (a character lost inside a hash)
+// can, rarely, come out as a different well-formed request, whose response
+// then names a CertID the client did not ask for.
 //
 // The result is one DER SEQUENCE with consistent nested lengths; whether it
-// is an OCSPRequest is for ParseRequest to say.
+// is a valid OCSPRequest is for ParseRequest to say.
 func DecodeGET(rawPath, prefix string) ([]byte, error) {
 	if len(rawPath) > maxGETPath {
 		return nil, fmt.Errorf("%w: path of %d bytes is too long", ErrBadGET, len(rawPath))
@@ -86,13 +95,13 @@ func DecodeGET(rawPath, prefix string) ([]byte, error) {
 			}
 		}
 	}
-	for _, v := range variants {
-		der, n := repairSlashes(v)
-		switch {
-		case n == 1:
+	for _, v := range variants[:min(2, len(variants))] {
+		der, ambiguous := repairSlashes(v)
+		if der != nil {
 			return der, nil
-		case n > 1:
-			return nil, fmt.Errorf("%w: slashes are ambiguous, several requests fit", ErrBadGET)
+		}
+		if ambiguous {
+			return nil, fmt.Errorf("%w: not base64 of a DER request, and merged slashes cannot be restored unambiguously", ErrBadGET)
 		}
 	}
 	return nil, fmt.Errorf("%w: not base64 of a DER request", ErrBadGET)
@@ -130,18 +139,25 @@ func unescape(s string) (string, error) {
 	return s, nil
 }
 
-// spaceVariants returns the readings of the spaces in s, most likely first:
-// each space a '+' turned into a space; trailing spaces padding and the
-// others '+'; every space padding.
+// spaceVariants returns the readings of the spaces in s, most likely first.
+// A space inside is a '+' a proxy decoded like a query. Trailing spaces may
+// be such '+' or wrapping, so each split is tried: all '+', none, then the
+// others. Last, every space is dropped as line-wrapping white space.
 func spaceVariants(s string) []string {
 	if !strings.Contains(s, " ") {
 		return []string{s}
 	}
-	out := []string{strings.ReplaceAll(s, " ", "+")}
-	if t := strings.ReplaceAll(strings.TrimRight(s, " "), " ", "+"); t != out[0] {
-		out = append(out, t)
+	body := strings.TrimRight(s, " ")
+	inner := strings.ReplaceAll(body, " ", "+")
+	trailing := len(s) - len(body)
+	out := []string{inner + strings.Repeat("+", trailing)}
+	if trailing > 0 {
+		out = append(out, inner)
 	}
-	if t := strings.ReplaceAll(s, " ", ""); t != out[len(out)-1] {
+	for k := 1; k < trailing && k <= maxTrailingPlus; k++ {
+		out = append(out, inner+strings.Repeat("+", k))
+	}
+	if t := strings.ReplaceAll(s, " ", ""); t != inner {
 		out = append(out, t)
 	}
 	return out
@@ -154,12 +170,15 @@ func collapseSlashes(s string) string {
 	return s
 }
 
-// repairSlashes re-inserts up to maxRepairSlash slashes next to the slashes
-// of s, in every combination, and returns how many distinct well-formed
-// results it found (it stops at two) and the first one.
-func repairSlashes(s string) ([]byte, int) {
+// repairSlashes undoes merged slashes: it re-inserts up to maxRepairSlash
+// slashes next to the slashes of s, in every combination. It returns the
+// repaired DER only if exactly one combination parses and that
+// combination changes more than the contents of the last primitive element
+// (an insertion there is indistinguishable from a truncated or garbled
+// request). ambiguous reports a failure that had candidates.
+func repairSlashes(s string) (der []byte, ambiguous bool) {
 	if len(s) > maxRepairLen || !strings.Contains(s, "/") {
-		return nil, 0
+		return nil, false
 	}
 	var pos []int
 	for i := 0; i < len(s); i++ {
@@ -167,10 +186,15 @@ func repairSlashes(s string) ([]byte, int) {
 			pos = append(pos, i)
 		}
 	}
+	// Try every combination or none: a partial search could miss the
+	// right one and accept a wrong one.
+	if k := len(pos); k+k*(k+1)/2+k*(k+1)*(k+2)/6 > maxRepairTries {
+		return nil, false
+	}
 	var found []byte
-	n := 0
+	n, foundAt := 0, 0
 	tried := make(map[string]bool)
-	extra := make([]int, 0, maxRepairSlash) // add one '/' after s[pos[e]] for each e
+	extra := make([]int, 0, maxRepairSlash) // indexes into pos, ascending
 	var walk func(from int)
 	walk = func(from int) {
 		if len(extra) > 0 {
@@ -184,24 +208,58 @@ func repairSlashes(s string) ([]byte, int) {
 			b.WriteString(s[last:])
 			c := b.String()
 			if tried[c] {
-				return // the same string from slashes of one run
+				return // the same string from another slash of one run
 			}
 			tried[c] = true
-			if der, ok := decodeDER(c); ok {
-				if found == nil {
-					found = der
+			if der, ok := decodeDER(c); ok && parses(der) {
+				if n == 0 {
+					found, foundAt = der, pos[extra[0]]+1
 				}
 				n++
 			}
 		}
-		for i := from; i < len(pos) && len(extra) < maxRepairSlash && n < 2 && len(tried) < maxRepairTries; i++ {
+		for i := from; i < len(pos) && len(extra) < maxRepairSlash && n < 2; i++ {
 			extra = append(extra, i)
 			walk(i)
 			extra = extra[:len(extra)-1]
 		}
 	}
 	walk(0)
-	return found, n
+	if n == 0 {
+		return nil, false
+	}
+	// The inserted slash shifts every bit from character foundAt on.
+	if n > 1 || foundAt*6/8 >= lastLeafStart(found) {
+		return nil, true
+	}
+	return found, false
+}
+
+// parses reports whether der is an OCSPRequest ParseRequest accepts.
+func parses(der []byte) bool {
+	_, err := ParseRequest(der)
+	return err == nil
+}
+
+// lastLeafStart returns the offset in der, a well-formed DER element, of
+// the contents of its last primitive element.
+func lastLeafStart(der []byte) int {
+	s := cryptobyte.String(der)
+	for {
+		var contents, last cryptobyte.String
+		var tag, lastTag cbasn1.Tag
+		for !s.Empty() {
+			if !s.ReadAnyASN1(&contents, &tag) {
+				return 0
+			}
+			last, lastTag = contents, tag
+		}
+		if lastTag&0x20 == 0 || len(last) == 0 {
+			// last shares der's array: the capacity difference is its offset.
+			return cap(der) - cap(last)
+		}
+		s = last
+	}
 }
 
 // decodeDER decodes s as standard or URL-safe base64, padded or not, and

@@ -371,6 +371,18 @@ func (r *Responder) store(o certs.OCSPResponse) {
 	}()
 }
 
+// Ready reports why the responder cannot answer yet: it needs a signer for
+// every CA the store holds.
+func (r *Responder) Ready(ids []certs.Identifier) error {
+	set := r.issues.Load()
+	for _, id := range ids {
+		if set.byID[id] == nil {
+			return fmt.Errorf("responder: no OCSP signer loaded for CA %s", id)
+		}
+	}
+	return nil
+}
+
 // Wait waits for background cache writes to finish; call it after the
 // listener has stopped and before the store is closed.
 func (r *Responder) Wait() { r.writes.Wait() }

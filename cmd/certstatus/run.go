@@ -13,6 +13,7 @@ import (
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/internal/keyseal"
+	"github.com/certstatus/certstatus/responder"
 )
 
 // errUsage marks a command-line mistake (exit status 2).
@@ -132,6 +133,8 @@ type service struct {
 	ca     *ca.Authority
 	// createdKey is true when the master key was created by this open.
 	createdKey bool
+	// rsp is the OCSP responder while serving.
+	rsp *responder.Responder
 }
 
 // open opens the data directory. createKey allows creating a missing

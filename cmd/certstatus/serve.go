@@ -70,6 +70,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	ps.r.Store(rsp)
+	svc.rsp = rsp
 	apiHandler, err := svc.apiHandler()
 	if err != nil {
 		return err
@@ -223,17 +224,25 @@ func healthz(c echo.Context) error {
 }
 
 // ready reports why the service cannot answer yet: the store must be
-// readable and at least one sub CA must be able to issue.
+// readable, at least one sub CA must be able to issue, and the OCSP
+// responder must hold a signer for every CA.
 func (s *service) ready(ctx context.Context) error {
 	cas, err := s.store.CAs(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	now := time.Now()
+	usable := false
+	ids := make([]certs.Identifier, 0, len(cas))
 	for _, c := range cas {
-		if c.Kind == certs.KindSubCA && c.CanIssueAt(now) == nil {
-			return nil
-		}
+		usable = usable || (c.Kind == certs.KindSubCA && c.CanIssueAt(now) == nil)
+		ids = append(ids, c.Identifier)
 	}
-	return errors.New("no sub CA can issue (all revoked, disabled or expired)")
+	if !usable {
+		return errors.New("no sub CA can issue (all revoked, disabled or expired)")
+	}
+	if s.rsp != nil {
+		return s.rsp.Ready(ids)
+	}
+	return nil
 }
