@@ -74,10 +74,15 @@ func TestHTTP_GETCachingAnd304(t *testing.T) {
 	if hr.Header.Get("Cache-Control") != "" || hr.Header.Get("ETag") != "" {
 		t.Errorf("POST headers %v", hr.Header)
 	}
+	// HEAD gets GET's headers and no body.
+	head, _ := http.NewRequest(http.MethodHead, url, nil)
+	if hr, err := http.DefaultClient.Do(head); err != nil || hr.StatusCode != 200 || hr.Header.Get("ETag") != etag {
+		t.Errorf("HEAD: %v %v", hr, err)
+	}
 	// Other methods.
 	put, _ := http.NewRequest(http.MethodPut, w.srv.URL, bytes.NewReader(req))
 	pr, err := http.DefaultClient.Do(put)
-	if err != nil || pr.StatusCode != http.StatusMethodNotAllowed || pr.Header.Get("Allow") != "GET, POST" {
+	if err != nil || pr.StatusCode != http.StatusMethodNotAllowed || pr.Header.Get("Allow") != "GET, HEAD, POST" {
 		t.Errorf("PUT: %v %v", pr, err)
 	}
 }

@@ -23,21 +23,22 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		der []byte
 		err error
 	)
-	switch req.Method {
-	case http.MethodGet:
+	get := req.Method == http.MethodGet || req.Method == http.MethodHead
+	switch {
+	case get:
 		raw := req.URL.EscapedPath()
 		if req.URL.RawPath == "" && strings.Contains(req.RequestURI, "%") {
 			raw = strings.SplitN(req.RequestURI, "?", 2)[0]
 		}
 		der, err = DecodeGET(raw, r.opts.PathPrefix)
-	case http.MethodPost:
+	case req.Method == http.MethodPost:
 		der, err = io.ReadAll(io.LimitReader(req.Body, MaxRequestBytes+1))
 		if err == nil && len(der) > MaxRequestBytes {
 			err = errors.New("request body over 10 KiB")
 		}
 	default:
-		w.Header().Set("Allow", "GET, POST")
-		http.Error(w, "OCSP takes GET and POST", http.StatusMethodNotAllowed)
+		w.Header().Set("Allow", "GET, HEAD, POST")
+		http.Error(w, "OCSP takes GET (or HEAD) and POST", http.StatusMethodNotAllowed)
 		return
 	}
 	if err != nil {
@@ -66,7 +67,7 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeOCSP(w, internalError)
 		return
 	}
-	if req.Method == http.MethodGet && !a.Nonce {
+	if get && !a.Nonce {
 		now := r.opts.Now()
 		expires := a.NextUpdate
 		if refresh := a.ThisUpdate.Add(r.opts.Validity / 2); refresh.Before(expires) {
