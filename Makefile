@@ -48,6 +48,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
 	$(GO) test -run '^$$' -fuzz '^FuzzV3CanonicalRequest$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecryptPEM$$' -fuzztime $(FUZZTIME) ./internal/pkcs8/
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./responder/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME) ./responder/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGET$$' -fuzztime $(FUZZTIME) ./responder/
 
 ## bench: the benchmarks, with allocation counts
 bench:

@@ -41,7 +41,7 @@ func (f *fakeNow) Add(d time.Duration) {
 
 // world is a real store and CA with a responder over them.
 type world struct {
-	t          *testing.T
+	t          testing.TB
 	store      *db.Store
 	auth       *ca.Authority
 	clock      *fakeNow
@@ -55,7 +55,7 @@ type world struct {
 	issuersFn  func(context.Context) ([]responder.Issuer, error)
 }
 
-func newWorld(t *testing.T, opts responder.Options) *world {
+func newWorld(t testing.TB, opts responder.Options) *world {
 	t.Helper()
 	store, err := db.Open(t.TempDir(), nil)
 	if err != nil {
@@ -164,7 +164,7 @@ func (w *world) post(der []byte) ([]byte, *http.Response) {
 	return b, resp
 }
 
-func request(t *testing.T, cert, issuer *x509.Certificate, h crypto.Hash) []byte {
+func request(t testing.TB, cert, issuer *x509.Certificate, h crypto.Hash) []byte {
 	t.Helper()
 	der, err := ocsp.CreateRequest(cert, issuer, &ocsp.RequestOptions{Hash: h})
 	if err != nil {
