@@ -21,8 +21,8 @@ const (
 	// maxRepairLen and maxRepairTries bound the merged-slash repair,
 	// which any client can trigger. RFC 5019 and RFC 9919 have clients use
 	// GET only for URLs of at most 255 bytes.
-	maxRepairLen   = 512
-	maxRepairTries = 512 // combinations: up to 12 slashes in the path
+	maxRepairLen   = 360
+	maxRepairTries = 256 // combinations: about 10 slashes in the path
 	maxRepairSlash = 3   // slashes a collapsed run may have lost
 	// maxTrailingPlus bounds the readings of trailing spaces.
 	maxTrailingPlus = 3
@@ -44,8 +44,8 @@ const (
 // A '/' inside the base64 is data ("//" is two 63 values), so the literal
 // string is tried first. Only if it does not decode to one well-formed DER
 // element are variants tried: spaces dropped instead of read as '+', runs of
-// '/' collapsed (a doubled slash), and last, for paths of at most 512
-// characters and 12 slashes, merged slashes re-expanded (nginx's
+// '/' collapsed (a doubled slash), and last, for paths of at most 360
+// characters and about 10 slashes, merged slashes re-expanded (nginx's
 // merge_slashes, or a client following the redirect Go's ServeMux sends for
 // a path with "//"). Up to three slashes are put back; the repair is used
 // only if exactly one way of putting them back parses with ParseRequest and
@@ -186,18 +186,31 @@ func repairSlashes(s string) (der []byte, ambiguous bool) {
 			pos = append(pos, i)
 		}
 	}
+	// How many slashes went missing: known from the DER header, unless a
+	// slash in the header itself may have been merged.
+	minD, maxD := 1, maxRepairSlash
+	if d := missingChars(s); d >= 0 {
+		if d < 1 || d > maxRepairSlash {
+			return nil, false
+		}
+		minD, maxD = d, d
+	}
 	// Try every combination or none: a partial search could miss the
 	// right one and accept a wrong one.
-	if k := len(pos); k+k*(k+1)/2+k*(k+1)*(k+2)/6 > maxRepairTries {
+	combos := 0
+	for d := minD; d <= maxD; d++ {
+		combos += multisets(len(pos), d)
+	}
+	if combos > maxRepairTries {
 		return nil, false
 	}
 	var found []byte
 	n, foundAt := 0, 0
 	tried := make(map[string]bool)
-	extra := make([]int, 0, maxRepairSlash) // indexes into pos, ascending
+	extra := make([]int, 0, maxD) // indexes into pos, ascending
 	var walk func(from int)
 	walk = func(from int) {
-		if len(extra) > 0 {
+		if len(extra) >= minD {
 			var b strings.Builder
 			last := 0
 			for _, e := range extra {
@@ -218,7 +231,7 @@ func repairSlashes(s string) (der []byte, ambiguous bool) {
 				n++
 			}
 		}
-		for i := from; i < len(pos) && len(extra) < maxRepairSlash && n < 2; i++ {
+		for i := from; i < len(pos) && len(extra) < maxD && n < 2; i++ {
 			extra = append(extra, i)
 			walk(i)
 			extra = extra[:len(extra)-1]
@@ -233,6 +246,41 @@ func repairSlashes(s string) (der []byte, ambiguous bool) {
 		return nil, true
 	}
 	return found, false
+}
+
+// multisets is the number of ways to put d slashes after k slashes.
+func multisets(k, d int) int {
+	n := 1
+	for i := 0; i < d; i++ {
+		n = n * (k + i) / (i + 1)
+	}
+	return n
+}
+
+// missingChars returns how many base64 characters s lacks for the length
+// its DER header announces, or -1 if its first 8 characters, which hold the
+// header, contain a slash.
+func missingChars(s string) int {
+	if len(s) < 8 || strings.Contains(s[:8], "/") {
+		return -1
+	}
+	h, ok := decodeBase64(s[:8])
+	if !ok || h[0] != 0x30 {
+		return 0
+	}
+	total := 2 + int(h[1])
+	if h[1] >= 0x80 {
+		n := int(h[1] & 0x7f)
+		if n < 1 || n > 3 {
+			return 0
+		}
+		total = 2 + n
+		for _, b := range h[2 : 2+n] {
+			total += int(b) << (8 * (n - 1))
+			n--
+		}
+	}
+	return (total*4+2)/3 - len(strings.TrimRight(s, "="))
 }
 
 // parses reports whether der is an OCSPRequest ParseRequest accepts.
@@ -265,6 +313,20 @@ func lastLeafStart(der []byte) int {
 // decodeDER decodes s as standard or URL-safe base64, padded or not, and
 // reports whether the result is exactly one well-formed DER SEQUENCE.
 func decodeDER(s string) ([]byte, bool) {
+	der, ok := decodeBase64(s)
+	if !ok {
+		return nil, false
+	}
+	in := cryptobyte.String(der)
+	var body cryptobyte.String
+	if !in.ReadASN1(&body, cbasn1.SEQUENCE) || !in.Empty() || !wellFormed(body, maxDERDepth) {
+		return nil, false
+	}
+	return der, true
+}
+
+// decodeBase64 decodes standard or URL-safe base64, padded or not.
+func decodeBase64(s string) ([]byte, bool) {
 	s = strings.TrimRight(s, "=")
 	b := make([]byte, len(s))
 	for i := 0; i < len(s); i++ {
@@ -279,18 +341,12 @@ func decodeDER(s string) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	der := make([]byte, base64.RawStdEncoding.DecodedLen(len(b)))
-	n, err := base64.RawStdEncoding.Decode(der, b)
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(b)))
+	n, err := base64.RawStdEncoding.Decode(out, b)
 	if err != nil {
 		return nil, false
 	}
-	der = der[:n]
-	in := cryptobyte.String(der)
-	var body cryptobyte.String
-	if !in.ReadASN1(&body, cbasn1.SEQUENCE) || !in.Empty() || !wellFormed(body, maxDERDepth) {
-		return nil, false
-	}
-	return der, true
+	return out[:n], true
 }
 
 // wellFormed reports whether s is a series of DER elements whose
