@@ -211,28 +211,37 @@ func TestUnknownAsRevokedByNameAndCAKey(t *testing.T) {
 func TestTryLaterWhenSigningSaturated(t *testing.T) {
 	w := newWorld(t, responder.Options{MaxLiveSigning: 1})
 	_, c := w.issue("busy")
-	block := make(chan struct{})
-	started := make(chan struct{}, 1)
-	// Occupy the only live-signing slot with a nonce request whose signer
-	// blocks, then ask again.
-	w.setBlockingSigner(t, block, started)
-	go w.rsp.Respond(context.Background(), buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte("nonce-1")))
-	<-started
-	_, err := w.rsp.Respond(context.Background(), buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte("nonce-2")))
-	close(block)
+	nonceReq := func(n string) []byte {
+		return buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte(n))
+	}
+	// occupy holds the only live-signing slot with a nonce request whose
+	// signer blocks until release is called.
+	occupy := func(n string) (release func()) {
+		block := make(chan struct{})
+		started := make(chan struct{}, 1)
+		w.setBlockingSigner(t, block, started)
+		done := make(chan struct{})
+		go func() { defer close(done); w.rsp.Respond(context.Background(), nonceReq(n)) }()
+		<-started
+		return func() { close(block); <-done }
+	}
+	release := occupy("nonce-1")
+	_, err := w.rsp.Respond(context.Background(), nonceReq("nonce-2"))
+	release()
 	if err == nil || !strings.Contains(err.Error(), "capacity") {
 		t.Fatalf("second live signing: %v, want tryLater", err)
 	}
 	// Over HTTP the same saturation is the tryLater answer.
-	block2 := make(chan struct{})
-	w.setBlockingSigner(t, block2, started)
-	go w.rsp.Respond(context.Background(), buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte("nonce-3")))
-	<-started
-	der, _ := w.post(buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte("nonce-4")))
-	close(block2)
+	release = occupy("nonce-3")
+	der, _ := w.post(nonceReq("nonce-4"))
+	release()
 	var re ocsp.ResponseError
 	if _, perr := ocsp.ParseResponse(der, nil); !errors.As(perr, &re) || re.Status != ocsp.TryLater {
 		t.Fatalf("HTTP answer under saturation: %v", perr)
+	}
+	// Once released, signing works again.
+	if _, err := w.rsp.Respond(context.Background(), nonceReq("nonce-5")); err != nil {
+		t.Errorf("after release: %v", err)
 	}
 }
 

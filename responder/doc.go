@@ -28,5 +28,7 @@
 //
 // One response has one signer. When a request names certificates of
 // several issuers, the response is signed for the first issuer served and
-// the CertIDs of other issuers are answered unknown.
+// holds answers for that issuer's CertIDs only; the others are left out
+// (a client asking them gets "no status" for those), never answered by a
+// key not authorised for their issuer.
 package responder

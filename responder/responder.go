@@ -267,17 +267,24 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	default:
 		return Answer{}, errTryLater
 	}
-	singles := make([]single, len(req.CertIDs))
+	var singles []single
+	var answered []CertID
 	extRevoke := false
 	for i, id := range req.CertIDs {
-		// RFC 6960 allows one signer per response: CertIDs of another issuer
-		// are answered unknown (see README).
-		s, ext, err := r.decide(ctx, signer, issuers[i] == signer, id, now)
+		// One response has one signer: CertIDs of another issuer are left
+		// out rather than answered by a key not authorised for them (an
+		// "unknown" signed here could be replayed as an answer about a
+		// certificate of that issuer).
+		if issuers[i] != signer {
+			continue
+		}
+		s, ext, err := r.decide(ctx, signer, id, now)
 		if err != nil {
 			return Answer{}, err
 		}
 		s.certID = id.Raw
-		singles[i] = s
+		singles = append(singles, s)
+		answered = append(answered, id)
 		extRevoke = extRevoke || ext
 	}
 	var nonce []byte
@@ -293,9 +300,9 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 		a.Statuses = append(a.Statuses, s.status)
 	}
 	// Remember a single canonical answer without a nonce for the next asker.
-	if len(singles) == 1 && !req.HasNonce && singles[0].status != certs.Unknown && !extRevoke {
-		if canon, err := signer.certIDFor(req.CertIDs[0].Hash, req.CertIDs[0].Serial); err == nil && bytes.Equal(canon, req.CertIDs[0].Raw) {
-			r.store(certs.OCSPResponse{Issuer: signer.ID, Serial: certs.SerialFromBig(req.CertIDs[0].Serial), Hash: req.CertIDs[0].Hash,
+	if len(req.CertIDs) == 1 && !req.HasNonce && singles[0].status != certs.Unknown && !extRevoke {
+		if canon, err := signer.certIDFor(answered[0].Hash, answered[0].Serial); err == nil && bytes.Equal(canon, answered[0].Raw) {
+			r.store(certs.OCSPResponse{Issuer: signer.ID, Serial: certs.SerialFromBig(answered[0].Serial), Hash: answered[0].Hash,
 				Status: singles[0].status, DER: out, ThisUpdate: singles[0].thisUpdate, NextUpdate: singles[0].nextUpdate})
 		}
 	}
@@ -315,12 +322,9 @@ func (r *Responder) window(st *issuerState, now time.Time) (time.Time, time.Time
 
 // decide builds the SingleResponse for one CertID (certID left to the
 // caller). ext reports that the extended-revoke extension is needed.
-func (r *Responder) decide(ctx context.Context, st *issuerState, ours bool, id CertID, now time.Time) (single, bool, error) {
+func (r *Responder) decide(ctx context.Context, st *issuerState, id CertID, now time.Time) (single, bool, error) {
 	this, next := r.window(st, now)
 	s := single{thisUpdate: this, nextUpdate: next, status: certs.Unknown}
-	if !ours {
-		return s, false, nil
-	}
 	rec, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial))
 	switch {
 	case errors.Is(err, certs.ErrNotFound):

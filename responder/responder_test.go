@@ -188,3 +188,22 @@ func TestRespond_TwoIssuersSameSerialSpace(t *testing.T) {
 		t.Errorf("root about revoked sub CA: %v %v", r, err)
 	}
 }
+
+// TestRespond_ForeignCertIDsLeftOut: a request mixing our CertIDs with one
+// of an issuer we do not serve gets answers for ours only; nothing is
+// signed about the other issuer's serial.
+func TestRespond_ForeignCertIDsLeftOut(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	_, c := w.issue("mixed")
+	other, _ := x509.ParseCertificate(w.rootCert.Raw)
+	other.RawSubject = []byte{0x30, 0x03, 0x31, 0x01, 0x30} // another name
+	foreign := certID(other, crypto.SHA1, c.SerialNumber, false, false)
+	der, _ := w.post(buildRequest([][]byte{foreign, certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, nil))
+	r, err := ocsp.ParseResponseForCert(der, c, w.subCert)
+	if err != nil || r.Status != ocsp.Good {
+		t.Fatalf("our CertID: %v %v", r, err)
+	}
+	if bytes.Contains(der, foreign) {
+		t.Error("the response answers a CertID of an issuer we do not serve")
+	}
+}

@@ -59,6 +59,9 @@ func runOCSP(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if r.Status == ocsp.Unknown {
+		return fmt.Errorf("the responder does not know %s under --issuer %s (is it the certificate's issuing CA?); nothing written", *certFile, *issuerFile)
+	}
 	if err := fsutil.WriteAtomic(*out, der, 0o644); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}

@@ -167,8 +167,8 @@ func otherCA(t *testing.T, dir string) string {
 // installs them, so a missing one fails the test instead of skipping it.
 var debPackage = map[string]string{"openssl": "openssl", "curl": "curl", "ocsptool": "gnutls-bin"}
 
-// tool returns the path of an external program, failing without it.
-func tool(t *testing.T, name string) string {
+// needTool returns the path of an external program, failing without it.
+func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -183,7 +183,7 @@ func runTool(t *testing.T, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tool(t, name), args...)
+	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -251,9 +251,23 @@ func withNonce(t *testing.T, req, nonce []byte) []byte {
 	return b.BytesOrPanic()
 }
 
-// responseNonce returns the nonce echoed in a response's
-// responseExtensions (x/crypto parses only singleExtensions), or nil.
+// responseNonce returns the nonce echoed in a response, or nil.
 func responseNonce(t *testing.T, der []byte) []byte {
+	t.Helper()
+	value, ok := responseExtension(t, der, oidOCSPNonce)
+	if !ok {
+		return nil
+	}
+	var n cryptobyte.String
+	if !value.ReadASN1(&n, cbasn1.OCTET_STRING) || !value.Empty() {
+		t.Fatalf("nonce extnValue does not wrap an OCTET STRING: %x", []byte(value))
+	}
+	return []byte(n)
+}
+
+// responseExtension returns the extnValue contents of extension oid in a
+// response's responseExtensions (x/crypto parses only singleExtensions).
+func responseExtension(t *testing.T, der []byte, oid asn1.ObjectIdentifier) (cryptobyte.String, bool) {
 	t.Helper()
 	in := cryptobyte.String(der)
 	var resp, bytesField, basicOS, basic, tbs cryptobyte.String
@@ -275,28 +289,24 @@ func responseNonce(t *testing.T, der []byte) []byte {
 	var exts cryptobyte.String
 	var present bool
 	if !tbs.ReadOptionalASN1(&exts, &present, cbasn1.Tag(1).Constructed().ContextSpecific()) || !present {
-		return nil
+		return nil, false
 	}
 	if !exts.ReadASN1(&exts, cbasn1.SEQUENCE) {
 		t.Fatal("bad responseExtensions")
 	}
 	for !exts.Empty() {
 		var ext, value cryptobyte.String
-		var oid asn1.ObjectIdentifier
-		if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&oid) {
+		var id asn1.ObjectIdentifier
+		if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1ObjectIdentifier(&id) {
 			t.Fatal("bad extension")
 		}
 		ext.SkipOptionalASN1(cbasn1.BOOLEAN)
 		if !ext.ReadASN1(&value, cbasn1.OCTET_STRING) {
 			t.Fatal("bad extnValue")
 		}
-		if oid.Equal(oidOCSPNonce) {
-			var n cryptobyte.String
-			if !value.ReadASN1(&n, cbasn1.OCTET_STRING) || !value.Empty() {
-				t.Fatalf("nonce extnValue does not wrap an OCTET STRING: %x", []byte(value))
-			}
-			return []byte(n)
+		if id.Equal(oid) {
+			return value, true
 		}
 	}
-	return nil
+	return nil, false
 }

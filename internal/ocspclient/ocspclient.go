@@ -67,8 +67,16 @@ func Fetch(ctx context.Context, client *http.Client, url string, cert, issuer *x
 	return der, parsed, nil
 }
 
-// Verify checks a DER response for cert against issuer at time now.
+// Verify checks a DER response for cert against issuer at time now: the
+// signature; a delegated signer must be issued by issuer, carry
+// id-kp-OCSPSigning and be valid at now (RFC 6960 §4.2.2.2); every answer
+// about cert's serial must name issuer in its CertID (so an answer about
+// the same serial under another issuer can never be taken for ours); and
+// thisUpdate/nextUpdate must hold at now.
 func Verify(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Response, error) {
+	if err := checkCertIDs(der, cert, issuer); err != nil {
+		return nil, err
+	}
 	r, err := ocsp.ParseResponseForCert(der, cert, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("ocspclient: response: %w", err)
@@ -81,6 +89,18 @@ func Verify(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Re
 	}
 	if !r.NextUpdate.IsZero() && !now.Before(r.NextUpdate) {
 		return nil, fmt.Errorf("ocspclient: the response expired at %v", r.NextUpdate)
+	}
+	if s := r.Certificate; s != nil && !s.Equal(issuer) {
+		ok := false
+		for _, u := range s.ExtKeyUsage {
+			ok = ok || u == x509.ExtKeyUsageOCSPSigning
+		}
+		if !ok {
+			return nil, errors.New("ocspclient: the response is signed by a certificate without id-kp-OCSPSigning")
+		}
+		if now.Before(s.NotBefore) || now.After(s.NotAfter) {
+			return nil, fmt.Errorf("ocspclient: the responder certificate is not valid at %v", now)
+		}
 	}
 	return r, nil
 }
@@ -95,9 +115,10 @@ type Stapler struct {
 	client *http.Client
 	log    *slog.Logger
 
-	mu   sync.RWMutex
-	cert tls.Certificate
-	next time.Time
+	mu      sync.RWMutex
+	cert    tls.Certificate
+	next    time.Time // when to refresh
+	expires time.Time // the staple's nextUpdate
 }
 
 // NewStapler returns a Stapler for cert (whose Leaf or first Certificate is
@@ -125,10 +146,14 @@ func (s *Stapler) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.Status == ocsp.Unknown {
+		return errors.New("ocspclient: the responder does not know the certificate; keeping the previous staple")
+	}
 	half := r.ThisUpdate.Add(r.NextUpdate.Sub(r.ThisUpdate) / 2)
 	s.mu.Lock()
 	s.cert.OCSPStaple = der
 	s.next = half
+	s.expires = r.NextUpdate
 	s.mu.Unlock()
 	s.log.Info("OCSP staple refreshed", "serial", s.leaf.SerialNumber.Text(16), "status", r.Status, "next_update", r.NextUpdate)
 	return nil
@@ -155,10 +180,14 @@ func (s *Stapler) Run(ctx context.Context) {
 }
 
 // GetCertificate is a tls.Config.GetCertificate serving the certificate
-// with its current staple.
+// with its current staple — none once the staple's nextUpdate has passed
+// (clients that enforce stapling reject an expired one).
 func (s *Stapler) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c := s.cert
+	if !s.expires.IsZero() && !time.Now().Before(s.expires) {
+		c.OCSPStaple = nil
+	}
 	return &c, nil
 }
