@@ -39,7 +39,7 @@ func TestIssueResponder(t *testing.T) {
 	if len(c.OCSPServer) != 0 || len(c.CRLDistributionPoints) != 0 {
 		t.Error("a responder certificate carries no OCSP or CRL URL")
 	}
-	if d := c.NotAfter.Sub(time.Now()); d < 29*24*time.Hour || d > 31*24*time.Hour {
+	if d := time.Until(c.NotAfter); d < 29*24*time.Hour || d > 31*24*time.Hour {
 		t.Errorf("validity %v", d)
 	}
 	if !key.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(c.PublicKey) {
