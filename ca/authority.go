@@ -58,6 +58,9 @@ type Options struct {
 	// transaction as the record. An error is logged and the certificate is
 	// issued or revoked anyway: the responder then signs on first use.
 	Presign func(ctx context.Context, r certs.Record) ([]certs.OCSPResponse, error)
+	// CRL is the CRL policy; revocations regenerate the issuer's CRL before
+	// they return.
+	CRL CRLPolicy
 	// OnCAChange, if set, is called after a CA is created, revoked,
 	// disabled or enabled, so that the OCSP responder picks it up at once.
 	OnCAChange func(ctx context.Context, c certs.CA)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -113,3 +114,5 @@ func (f *fixture) pools(t *testing.T) (*x509.CertPool, *x509.CertPool) {
 }
 
 var dbFilterAll = certs.Filter{IncludeDeleted: true}
+
+func encodeStd(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -48,6 +48,7 @@ func (a *Authority) Revoke(ctx context.Context, id certs.Identifier, reason cert
 	if err != nil {
 		return r, err
 	}
+	a.refreshCRL(ctx, r.Issuer)
 	a.log.Info("certificate revoked", "id", id, "serial", r.Serial, "issuer", r.Issuer, "reason", reason.String(), "revoked_at", t)
 	return r, nil
 }
@@ -73,6 +74,9 @@ func (a *Authority) RevokeCA(ctx context.Context, id certs.Identifier, reason ce
 		return c, err
 	}
 	a.signers.Delete(id)
+	if c.Parent != "" {
+		a.refreshCRL(ctx, c.Parent)
+	}
 	a.caChanged(ctx, c)
 	a.log.Info("CA revoked", "ca", id, "reason", reason.String(), "revoked_at", t)
 	return c, nil
@@ -89,4 +93,17 @@ func (a *Authority) SetCADisabled(ctx context.Context, id certs.Identifier, disa
 		a.log.Info("CA status changed", "ca", id, "disabled", disabled)
 	}
 	return c, err
+}
+
+// refreshCRL regenerates issuer's CRL after a revocation, so it lists the
+// certificate before the revocation call returns. The revocation itself is
+// already durable and marked the CRL stale in its transaction: on failure
+// the CRL is regenerated when next served.
+func (a *Authority) refreshCRL(ctx context.Context, issuer certs.Identifier) {
+	if _, ok := a.store.(CRLStore); !ok {
+		return
+	}
+	if _, err := a.UpdateCRL(ctx, issuer, a.opts.CRL); err != nil {
+		a.log.Warn("CRL regeneration after a revocation failed; it will be regenerated when served", "ca", issuer, "err", err)
+	}
 }

@@ -59,3 +59,18 @@ func (o OCSPResponse) Validate() error {
 	}
 	return nil
 }
+
+// CRL is a CA's current certificate revocation list (RFC 5280 §5).
+type CRL struct {
+	CA         Identifier
+	Number     uint64 // cRLNumber, strictly increasing per CA
+	DER        []byte
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	// Stale is set, in the same transaction, by every revocation the CRL
+	// does not list yet; a stale CRL is regenerated before it is served.
+	Stale bool
+	// Revision counts the revocations that made the CRL stale; a CRL built
+	// from revision r only clears Stale if no revocation came since.
+	Revision uint64
+}

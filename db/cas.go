@@ -122,6 +122,9 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 			if err := deleteOCSP(tx, c.Parent, c.Serial); err != nil {
 				return err
 			}
+			if err := markCRLStale(tx, c.Parent); err != nil {
+				return err
+			}
 		}
 		return b.Put([]byte(id), encodeCA(c))
 	})

@@ -244,6 +244,9 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 		if err := deleteOCSP(tx, r.Issuer, r.Serial); err != nil {
 			return err
 		}
+		if err := markCRLStale(tx, r.Issuer); err != nil {
+			return err
+		}
 		for _, o := range responses {
 			if _, err := putOCSP(tx, o); err != nil {
 				return err

@@ -29,6 +29,7 @@ var (
 	bucketTokens       = []byte("tokens")
 	bucketResponders   = []byte("responders")
 	bucketOCSP         = []byte("ocsp")
+	bucketCRLs         = []byte("crls")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -153,6 +154,10 @@ var migrations = []migration{
 			}
 		}
 		return nil
+	}},
+	{name: "CRLs", run: func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCRLs)
+		return err
 	}},
 }
 
