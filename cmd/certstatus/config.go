@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/certstatus/certstatus/ca"
 )
 
 // Config is the configuration of one certstatus process. Every field can be
@@ -32,6 +35,11 @@ type Config struct {
 	// MasterKeyFile holds the 64-hex-character key sealing private keys at
 	// rest. Default "<Data>/master.key", created on first use.
 	MasterKeyFile string
+	// CRLValidity is nextUpdate − thisUpdate of CRLs, 1h..720h. Default 24h.
+	CRLValidity string
+	// CRLRetention is how long an expired revoked certificate stays on the
+	// CRL. Default 2160h (90 days).
+	CRLRetention string
 	// LogFormat is "text" or "json". Default "text".
 	LogFormat string
 	// LogLevel is "debug", "info", "warn" or "error". Default "info".
@@ -52,7 +60,9 @@ type Config struct {
 	// ocspURLDefaulted is true when OCSPURL was derived from OCSPAddr, so
 	// serve may correct it once it knows the port it really bound.
 	ocspURLDefaulted bool
-	crlURLDefaulted  bool
+	// crl is the parsed CRL policy.
+	crl             ca.CRLPolicy
+	crlURLDefaulted bool
 }
 
 // setting binds one Config field to its flag, variable and default.
@@ -69,6 +79,8 @@ func (c *Config) settings(withListeners bool) []setting {
 		{"master-key-file", &c.MasterKeyFile, "", "master key file (default <data>/master.key)"},
 		{"ocsp-url", &c.OCSPURL, "", "OCSP URL written into issued certificates (default http://<ocsp-addr>)"},
 		{"crl-base-url", &c.CRLBaseURL, "", "CRL distribution point prefix (default <ocsp-url>)"},
+		{"crl-validity", &c.CRLValidity, "24h", "CRL validity (nextUpdate - thisUpdate), 1h..720h"},
+		{"crl-retention", &c.CRLRetention, "2160h", "how long an expired revoked certificate stays on the CRL"},
 		{"log-format", &c.LogFormat, "text", "log format: text or json"},
 		{"log-level", &c.LogLevel, "info", "log level: debug, info, warn or error"},
 		{"ocsp-addr", &c.OCSPAddr, "127.0.0.1:8888", "OCSP listen address"},
@@ -188,6 +200,15 @@ func (c *Config) finish() error {
 		c.CRLBaseURL = c.OCSPURL
 		c.crlURLDefaulted = true
 	}
+	v, err := time.ParseDuration(c.CRLValidity)
+	if err != nil || v < time.Hour || v > 720*time.Hour {
+		return fmt.Errorf("config: crl-validity %q: want a duration from 1h to 720h", c.CRLValidity)
+	}
+	r, err := time.ParseDuration(c.CRLRetention)
+	if err != nil || r < 0 {
+		return fmt.Errorf("config: crl-retention %q: want a duration such as 2160h", c.CRLRetention)
+	}
+	c.crl = ca.CRLPolicy{Validity: v, Retention: r}
 	switch c.LogFormat {
 	case "text", "json":
 	default:

@@ -41,6 +41,7 @@ func commands() []command {
 		{"ca", "manage CAs offline: create-root, create-sub, list, show, revoke, disable, enable", runCA},
 		{"cert", "manage certificates offline: issue, revoke, show, list, delete", runCert},
 		{"accesskey", "manage API AccessKeys offline: create, list, show, set, disable, enable, delete", runAccessKey},
+		{"crl", "crl fetch saves a CA's current, verified CRL from the running server", runCRL},
 		{"ocsp", "relying-party help: ocsp fetch saves a verified OCSP response for stapling", runOCSP},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
@@ -149,7 +150,7 @@ func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
-	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log}
+	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log, CRL: c.crl}
 	if ps != nil {
 		caOpts.Presign = ps.presign
 		caOpts.OnCAChange = ps.caChanged(log)

@@ -77,8 +77,9 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
-	refreshDone := make(chan struct{})
-	go func() { defer close(refreshDone); rsp.Run(refreshCtx) }()
+	refreshDone := make(chan struct{}, 2)
+	go func() { defer func() { refreshDone <- struct{}{} }(); rsp.Run(refreshCtx) }()
+	go func() { defer func() { refreshDone <- struct{}{} }(); svc.runCRLs(refreshCtx) }()
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 
 	// Timeouts so that a slow or stalled client cannot hold a connection
@@ -119,6 +120,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	wg.Wait()
 	stopRefresh()
+	<-refreshDone
 	<-refreshDone
 	rsp.Wait()
 	if err := svc.Close(); err != nil && serveErr == nil {
@@ -178,15 +180,16 @@ func (s *service) apiHandler() (http.Handler, error) {
 }
 
 // ocspHandler serves the OCSP listener: /healthz, the CA certificates at
-// /ca/<id>.crt, and OCSP at every other path. OCSP goes straight to the
+// /ca/<id>.crt, CRLs at /crl/<id>.crl, and OCSP at every other path. OCSP goes straight to the
 // responder, bypassing any router, because a base64 GET path may hold
 // "//" and "%2F" that routers clean (boulder#884).
 func (s *service) ocspHandler(rsp *responder.Responder) http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)
 	ec.GET("/ca/:file", s.caCertificate)
+	ec.GET("/crl/:file", s.crlHandler)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/ca/") {
+		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/ca/") || strings.HasPrefix(r.URL.Path, "/crl/") {
 			ec.ServeHTTP(w, r)
 			return
 		}
