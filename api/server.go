@@ -238,6 +238,7 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 		return nil, aerr
 	}
 	*action, *keyID = c.action, c.key.ID
+	c.ctx = certs.WithActor(c.ctx, certs.Actor{Who: c.key.ID, RequestID: id})
 	a, ok := actions[c.action]
 	if !ok {
 		if why, billing := unsupported[c.action]; billing {

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -21,7 +22,10 @@ func (s *Store) PutAccessKey(ctx context.Context, k certs.AccessKey) error {
 		if b.Get([]byte(k.ID)) != nil {
 			return fmt.Errorf("db: put access key: %w: %s", certs.ErrExists, k.ID)
 		}
-		return b.Put([]byte(k.ID), val)
+		if err := b.Put([]byte(k.ID), val); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "accesskey.create", k.ID, "owner=%q qps=%d policy_sha256=%x", k.Owner, k.QPS, sha256.Sum256([]byte(k.Policy)))
 	})
 }
 
@@ -83,7 +87,10 @@ func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(*certs.A
 			return fmt.Errorf("db: update access key: %w", err)
 		}
 		out = k
-		return b.Put([]byte(id), encodeAccessKey(k))
+		if err := b.Put([]byte(id), encodeAccessKey(k)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "accesskey.update", id, "owner=%q qps=%d disabled=%v policy_sha256=%x", k.Owner, k.QPS, k.Disabled, sha256.Sum256([]byte(k.Policy)))
 	})
 	return out, err
 }
@@ -95,6 +102,9 @@ func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
 		if b.Get([]byte(id)) == nil {
 			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
 		}
-		return b.Delete([]byte(id))
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "accesskey.delete", id, "")
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -50,7 +51,10 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 				return err
 			}
 		}
-		return b.Put([]byte(c.Identifier), val)
+		if err := b.Put([]byte(c.Identifier), val); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "ca.create", c.Identifier, "kind=%v parent=%s serial=%s not_after=%s path_len=%d", c.Kind, c.Parent, c.Serial, c.NotAfter.Format(time.RFC3339), c.PathLen)
 	})
 }
 
@@ -126,7 +130,19 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 				return err
 			}
 		}
-		return b.Put([]byte(id), encodeCA(c))
+		if err := b.Put([]byte(id), encodeCA(c)); err != nil {
+			return err
+		}
+		action := "ca.update"
+		switch {
+		case c.State != old.State:
+			action = "ca.revoke"
+		case c.Disabled && !old.Disabled:
+			action = "ca.disable"
+		case !c.Disabled && old.Disabled:
+			action = "ca.enable"
+		}
+		return appendAudit(ctx, tx, action, id, "state=%v disabled=%v reason=%v alias=%q tags=%d", c.State, c.Disabled, c.Reason, c.Alias, len(c.Tags))
 	})
 	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,7 +49,7 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 		if v := readVersion(tx); v != SchemaVersion() {
 			add(bucketMeta, string(keySchema), "schema version %d, want %d", v, SchemaVersion())
 		}
-		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens, bucketResponders, bucketOCSP, bucketCRLs} {
+		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketAudit} {
 			if tx.Bucket(b) == nil {
 				add(b, "-", "bucket missing")
 			}
@@ -220,6 +221,14 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			}
 			return nil
 		})
+		if _, err := verifyAudit(tx); err != nil {
+			var ae *AuditError
+			if errors.As(err, &ae) {
+				add(bucketAudit, fmt.Sprint(ae.Seq), "%s", ae.Msg)
+			} else {
+				add(bucketAudit, "-", "%v", err)
+			}
+		}
 		tx.Bucket(bucketAccessKeys).ForEach(func(k, v []byte) error {
 			ak, err := decodeAccessKey(v)
 			if err != nil {

@@ -20,6 +20,7 @@
 //	ocsp          issuer (16) ‖ len(serial) ‖ serial ‖ hash (1) →
 //	              status (1) ‖ thisUpdate (8) ‖ nextUpdate (8) ‖ response DER
 //	crls          CA identifier → current CRL record (number, DER, stale flag)
+//	audit         sequence number (8) → hash-chained audit event
 //
 // Records are encoded by this package in a versioned, tagged binary form
 // (see encoding.go); a golden-file test pins it so the on-disk format cannot

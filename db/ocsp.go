@@ -23,7 +23,10 @@ func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
 		if tx.Bucket(bucketCAs).Get([]byte(r.CA)) == nil {
 			return fmt.Errorf("db: put responder: %w: CA %s", certs.ErrNotFound, r.CA)
 		}
-		return tx.Bucket(bucketResponders).Put([]byte(r.CA), val)
+		if err := tx.Bucket(bucketResponders).Put([]byte(r.CA), val); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "ocsp.responder", r.CA, "responder=%s not_after=%s", r.Identifier(), r.NotAfter.Format(time.RFC3339))
 	})
 }
 

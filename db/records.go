@@ -74,7 +74,7 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 				return err
 			}
 		}
-		return nil
+		return appendAudit(ctx, tx, "certificate.issue", r.Identifier, "kind=%v issuer=%s serial=%s not_after=%s", r.Kind, r.Issuer, r.Serial, r.NotAfter.Format(time.RFC3339))
 	})
 }
 
@@ -252,7 +252,7 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 				return err
 			}
 		}
-		return nil
+		return appendAudit(ctx, tx, "certificate.revoke", id, "reason=%v revoked_at=%s issuer=%s serial=%s", reason, r.RevokedAt.Format(time.RFC3339), r.Issuer, r.Serial)
 	})
 	return out, err
 }
@@ -275,7 +275,10 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 		}
 		r.Deleted, r.DeletedAt = true, storedTime(at)
 		out = r
-		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
+		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "certificate.delete", id, "issuer=%s serial=%s state=%v", r.Issuer, r.Serial, r.State)
 	})
 	return out, err
 }
@@ -358,7 +361,10 @@ func (s *Store) UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*
 			return fmt.Errorf("db: update %s: %w: only alias, resource group and tags can change", id, certs.ErrInvalid)
 		}
 		out = r
-		return tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r))
+		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "certificate.update", id, "alias=%q tags=%d resource_group=%q", r.Alias, len(r.Tags), r.ResourceGroupID)
 	})
 	return out, err
 }

@@ -30,6 +30,7 @@ var (
 	bucketResponders   = []byte("responders")
 	bucketOCSP         = []byte("ocsp")
 	bucketCRLs         = []byte("crls")
+	bucketAudit        = []byte("audit")
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
@@ -157,6 +158,10 @@ var migrations = []migration{
 	}},
 	{name: "CRLs", run: func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketCRLs)
+		return err
+	}},
+	{name: "audit trail", run: func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketAudit)
 		return err
 	}},
 }

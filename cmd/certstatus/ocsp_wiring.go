@@ -65,6 +65,7 @@ func parseOCSPSettings(c *Config) (ocspSettings, error) {
 // delegated responder certificate when it is missing or would expire
 // within validity + a day (so no response outlives it).
 func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issuer, error) {
+	ctx = certs.WithActor(ctx, certs.Actor{Who: "system:ocsp"})
 	cas, err := s.store.CAs(ctx)
 	if err != nil {
 		return nil, err

@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
 	"strings"
 
 	"github.com/certstatus/certstatus/ca"
+	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/internal/keyseal"
 	"github.com/certstatus/certstatus/responder"
@@ -43,6 +45,7 @@ func commands() []command {
 		{"accesskey", "manage API AccessKeys offline: create, list, show, set, disable, enable, delete", runAccessKey},
 		{"crl", "crl fetch saves a CA's current, verified CRL from the running server", runCRL},
 		{"ocsp", "relying-party help: ocsp fetch saves a verified OCSP response for stapling", runOCSP},
+		{"audit", "the hash-chained audit trail: list, verify", runAudit},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
 	}
@@ -66,7 +69,11 @@ func runEnv(ctx context.Context, args []string, e *cmdEnv) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
+			who := "cli:unknown"
+			if u, err := user.Current(); err == nil {
+				who = "cli:" + u.Username
+			}
+			return c.run(certs.WithActor(ctx, certs.Actor{Who: who}), e, args[1:])
 		}
 	}
 	printUsage(e.stderr)

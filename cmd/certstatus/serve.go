@@ -57,7 +57,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	defer svc.Close()
 
-	boot, err := svc.bootstrap(ctx)
+	boot, err := svc.bootstrap(certs.WithActor(ctx, certs.Actor{Who: "system:bootstrap"}))
 	if err != nil {
 		return err
 	}
