@@ -85,6 +85,8 @@ type Options struct {
 	// Logger receives one line per state change at info and per request
 	// at debug. If nil, discarded. Secrets are never logged.
 	Logger *slog.Logger
+	// Metrics, if set, counts calls, codes and authentication failures.
+	Metrics *Metrics
 }
 
 // Server answers the Alibaba CAS API.
@@ -195,6 +197,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, aerr := s.handle(r, id, start, &action, &keyID)
+	code := "OK"
+	if aerr != nil {
+		code = aerr.Code
+	}
+	s.opts.Metrics.call(action, code, s.opts.Now().Sub(start))
 	if aerr != nil {
 		level := slog.LevelDebug
 		if aerr.Status >= 500 {
@@ -235,6 +242,14 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	c := &call{ctx: r.Context(), p: p, requestID: id, now: now}
 	if aerr := s.authenticate(r, body, c); aerr != nil {
 		*action, *keyID = c.action, c.key.ID
+		sig := "none"
+		switch {
+		case r.Header.Get("Authorization") != "":
+			sig = "v3"
+		case p.has("Signature"):
+			sig = "v1"
+		}
+		s.opts.Metrics.authFailure(sig, aerr.Code)
 		return nil, aerr
 	}
 	*action, *keyID = c.action, c.key.ID

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -57,6 +58,9 @@ type Store struct {
 	dir    string
 	log    *slog.Logger
 	schema int
+
+	writes     atomic.Int64
+	writeNanos atomic.Int64
 }
 
 // ErrLocked is wrapped by the error Open returns when another process
@@ -232,7 +236,11 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.bolt.Batch(fn)
+	start := time.Now()
+	err := s.bolt.Batch(fn)
+	s.writes.Add(1)
+	s.writeNanos.Add(int64(time.Since(start)))
+	return err
 }
 
 func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
@@ -240,4 +248,28 @@ func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	return s.bolt.View(fn)
+}
+
+// Stats are the store's figures for monitoring.
+type Stats struct {
+	FileBytes  int64         // size of certstatus.db
+	Writes     int64         // durable writes (Put, Revoke, …) since open, failed ones included
+	WriteTime  time.Duration // their total latency: batching wait, transaction and fsync
+	ReadTxns   int64         // read transactions started since open
+	OpenReadTx int           // read transactions open now
+}
+
+// Stats returns the store's current figures.
+func (s *Store) Stats() Stats {
+	bs := s.bolt.Stats()
+	st := Stats{
+		Writes:     s.writes.Load(),
+		WriteTime:  time.Duration(s.writeNanos.Load()),
+		ReadTxns:   int64(bs.TxN),
+		OpenReadTx: bs.OpenTxN,
+	}
+	if fi, err := os.Stat(s.Path()); err == nil {
+		st.FileBytes = fi.Size()
+	}
+	return st
 }

@@ -23,6 +23,7 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		der []byte
 		err error
 	)
+	r.m.request(req.Method)
 	get := req.Method == http.MethodGet || req.Method == http.MethodHead
 	switch {
 	case get:
@@ -43,6 +44,11 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	if err != nil {
 		r.log.Debug("malformed OCSP request", "method", req.Method, "err", err)
+		cause := "bad GET encoding"
+		if !get {
+			cause = "body"
+		}
+		r.m.answer("malformed", cause)
 		writeOCSP(w, malformedRequest)
 		return
 	}
@@ -52,21 +58,40 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	case err == nil:
 	case errors.As(err, &re):
 		r.log.Debug("malformed OCSP request", "reason", re.Reason, "err", err)
+		r.m.answer("malformed", re.Reason)
 		writeOCSP(w, malformedRequest)
 		return
 	case errors.Is(err, errUnauthorized):
 		r.log.Debug("OCSP request for an issuer not served", "err", err)
+		cause := "foreign issuer"
+		if errors.As(err, &re) || strings.Contains(err.Error(), ReasonUnsupportedHash) {
+			cause = "unsupported hash"
+		}
+		r.m.answer("unauthorized", cause)
 		writeOCSP(w, unauthorized)
 		return
 	case errors.Is(err, errTryLater):
 		r.log.Warn("OCSP live signing saturated; answered tryLater")
+		r.m.answer("tryLater", "overload")
 		writeOCSP(w, tryLater)
 		return
 	default:
 		r.log.Error("OCSP answer failed", "err", err)
+		r.m.answer("internal", "error")
 		writeOCSP(w, internalError)
 		return
 	}
+	cause := "live"
+	switch {
+	case a.Cached:
+		cause = "cache"
+	case a.Nonce:
+		cause = "nonce"
+	}
+	for _, st := range a.Statuses {
+		r.m.answer(st.String(), cause)
+	}
+	r.m.servedFrom(a.Cached, r.opts.Now().Sub(a.ThisUpdate))
 	if get && !a.Nonce {
 		now := r.opts.Now()
 		expires := a.NextUpdate

@@ -30,18 +30,20 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 	const batch = 500
 	cutoff := r.opts.Now().Add(-r.refreshAge())
 	var after []byte
-	total := 0
+	total, due := 0, 0
+	defer func() { r.m.refreshPass(due, total, r.opts.Now()) }()
 	for {
-		var due []certs.OCSPResponse
+		var batchDue []certs.OCSPResponse
 		next, err := r.src.OCSPResponsesDue(ctx, cutoff, after, batch, func(o certs.OCSPResponse) error {
-			due = append(due, o)
+			batchDue = append(batchDue, o)
 			return nil
 		})
 		if err != nil {
 			return total, err
 		}
 		var fresh []certs.OCSPResponse
-		for _, o := range due {
+		due += len(batchDue)
+		for _, o := range batchDue {
 			st := r.issuer(ctx, o.Issuer)
 			if st == nil {
 				continue
@@ -71,6 +73,7 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 			}
 		}
 		if next == nil {
+			r.lastPass.Store(time.Now().UnixNano())
 			return total, nil
 		}
 		after = next

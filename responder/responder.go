@@ -58,6 +58,8 @@ type Options struct {
 	// Logger gets one line per reload and refresh pass, and per-request
 	// lines at debug. If nil, discarded.
 	Logger *slog.Logger
+	// Metrics, if set, receives the answer, signing and refresh metrics.
+	Metrics *Metrics
 }
 
 // Responder answers OCSP requests from a Source.
@@ -72,6 +74,9 @@ type Responder struct {
 	lastReload time.Time
 	cacheWrite chan struct{} // bounds background cache writes
 	writes     sync.WaitGroup
+	m          *Metrics
+	started    time.Time
+	lastPass   atomic.Int64 // unix nanoseconds of the last completed refresh pass
 }
 
 // issuerSet indexes the issuers by CertID hashes.
@@ -117,7 +122,8 @@ func New(ctx context.Context, src Source, opts *Options) (*Responder, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Responder{src: src, opts: o, log: o.Logger, live: make(chan struct{}, o.MaxLiveSigning), cacheWrite: make(chan struct{}, 8)}
+	r := &Responder{src: src, opts: o, log: o.Logger, live: make(chan struct{}, o.MaxLiveSigning), cacheWrite: make(chan struct{}, 8),
+		m: o.Metrics, started: time.Now()}
 	if err := r.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -291,10 +297,12 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	if req.HasNonce {
 		nonce = req.Nonce
 	}
+	t0 := time.Now()
 	out, err := signer.sign(singles, now, nonce, extRevoke)
 	if err != nil {
 		return Answer{}, err
 	}
+	r.m.signed(time.Since(t0))
 	a := Answer{DER: out, ThisUpdate: singles[0].thisUpdate, NextUpdate: singles[0].nextUpdate, Nonce: req.HasNonce}
 	for _, s := range singles {
 		a.Statuses = append(a.Statuses, s.status)
@@ -375,14 +383,23 @@ func (r *Responder) store(o certs.OCSPResponse) {
 	}()
 }
 
-// Ready reports why the responder cannot answer yet: it needs a signer for
-// every CA the store holds.
+// Ready reports why the responder cannot answer as it should: it needs a
+// signer for every CA the store holds, and the background refresh must
+// have completed within half the response validity (pre-signed answers
+// would otherwise go stale beyond policy).
 func (r *Responder) Ready(ids []certs.Identifier) error {
 	set := r.issues.Load()
 	for _, id := range ids {
 		if set.byID[id] == nil {
 			return fmt.Errorf("responder: no OCSP signer loaded for CA %s", id)
 		}
+	}
+	last := r.started
+	if n := r.lastPass.Load(); n != 0 {
+		last = time.Unix(0, n)
+	}
+	if since := time.Since(last); since > r.opts.Validity/2 {
+		return fmt.Errorf("responder: pre-signed OCSP answers not refreshed for %v (policy: within %v)", since.Round(time.Second), r.opts.Validity/2)
 	}
 	return nil
 }
@@ -414,10 +431,12 @@ func (r *Responder) signFor(st *issuerState, rec certs.Record, serial *big.Int, 
 	if err != nil {
 		return nil, err
 	}
+	t0 := time.Now()
 	der, err := st.sign([]single{{certID: id, status: a.Status, revokedAt: a.RevokedAt, reason: a.Reason, thisUpdate: this, nextUpdate: next}}, now, nil, false)
 	if err != nil {
 		return nil, err
 	}
+	r.m.signed(time.Since(t0))
 	return []certs.OCSPResponse{{Issuer: st.ID, Serial: rec.Serial, Hash: h, Status: a.Status, DER: der, ThisUpdate: this, NextUpdate: next}}, nil
 }
 

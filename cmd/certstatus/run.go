@@ -11,6 +11,8 @@ import (
 	"os/user"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
@@ -143,6 +145,8 @@ type service struct {
 	createdKey bool
 	// rsp is the OCSP responder while serving.
 	rsp *responder.Responder
+	// reg holds the Prometheus metrics while serving.
+	reg *prometheus.Registry
 }
 
 // open opens the data directory. createKey allows creating a missing

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
@@ -56,6 +57,8 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	defer svc.Close()
+	reg := svc.newRegistry()
+	svc.reg = reg
 
 	boot, err := svc.bootstrap(certs.WithActor(ctx, certs.Actor{Who: "system:bootstrap"}))
 	if err != nil {
@@ -63,7 +66,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	rsp, err := responder.New(ctx, svc.store, &responder.Options{
 		Validity: ocspOpts.validity, ByName: ocspOpts.byName, UnknownAsRevoked: ocspOpts.unknownAsRevoked,
-		MaxLiveSigning: ocspOpts.maxLive, PathPrefix: ocspOpts.prefix, Logger: log,
+		MaxLiveSigning: ocspOpts.maxLive, PathPrefix: ocspOpts.prefix, Logger: log, Metrics: responder.NewMetrics(reg),
 		Issuers: func(ctx context.Context) ([]responder.Issuer, error) { return svc.issuers(ctx, ocspOpts) },
 	})
 	if err != nil {
@@ -143,7 +146,7 @@ func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, apiAddr, ocsp n
 	if boot.AccessKeyID != "" {
 		fmt.Fprintf(w, "  created admin AccessKey %s in %s (mode 0600)\n", boot.AccessKeyID, boot.AccessKeyFile)
 	}
-	fmt.Fprintf(w, "  JSON API  http://%s   (Alibaba CAS 2020-06-30 at /, /healthz, /readyz)\n", apiAddr)
+	fmt.Fprintf(w, "  JSON API  http://%s   (Alibaba CAS 2020-06-30 at /, /healthz, /readyz, /metrics)\n", apiAddr)
 	fmt.Fprintf(w, "  OCSP      http://%s   (URL in issued certificates: %s)\n", ocsp, svc.cfg.OCSPURL)
 }
 
@@ -163,13 +166,14 @@ func newEcho() *echo.Echo {
 }
 
 func (s *service) apiHandler() (http.Handler, error) {
-	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, Logger: s.log})
+	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, Logger: s.log, Metrics: api.NewMetrics(s.reg)})
 	if err != nil {
 		return nil, err
 	}
 	ec := newEcho()
 	srv.Register(ec)
 	ec.GET("/healthz", healthz)
+	ec.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 	ec.GET("/readyz", func(c echo.Context) error {
 		if err := s.ready(c.Request().Context()); err != nil {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// newRegistry returns the Prometheus registry of serve: Go and process
+// collectors, and the store's figures read at scrape time.
+func (s *service) newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_db_file_bytes", Help: "Size of certstatus.db."},
+			func() float64 { return float64(s.store.Stats().FileBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_db_writes_total", Help: "Durable writes (issue, revoke, delete, CA and key changes, cache writes)."},
+			func() float64 { return float64(s.store.Stats().Writes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_db_write_seconds_total", Help: "Total latency of the durable writes (batching wait, transaction, fsync); divide by certstatus_db_writes_total for the mean."},
+			func() float64 { return s.store.Stats().WriteTime.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_db_open_read_transactions", Help: "Read transactions open now."},
+			func() float64 { return float64(s.store.Stats().OpenReadTx) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_cas", Help: "CAs in the store."},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				cas, _ := s.store.CAs(ctx)
+				return float64(len(cas))
+			}),
+	)
+	return reg
+}
