@@ -22,6 +22,7 @@ import (
 // Store is what the CA needs from storage. *db.Store satisfies it.
 type Store interface {
 	CA(ctx context.Context, id certs.Identifier) (certs.CA, error)
+	CAs(ctx context.Context) ([]certs.CA, error)
 	PutCA(ctx context.Context, c certs.CA) error
 	UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error)
 	Get(ctx context.Context, id certs.Identifier) (certs.Record, error)

@@ -73,6 +73,11 @@ func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issu
 	now := time.Now()
 	var out []responder.Issuer
 	for _, c := range cas {
+		if len(c.SealedKey) == 0 {
+			// An imported CA without its key: certstatus answers about it
+			// (its parent does) but cannot sign for its certificates.
+			continue
+		}
 		cert, err := c.Certificate()
 		if err != nil {
 			return nil, err

@@ -243,7 +243,9 @@ func (s *service) ready(ctx context.Context) error {
 	ids := make([]certs.Identifier, 0, len(cas))
 	for _, c := range cas {
 		usable = usable || (c.Kind == certs.KindSubCA && c.CanIssueAt(now) == nil)
-		ids = append(ids, c.Identifier)
+		if len(c.SealedKey) > 0 { // keyless imported CAs have no signer
+			ids = append(ids, c.Identifier)
+		}
 	}
 	if !usable {
 		return errors.New("no sub CA can issue (all revoked, disabled or expired)")

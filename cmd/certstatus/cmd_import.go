@@ -1,0 +1,379 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+var importSubcommands = []subcommand{
+	{"openssl-index", "import an OpenSSL ca/ocsp CA database (index.txt and its certificates)"},
+}
+
+func runImport(ctx context.Context, e *cmdEnv, args []string) error {
+	sub, args, done, err := pickSubcommand(e, "import", importSubcommands, args)
+	if done {
+		return err
+	}
+	if sub != "openssl-index" {
+		return usageErr("unknown import subcommand %q (want openssl-index)", sub)
+	}
+	fs := newFlagSet(e, "import openssl-index", "import openssl-index --index index.txt --ca-cert ca.pem [--ca-key ca.key] --certs DIR")
+	cfg, resolve := bindConfig(fs, false)
+	index := fs.String("index", "", "the OpenSSL CA database (index.txt)")
+	caCert := fs.String("ca-cert", "", "the CA certificate, PEM; further certificates in the file are its issuers, up to the root")
+	caKey := fs.String("ca-key", "", "the CA private key, PEM (unencrypted); without it certstatus cannot sign for this CA")
+	dir := fs.String("certs", "", "directory of the issued certificates (<SERIAL>.pem, as openssl ca writes them)")
+	batch := fs.Int("batch", 500, "certificates per transaction")
+	asJSON := fs.Bool("json", false, "print JSON")
+	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+		if len(pos) > 0 {
+			return usageErr("import openssl-index takes no arguments")
+		}
+		if *index == "" || *caCert == "" || *dir == "" {
+			return usageErr("import openssl-index needs --index, --ca-cert and --certs")
+		}
+		if *batch < 1 {
+			return usageErr("--batch must be positive")
+		}
+		ca, err := importCAs(ctx, s, e, *caCert, *caKey)
+		if err != nil {
+			return err
+		}
+		rep, err := importIndex(ctx, s, e, ca, *index, *dir, *batch)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		fmt.Fprintf(e.stdout, "CA %s: %d lines, %d added, %d revocations applied, %d already present, %d skipped\n",
+			ca.Identifier, rep.Lines, rep.Added, rep.Revoked, rep.Unchanged, rep.Skipped)
+		reasons := make([]string, 0, len(rep.SkippedBy))
+		for r := range rep.SkippedBy {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		for _, r := range reasons {
+			fmt.Fprintf(e.stdout, "  skipped %d: %s (e.g. %s)\n", rep.SkippedBy[r], r, rep.Examples[r])
+		}
+		return nil
+	})
+}
+
+// importCAs stores the CA certificate of caFile (with the key of keyFile)
+// and, first, the issuers that follow it in the file.
+func importCAs(ctx context.Context, s *service, e *cmdEnv, caFile, keyFile string) (certs.CA, error) {
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		return certs.CA{}, fmt.Errorf("--ca-cert: %w", err)
+	}
+	chain, err := certs.ParseCertsPEM(data)
+	if err != nil {
+		return certs.CA{}, fmt.Errorf("--ca-cert %s: %w", caFile, err)
+	}
+	var key crypto.Signer
+	if keyFile != "" {
+		if key, err = readKey(keyFile); err != nil {
+			return certs.CA{}, err
+		}
+	}
+	for i := len(chain) - 1; i >= 1; i-- {
+		if _, _, err := s.ca.ImportCA(ctx, chain[i].Raw, nil); err != nil {
+			return certs.CA{}, fmt.Errorf("--ca-cert issuer %d: %w", i, err)
+		}
+	}
+	c, created, err := s.ca.ImportCA(ctx, chain[0].Raw, key)
+	if err != nil {
+		return certs.CA{}, err
+	}
+	if created {
+		fmt.Fprintf(e.stderr, "imported CA %s (%s)\n", c.Identifier, chain[0].Subject)
+	}
+	return c, nil
+}
+
+func readKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-key: %w", err)
+	}
+	b, _ := pem.Decode(data)
+	if b == nil {
+		return nil, fmt.Errorf("--ca-key %s: no PEM block", path)
+	}
+	if strings.Contains(b.Type, "ENCRYPTED") || b.Headers["Proc-Type"] != "" {
+		return nil, fmt.Errorf("--ca-key %s: the key is encrypted; decrypt it first (openssl pkey -in %s -out plain.key)", path, path)
+	}
+	var k any
+	switch b.Type {
+	case "PRIVATE KEY":
+		k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+	case "EC PRIVATE KEY":
+		k, err = x509.ParseECPrivateKey(b.Bytes)
+	case "RSA PRIVATE KEY":
+		k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+	default:
+		return nil, fmt.Errorf("--ca-key %s: PEM block %q is not a private key", path, b.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--ca-key %s: %w", path, err)
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("--ca-key %s: %T cannot sign", path, k)
+	}
+	return s, nil
+}
+
+// importReport is what an import did.
+type importReport struct {
+	CA                    string
+	Lines, Added, Revoked int
+	Unchanged, Skipped    int
+	SkippedBy             map[string]int
+	Examples              map[string]string
+}
+
+// importIndex reads index.txt (tab-separated: status V/R/E, expiry,
+// revocation "time[,reason]", serial, file name, subject) and imports the
+// certificates in batches, one transaction each.
+func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index, dir string, batch int) (importReport, error) {
+	rep := importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}
+	f, err := os.Open(index)
+	if err != nil {
+		return rep, fmt.Errorf("--index: %w", err)
+	}
+	defer f.Close()
+	caCert, err := ca.Certificate()
+	if err != nil {
+		return rep, err
+	}
+	skip := func(reason, example string) {
+		rep.Skipped++
+		rep.SkippedBy[reason]++
+		if rep.Examples[reason] == "" {
+			rep.Examples[reason] = example
+		}
+	}
+	progress := newProgress(e.stderr)
+	var pending []certs.Record
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		res, err := s.store.PutMany(ctx, pending)
+		if err != nil {
+			return fmt.Errorf("import batch ending at line %d: %w (nothing of this batch was written)", rep.Lines, err)
+		}
+		rep.Added += res.Added
+		rep.Revoked += res.Revoked
+		rep.Unchanged += res.Unchanged
+		pending = pending[:0]
+		progress.update(rep.Lines, rep.Added+rep.Revoked+rep.Unchanged, rep.Skipped)
+		return nil
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		rep.Lines++
+		where := fmt.Sprintf("line %d", rep.Lines)
+		fields := strings.Split(line, "\t")
+		if len(fields) < 6 {
+			skip("malformed line (want 6 tab-separated fields)", where)
+			continue
+		}
+		status, revField, serialHex, file := fields[0], fields[2], fields[3], fields[4]
+		if status != "V" && status != "R" && status != "E" {
+			skip("unknown status "+status, where)
+			continue
+		}
+		serial, err := certs.ParseSerial(serialHex)
+		if err != nil {
+			skip("bad serial", where)
+			continue
+		}
+		der, err := findCertFile(dir, filepath.Dir(index), serialHex, file)
+		if err != nil {
+			skip("certificate file not found", where+": "+serialHex)
+			continue
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			skip("certificate does not parse", where)
+			continue
+		}
+		if certs.SerialFromBig(cert.SerialNumber) != serial {
+			skip("certificate file has another serial", where)
+			continue
+		}
+		if cert.CheckSignatureFrom(caCert) != nil {
+			skip("not issued by this CA", where)
+			continue
+		}
+		if cert.IsCA {
+			skip("a CA certificate (import it with --ca-cert)", where)
+			continue
+		}
+		kind := certs.KindClient
+		for _, u := range cert.ExtKeyUsage {
+			if u == x509.ExtKeyUsageServerAuth {
+				kind = certs.KindServer
+			}
+		}
+		r := certs.Record{Identifier: certs.IdentifierOf(der), Issuer: ca.Identifier, Serial: serial, Kind: kind, DER: der,
+			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, State: certs.StateIssued, CreatedAt: time.Now().UTC()}
+		if status == "R" {
+			at, reason, err := parseRevocationField(revField)
+			if err != nil {
+				skip("bad revocation field", where+": "+err.Error())
+				continue
+			}
+			r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, reason
+		}
+		pending = append(pending, r)
+		if len(pending) >= batch {
+			if err := flush(); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return rep, fmt.Errorf("--index: %w", err)
+	}
+	if err := flush(); err != nil {
+		return rep, err
+	}
+	progress.done(rep.Lines)
+	if rep.Added+rep.Revoked > 0 && len(ca.SealedKey) > 0 {
+		if _, err := s.ca.UpdateCRL(ctx, ca.Identifier, s.cfg.crl); err != nil {
+			fmt.Fprintf(e.stderr, "warning: CRL not regenerated: %v\n", err)
+		}
+	}
+	return rep, nil
+}
+
+// findCertFile finds a certificate by the names openssl ca gives it.
+func findCertFile(dir, indexDir, serialHex, file string) ([]byte, error) {
+	var tries []string
+	for _, s := range []string{strings.ToUpper(serialHex), strings.ToLower(serialHex)} {
+		tries = append(tries, filepath.Join(dir, s+".pem"), filepath.Join(dir, s+".crt"))
+	}
+	if file != "" && file != "unknown" {
+		if filepath.IsAbs(file) {
+			tries = append(tries, file)
+		} else {
+			tries = append(tries, filepath.Join(dir, file), filepath.Join(indexDir, file))
+		}
+	}
+	for _, p := range tries {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if b, _ := pem.Decode(data); b != nil && b.Type == "CERTIFICATE" {
+			return b.Bytes, nil
+		}
+		return data, nil // DER
+	}
+	return nil, errors.New("not found")
+}
+
+// parseRevocationField reads "YYMMDDHHMMSSZ[,reason]" (or a four-digit
+// year).
+func parseRevocationField(s string) (time.Time, certs.Reason, error) {
+	ts, reasonName, _ := strings.Cut(s, ",")
+	var t time.Time
+	var err error
+	switch len(ts) {
+	case 13:
+		t, err = time.Parse("060102150405Z", ts)
+		if err == nil && t.Year() >= 2050 { // UTCTime: 50..99 are 19xx
+			t = t.AddDate(-100, 0, 0)
+		}
+	case 15:
+		t, err = time.Parse("20060102150405Z", ts)
+	default:
+		err = fmt.Errorf("revocation time %q", ts)
+	}
+	if err != nil {
+		return t, 0, err
+	}
+	reason := certs.Unspecified
+	if reasonName != "" {
+		// OpenSSL's names: unspecified, keyCompromise, CACompromise,
+		// affiliationChanged, superseded, cessationOfOperation,
+		// certificateHold, removeFromCRL; holdInstruction/keyTime/CAkeyTime
+		// carry a second value and mean certificateHold/keyCompromise.
+		name, _, _ := strings.Cut(reasonName, ",")
+		switch strings.ToLower(name) {
+		case "holdinstruction":
+			reason = certs.CertificateHold
+		case "keytime":
+			reason = certs.KeyCompromise
+		case "cakeytime":
+			reason = certs.CACompromise
+		default:
+			if reason, err = certs.ParseReason(name); err != nil {
+				return t, 0, err
+			}
+		}
+	}
+	if !reason.Revocable() {
+		return t, 0, fmt.Errorf("reason %v", reason)
+	}
+	return t.UTC(), reason, nil
+}
+
+// progress shows import progress: a bar on a terminal, a line every few
+// seconds otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	last  time.Time
+	start time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progress{w: w, tty: tty, start: time.Now(), last: time.Now()}
+}
+
+func (p *progress) update(lines, imported, skipped int) {
+	if p.tty {
+		fmt.Fprintf(p.w, "\rimporting: %d lines read, %d imported, %d skipped", lines, imported, skipped)
+		return
+	}
+	if time.Since(p.last) >= 2*time.Second {
+		p.last = time.Now()
+		rate := float64(imported) / time.Since(p.start).Seconds()
+		fmt.Fprintf(p.w, "importing: %d lines read, %d imported (%.0f/s), %d skipped\n", lines, imported, rate, skipped)
+	}
+}
+
+func (p *progress) done(lines int) {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}

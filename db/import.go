@@ -1,0 +1,105 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// ImportResult counts what PutMany did.
+type ImportResult struct {
+	Added     int // new records
+	Revoked   int // stored records the import revoked
+	Unchanged int // already stored with the same facts
+}
+
+// PutMany imports records in one durable transaction, idempotently: a
+// record whose identifier is stored is left as it is, except that a
+// revocation the import knows and the store does not is applied (the old
+// system revoked it after a previous import). Any other error aborts the
+// whole batch and writes nothing.
+func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult, error) {
+	for _, r := range recs {
+		if err := r.Validate(); err != nil {
+			return ImportResult{}, fmt.Errorf("db: import: %w", err)
+		}
+		if got := certs.IdentifierOf(r.DER); got != r.Identifier {
+			return ImportResult{}, fmt.Errorf("db: import: %w record: identifier %s is not that of its certificate", certs.ErrInvalid, r.Identifier)
+		}
+		if err := checkSerial(r.DER, r.Serial); err != nil {
+			return ImportResult{}, fmt.Errorf("db: import %s: %w", r.Identifier, err)
+		}
+	}
+	var res ImportResult
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		res = ImportResult{}
+		cb := tx.Bucket(bucketCerts)
+		for _, r := range recs {
+			if v := cb.Get([]byte(r.Identifier)); v != nil {
+				cur, err := decodeRecord(v)
+				if err != nil {
+					return err
+				}
+				if r.State == certs.StateRevoked && cur.State != certs.StateRevoked {
+					cur.State, cur.RevokedAt, cur.Reason = certs.StateRevoked, storedTime(r.RevokedAt), r.Reason
+					if err := cb.Put([]byte(cur.Identifier), encodeRecord(cur)); err != nil {
+						return err
+					}
+					if err := deleteOCSP(tx, cur.Issuer, cur.Serial); err != nil {
+						return err
+					}
+					if err := markCRLStale(tx, cur.Issuer); err != nil {
+						return err
+					}
+					if err := appendAudit(ctx, tx, "certificate.revoke", cur.Identifier, "imported: reason=%v revoked_at=%s", r.Reason, r.RevokedAt.Format(time.RFC3339)); err != nil {
+						return err
+					}
+					res.Revoked++
+					continue
+				}
+				res.Unchanged++
+				continue
+			}
+			if tx.Bucket(bucketCAs).Get([]byte(r.Issuer)) == nil {
+				return fmt.Errorf("db: import: %w: issuing CA %s", certs.ErrNotFound, r.Issuer)
+			}
+			isKey, err := issuerSerialKey(r.Issuer, r.Serial)
+			if err != nil {
+				return err
+			}
+			is := tx.Bucket(bucketIssuerSerial)
+			if other := is.Get(isKey); other != nil {
+				return fmt.Errorf("db: import: %w: serial %s of CA %s belongs to %s", certs.ErrExists, r.Serial, r.Issuer, idFromBytes(other))
+			}
+			sKey, err := serialKey(r.Serial, r.Identifier)
+			if err != nil {
+				return err
+			}
+			idb, _ := idBytes(r.Identifier)
+			if err := is.Put(isKey, idb); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketSerials).Put(sKey, nil); err != nil {
+				return err
+			}
+			if err := cb.Put([]byte(r.Identifier), encodeRecord(r)); err != nil {
+				return err
+			}
+			if r.State == certs.StateRevoked {
+				if err := markCRLStale(tx, r.Issuer); err != nil {
+					return err
+				}
+			}
+			if err := appendAudit(ctx, tx, "certificate.import", r.Identifier, "kind=%v issuer=%s serial=%s state=%v", r.Kind, r.Issuer, r.Serial, r.State); err != nil {
+				return err
+			}
+			res.Added++
+		}
+		return nil
+	})
+	return res, err
+}
