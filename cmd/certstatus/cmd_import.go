@@ -20,6 +20,7 @@ import (
 
 var importSubcommands = []subcommand{
 	{"openssl-index", "import an OpenSSL ca/ocsp CA database (index.txt and its certificates)"},
+	{"pem", "import a PEM bundle of certificates a CA issued (as not revoked)"},
 }
 
 func runImport(ctx context.Context, e *cmdEnv, args []string) error {
@@ -27,8 +28,12 @@ func runImport(ctx context.Context, e *cmdEnv, args []string) error {
 	if done {
 		return err
 	}
-	if sub != "openssl-index" {
-		return usageErr("unknown import subcommand %q (want openssl-index)", sub)
+	switch sub {
+	case "openssl-index":
+	case "pem":
+		return runImportPEM(ctx, e, args)
+	default:
+		return usageErr("unknown import subcommand %q (want openssl-index, pem)", sub)
 	}
 	fs := newFlagSet(e, "import openssl-index", "import openssl-index --index index.txt --ca-cert ca.pem [--ca-key ca.key] --certs DIR")
 	cfg, resolve := bindConfig(fs, false)
@@ -214,31 +219,15 @@ func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index,
 			skip("certificate file not found", where+": "+serialHex)
 			continue
 		}
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			skip("certificate does not parse", where)
+		r, why := recordFor(der, ca.Identifier, caCert)
+		if why != "" {
+			skip(why, where)
 			continue
 		}
-		if certs.SerialFromBig(cert.SerialNumber) != serial {
+		if r.Serial != serial {
 			skip("certificate file has another serial", where)
 			continue
 		}
-		if cert.CheckSignatureFrom(caCert) != nil {
-			skip("not issued by this CA", where)
-			continue
-		}
-		if cert.IsCA {
-			skip("a CA certificate (import it with --ca-cert)", where)
-			continue
-		}
-		kind := certs.KindClient
-		for _, u := range cert.ExtKeyUsage {
-			if u == x509.ExtKeyUsageServerAuth {
-				kind = certs.KindServer
-			}
-		}
-		r := certs.Record{Identifier: certs.IdentifierOf(der), Issuer: ca.Identifier, Serial: serial, Kind: kind, DER: der,
-			NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, State: certs.StateIssued, CreatedAt: time.Now().UTC()}
 		if status == "R" {
 			at, reason, err := parseRevocationField(revField)
 			if err != nil {
@@ -267,6 +256,114 @@ func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index,
 		}
 	}
 	return rep, nil
+}
+
+func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
+	fs := newFlagSet(e, "import pem", "import pem --bundle FILE --ca-cert ca.pem [--ca-key ca.key]")
+	cfg, resolve := bindConfig(fs, false)
+	bundle := fs.String("bundle", "", "PEM file with the certificates to import")
+	caCert := fs.String("ca-cert", "", "the issuing CA certificate, PEM (its issuers may follow)")
+	caKey := fs.String("ca-key", "", "the CA private key, PEM (unencrypted); without it certstatus cannot sign for this CA")
+	batch := fs.Int("batch", 500, "certificates per transaction")
+	asJSON := fs.Bool("json", false, "print JSON")
+	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+		if len(pos) > 0 || *bundle == "" || *caCert == "" {
+			return usageErr("import pem needs --bundle and --ca-cert")
+		}
+		if *batch < 1 {
+			return usageErr("--batch must be positive")
+		}
+		ca, err := importCAs(ctx, s, e, *caCert, *caKey)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(*bundle)
+		if err != nil {
+			return fmt.Errorf("--bundle: %w", err)
+		}
+		caX, err := ca.Certificate()
+		if err != nil {
+			return err
+		}
+		rep := importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}
+		var pending []certs.Record
+		flush := func() error {
+			if len(pending) == 0 {
+				return nil
+			}
+			res, err := s.store.PutMany(ctx, pending)
+			if err != nil {
+				return fmt.Errorf("import batch ending at certificate %d: %w (nothing of this batch was written)", rep.Lines, err)
+			}
+			rep.Added, rep.Unchanged = rep.Added+res.Added, rep.Unchanged+res.Unchanged
+			pending = pending[:0]
+			return nil
+		}
+		for rest := data; ; {
+			var b *pem.Block
+			b, rest = pem.Decode(rest)
+			if b == nil {
+				break
+			}
+			if b.Type != "CERTIFICATE" {
+				continue
+			}
+			rep.Lines++
+			where := fmt.Sprintf("certificate %d", rep.Lines)
+			r, reason := recordFor(b.Bytes, ca.Identifier, caX)
+			if reason != "" {
+				rep.Skipped++
+				rep.SkippedBy[reason]++
+				if rep.Examples[reason] == "" {
+					rep.Examples[reason] = where
+				}
+				continue
+			}
+			pending = append(pending, r)
+			if len(pending) >= *batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if rep.Lines == 0 {
+			return fmt.Errorf("--bundle %s holds no CERTIFICATE block", *bundle)
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		fmt.Fprintf(e.stdout, "CA %s: %d certificates, %d added, %d already present, %d skipped\n", ca.Identifier, rep.Lines, rep.Added, rep.Unchanged, rep.Skipped)
+		for r, n := range rep.SkippedBy {
+			fmt.Fprintf(e.stdout, "  skipped %d: %s (e.g. %s)\n", n, r, rep.Examples[r])
+		}
+		return nil
+	})
+}
+
+// recordFor turns an issued certificate into a record of CA issuer, or
+// says why it cannot be imported.
+func recordFor(der []byte, issuer certs.Identifier, caCert *x509.Certificate) (certs.Record, string) {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return certs.Record{}, "certificate does not parse"
+	}
+	if cert.CheckSignatureFrom(caCert) != nil {
+		return certs.Record{}, "not issued by this CA"
+	}
+	if cert.IsCA {
+		return certs.Record{}, "a CA certificate (import it with --ca-cert)"
+	}
+	kind := certs.KindClient
+	for _, u := range cert.ExtKeyUsage {
+		if u == x509.ExtKeyUsageServerAuth {
+			kind = certs.KindServer
+		}
+	}
+	return certs.Record{Identifier: certs.IdentifierOf(der), Issuer: issuer, Serial: certs.SerialFromBig(cert.SerialNumber), Kind: kind, DER: der,
+		NotBefore: cert.NotBefore, NotAfter: cert.NotAfter, State: certs.StateIssued, CreatedAt: time.Now().UTC()}, ""
 }
 
 // findCertFile finds a certificate by the names openssl ca gives it.

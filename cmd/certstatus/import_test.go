@@ -197,3 +197,36 @@ func writeEncryptedKey(t *testing.T, l *legacyCA) string {
 	l.run("pkey", "-in", l.path("ca.key"), "-aes256", "-passout", "pass:x", "-out", p)
 	return p
 }
+
+func TestImport_PEMBundle(t *testing.T) {
+	l := newLegacyCA(t)
+	a := l.issue("a", "usr_cert")
+	b := l.issue("b", "srv_cert")
+	var bundle []byte
+	for _, p := range []string{a, b, l.path("ca.pem")} { // the CA itself is skipped with a reason
+		data, _ := os.ReadFile(p)
+		bundle = append(bundle, data...)
+	}
+	bundleFile := filepath.Join(t.TempDir(), "bundle.pem")
+	os.WriteFile(bundleFile, bundle, 0o600)
+	c, _, _ := newDataDir(t)
+	var rep importReport
+	c.json(&rep, "import", "pem", "--bundle", bundleFile, "--ca-cert", l.path("ca.pem"), "--ca-key", l.path("ca.key"))
+	if rep.Lines != 3 || rep.Added != 2 || rep.SkippedBy["a CA certificate (import it with --ca-cert)"] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	var list struct{ Certificates []certView }
+	c.json(&list, "cert", "list", "--kind", "server")
+	if len(list.Certificates) != 1 || list.Certificates[0].CommonName != "b" {
+		t.Errorf("imported server certificates %+v", list.Certificates)
+	}
+	c.json(&rep, "import", "pem", "--bundle", bundleFile, "--ca-cert", l.path("ca.pem"))
+	if rep.Added != 0 || rep.Unchanged != 2 {
+		t.Errorf("second import %+v", rep)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	os.WriteFile(empty, []byte("nothing"), 0o600)
+	c.fails("no CERTIFICATE", "import", "pem", "--bundle", empty, "--ca-cert", l.path("ca.pem"))
+	// A leaf given as the CA is refused with the reason.
+	c.fails("not a CA certificate", "import", "pem", "--bundle", bundleFile, "--ca-cert", a)
+}
