@@ -21,6 +21,7 @@ import (
 var importSubcommands = []subcommand{
 	{"openssl-index", "import an OpenSSL ca/ocsp CA database (index.txt and its certificates)"},
 	{"pem", "import a PEM bundle of certificates a CA issued (as not revoked)"},
+	{"cfssl", "import a cfssl certdb (SQLite): certificates and their revocation state"},
 }
 
 func runImport(ctx context.Context, e *cmdEnv, args []string) error {
@@ -32,8 +33,10 @@ func runImport(ctx context.Context, e *cmdEnv, args []string) error {
 	case "openssl-index":
 	case "pem":
 		return runImportPEM(ctx, e, args)
+	case "cfssl":
+		return runImportCFSSL(ctx, e, args)
 	default:
-		return usageErr("unknown import subcommand %q (want openssl-index, pem)", sub)
+		return usageErr("unknown import subcommand %q (want openssl-index, pem, cfssl)", sub)
 	}
 	fs := newFlagSet(e, "import openssl-index", "import openssl-index --index index.txt --ca-cert ca.pem [--ca-key ca.key] --certs DIR")
 	cfg, resolve := bindConfig(fs, false)

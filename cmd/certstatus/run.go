@@ -48,7 +48,7 @@ func commands() []command {
 		{"crl", "crl fetch saves a CA's current, verified CRL from the running server", runCRL},
 		{"ocsp", "relying-party help: ocsp fetch saves a verified OCSP response for stapling", runOCSP},
 		{"audit", "the hash-chained audit trail: list, verify", runAudit},
-		{"import", "migrate in: import openssl-index, import pem", runImport},
+		{"import", "migrate in: import openssl-index, import cfssl, import pem", runImport},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
 	}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	_ "github.com/glebarez/go-sqlite" // pure-Go SQLite (no cgo), registers "sqlite"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// runImportCFSSL imports a cfssl certdb (certificates and their revocation
+// state) issued by one CA.
+func runImportCFSSL(ctx context.Context, e *cmdEnv, args []string) error {
+	fs := newFlagSet(e, "import cfssl", "import cfssl (--sqlite FILE | --db-config FILE) --ca-cert ca.pem [--ca-key ca-key.pem]")
+	cfg, resolve := bindConfig(fs, false)
+	sqlite := fs.String("sqlite", "", "the cfssl certdb SQLite file")
+	dbConfig := fs.String("db-config", "", `cfssl's db-config JSON ({"driver":"sqlite3","data_source":"certs.db"})`)
+	caCert := fs.String("ca-cert", "", "the CA certificate, PEM (its issuers may follow)")
+	caKey := fs.String("ca-key", "", "the CA private key, PEM (unencrypted); without it certstatus cannot sign for this CA")
+	batch := fs.Int("batch", 500, "certificates per transaction")
+	asJSON := fs.Bool("json", false, "print JSON")
+	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+		if len(pos) > 0 || *caCert == "" || (*sqlite == "") == (*dbConfig == "") {
+			return usageErr("import cfssl needs --ca-cert and one of --sqlite or --db-config")
+		}
+		path := *sqlite
+		if *dbConfig != "" {
+			var err error
+			if path, err = sqliteFromDBConfig(*dbConfig); err != nil {
+				return err
+			}
+		}
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("certdb: %w", err)
+		}
+		ca, err := importCAs(ctx, s, e, *caCert, *caKey)
+		if err != nil {
+			return err
+		}
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+		if err != nil {
+			return fmt.Errorf("certdb %s: %w", path, err)
+		}
+		defer db.Close()
+		rep, err := importCFSSLRows(ctx, s, e, db, ca, *batch)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(e.stdout, rep)
+		}
+		fmt.Fprintf(e.stdout, "CA %s: %d rows, %d added, %d revocations applied, %d already present, %d skipped\n",
+			ca.Identifier, rep.Lines, rep.Added, rep.Revoked, rep.Unchanged, rep.Skipped)
+		for r, n := range rep.SkippedBy {
+			fmt.Fprintf(e.stdout, "  skipped %d: %s (e.g. %s)\n", n, r, rep.Examples[r])
+		}
+		return nil
+	})
+}
+
+// sqliteFromDBConfig reads cfssl's db-config and returns the SQLite file.
+func sqliteFromDBConfig(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("--db-config: %w", err)
+	}
+	var c struct {
+		Driver     string `json:"driver"`
+		DataSource string `json:"data_source"`
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return "", fmt.Errorf("--db-config %s: %w", path, err)
+	}
+	if c.Driver != "sqlite3" {
+		return "", fmt.Errorf("--db-config %s: driver %q: certstatus imports cfssl's sqlite3 certdbs; dump a %s certdb's certificates table to SQLite (or PEM, for import pem) first", path, c.Driver, c.Driver)
+	}
+	ds := strings.TrimPrefix(c.DataSource, "file:")
+	if i := strings.IndexByte(ds, '?'); i >= 0 {
+		ds = ds[:i]
+	}
+	return ds, nil
+}
+
+// importCFSSLRows reads cfssl's certificates table: serial_number
+// (decimal), authority_key_identifier (hex), status (good/revoked), reason
+// (RFC 5280 code), revoked_at, pem.
+func importCFSSLRows(ctx context.Context, s *service, e *cmdEnv, db *sql.DB, ca certs.CA, batch int) (importReport, error) {
+	rep := importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}
+	caX, err := ca.Certificate()
+	if err != nil {
+		return rep, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT serial_number, authority_key_identifier, status, reason, revoked_at, pem FROM certificates`)
+	if err != nil {
+		return rep, fmt.Errorf("certdb: %w (is this a cfssl certdb?)", err)
+	}
+	defer rows.Close()
+	skip := func(reason, example string) {
+		rep.Skipped++
+		rep.SkippedBy[reason]++
+		if rep.Examples[reason] == "" {
+			rep.Examples[reason] = example
+		}
+	}
+	progress := newProgress(e.stderr)
+	var pending []certs.Record
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		res, err := s.store.PutMany(ctx, pending)
+		if err != nil {
+			return fmt.Errorf("import batch ending at row %d: %w (nothing of this batch was written)", rep.Lines, err)
+		}
+		rep.Added, rep.Revoked, rep.Unchanged = rep.Added+res.Added, rep.Revoked+res.Revoked, rep.Unchanged+res.Unchanged
+		pending = pending[:0]
+		progress.update(rep.Lines, rep.Added+rep.Revoked+rep.Unchanged, rep.Skipped)
+		return nil
+	}
+	for rows.Next() {
+		var serial, aki, status, pemText string
+		var reason sql.NullInt64
+		var revokedAt sql.NullString
+		if err := rows.Scan(&serial, &aki, &status, &reason, &revokedAt, &pemText); err != nil {
+			return rep, fmt.Errorf("certdb row %d: %w", rep.Lines+1, err)
+		}
+		rep.Lines++
+		where := "serial " + serial
+		if want := hex.EncodeToString(caX.SubjectKeyId); len(caX.SubjectKeyId) > 0 && !strings.EqualFold(aki, want) {
+			skip("issued by another CA (authority key identifier)", where)
+			continue
+		}
+		b, _ := pem.Decode([]byte(pemText))
+		if b == nil || b.Type != "CERTIFICATE" {
+			skip("no certificate PEM", where)
+			continue
+		}
+		r, why := recordFor(b.Bytes, ca.Identifier, caX)
+		if why != "" {
+			skip(why, where)
+			continue
+		}
+		if n, ok := r.Serial.Big(); !ok || n.String() != serial {
+			skip("certificate has another serial", where)
+			continue
+		}
+		switch status {
+		case "good":
+		case "revoked":
+			at, err := parseSQLTime(revokedAt.String)
+			if err != nil {
+				skip("bad revoked_at", where)
+				continue
+			}
+			rsn := certs.Reason(reason.Int64)
+			if !rsn.Revocable() {
+				skip("bad revocation reason", where)
+				continue
+			}
+			r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, rsn
+		default:
+			skip("unknown status "+status, where)
+			continue
+		}
+		pending = append(pending, r)
+		if len(pending) >= batch {
+			if err := flush(); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return rep, fmt.Errorf("certdb: %w", err)
+	}
+	if err := flush(); err != nil {
+		return rep, err
+	}
+	progress.done(rep.Lines)
+	if rep.Added+rep.Revoked > 0 && len(ca.SealedKey) > 0 {
+		if _, err := s.ca.UpdateCRL(ctx, ca.Identifier, s.cfg.crl); err != nil {
+			fmt.Fprintf(e.stderr, "warning: CRL not regenerated: %v\n", err)
+		}
+	}
+	return rep, nil
+}
+
+// parseSQLTime reads the timestamps go-sqlite3 (cfssl's driver) writes.
+func parseSQLTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{
+		"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00",
+		"2006-01-02 15:04:05.999999999Z07:00", time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02",
+	} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("timestamp %q", s)
+}
