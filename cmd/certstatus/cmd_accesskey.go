@@ -119,6 +119,7 @@ func runAccessKey(ctx context.Context, e *cmdEnv, args []string) error {
 			if err := s.store.PutAccessKey(ctx, k); err != nil {
 				return err
 			}
+			s.log.Info("access key created", "access_key", k.ID, "owner", k.Owner, "qps", k.QPS)
 			v := keyView(k)
 			v.AccessKeySecret = secret
 			return show(v)
@@ -161,6 +162,7 @@ func runAccessKey(ctx context.Context, e *cmdEnv, args []string) error {
 				k, err = s.store.AccessKey(ctx, id)
 			case "delete":
 				if err = s.store.DeleteAccessKey(ctx, id); err == nil {
+					s.log.Info("access key deleted", "access_key", id)
 					fmt.Fprintf(e.stdout, "deleted %s\n", id)
 				}
 				return err
@@ -192,6 +194,9 @@ func runAccessKey(ctx context.Context, e *cmdEnv, args []string) error {
 			}
 			if err != nil {
 				return err
+			}
+			if sub != "show" {
+				s.log.Info("access key changed", "access_key", k.ID, "owner", k.Owner, "qps", k.QPS, "disabled", k.Disabled)
 			}
 			return show(keyView(k))
 		}

@@ -119,6 +119,7 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 				if r, err = s.store.Delete(ctx, r.Identifier, time.Now()); err != nil {
 					return err
 				}
+				s.log.Info("certificate deleted", "id", r.Identifier, "serial", r.Serial, "issuer", r.Issuer)
 			}
 			if *asJSON {
 				return printJSON(e.stdout, viewOf(r))
