@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -67,16 +66,7 @@ func runImport(ctx context.Context, e *cmdEnv, args []string) error {
 		if *asJSON {
 			return printJSON(e.stdout, rep)
 		}
-		fmt.Fprintf(e.stdout, "CA %s: %d lines, %d added, %d revocations applied, %d already present, %d skipped\n",
-			ca.Identifier, rep.Lines, rep.Added, rep.Revoked, rep.Unchanged, rep.Skipped)
-		reasons := make([]string, 0, len(rep.SkippedBy))
-		for r := range rep.SkippedBy {
-			reasons = append(reasons, r)
-		}
-		sort.Strings(reasons)
-		for _, r := range reasons {
-			fmt.Fprintf(e.stdout, "  skipped %d: %s (e.g. %s)\n", rep.SkippedBy[r], r, rep.Examples[r])
-		}
+		rep.print(e.stdout, "lines")
 		return nil
 	})
 }
@@ -146,52 +136,19 @@ func readKey(path string) (crypto.Signer, error) {
 	return s, nil
 }
 
-// importReport is what an import did.
-type importReport struct {
-	CA                    string
-	Lines, Added, Revoked int
-	Unchanged, Skipped    int
-	SkippedBy             map[string]int
-	Examples              map[string]string
-}
-
 // importIndex reads index.txt (tab-separated: status V/R/E, expiry,
 // revocation "time[,reason]", serial, file name, subject) and imports the
 // certificates in batches, one transaction each.
 func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index, dir string, batch int) (importReport, error) {
-	rep := importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}
+	im := newImporter(ctx, s, e, ca, batch)
 	f, err := os.Open(index)
 	if err != nil {
-		return rep, fmt.Errorf("--index: %w", err)
+		return im.rep, fmt.Errorf("--index: %w", err)
 	}
 	defer f.Close()
 	caCert, err := ca.Certificate()
 	if err != nil {
-		return rep, err
-	}
-	skip := func(reason, example string) {
-		rep.Skipped++
-		rep.SkippedBy[reason]++
-		if rep.Examples[reason] == "" {
-			rep.Examples[reason] = example
-		}
-	}
-	progress := newProgress(e.stderr)
-	var pending []certs.Record
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		res, err := s.store.PutMany(ctx, pending)
-		if err != nil {
-			return fmt.Errorf("import batch ending at line %d: %w (nothing of this batch was written)", rep.Lines, err)
-		}
-		rep.Added += res.Added
-		rep.Revoked += res.Revoked
-		rep.Unchanged += res.Unchanged
-		pending = pending[:0]
-		progress.update(rep.Lines, rep.Added+rep.Revoked+rep.Unchanged, rep.Skipped)
-		return nil
+		return im.rep, err
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -200,65 +157,53 @@ func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index,
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		rep.Lines++
-		where := fmt.Sprintf("line %d", rep.Lines)
+		im.next()
+		where := fmt.Sprintf("line %d", im.rep.Lines)
 		fields := strings.Split(line, "\t")
 		if len(fields) < 6 {
-			skip("malformed line (want 6 tab-separated fields)", where)
+			im.skip("malformed line (want 6 tab-separated fields)", where)
 			continue
 		}
 		status, revField, serialHex, file := fields[0], fields[2], fields[3], fields[4]
 		if status != "V" && status != "R" && status != "E" {
-			skip("unknown status "+status, where)
+			im.skip("unknown status "+status, where)
 			continue
 		}
 		serial, err := certs.ParseSerial(serialHex)
 		if err != nil {
-			skip("bad serial", where)
+			im.skip("bad serial", where)
 			continue
 		}
 		der, err := findCertFile(dir, filepath.Dir(index), serialHex, file)
 		if err != nil {
-			skip("certificate file not found", where+": "+serialHex)
+			im.skip("certificate file not found", where+": "+serialHex)
 			continue
 		}
 		r, why := recordFor(der, ca.Identifier, caCert)
 		if why != "" {
-			skip(why, where)
+			im.skip(why, where)
 			continue
 		}
 		if r.Serial != serial {
-			skip("certificate file has another serial", where)
+			im.skip("certificate file has another serial", where)
 			continue
 		}
 		if status == "R" {
 			at, reason, err := parseRevocationField(revField)
 			if err != nil {
-				skip("bad revocation field", where+": "+err.Error())
+				im.skip("bad revocation field", where+": "+err.Error())
 				continue
 			}
 			r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, reason
 		}
-		pending = append(pending, r)
-		if len(pending) >= batch {
-			if err := flush(); err != nil {
-				return rep, err
-			}
+		if err := im.add(r); err != nil {
+			return im.rep, err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return rep, fmt.Errorf("--index: %w", err)
+		return im.rep, fmt.Errorf("--index: %w", err)
 	}
-	if err := flush(); err != nil {
-		return rep, err
-	}
-	progress.done(rep.Lines)
-	if rep.Added+rep.Revoked > 0 && len(ca.SealedKey) > 0 {
-		if _, err := s.ca.UpdateCRL(ctx, ca.Identifier, s.cfg.crl); err != nil {
-			fmt.Fprintf(e.stderr, "warning: CRL not regenerated: %v\n", err)
-		}
-	}
-	return rep, nil
+	return im.finish()
 }
 
 func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
@@ -288,20 +233,7 @@ func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		rep := importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}
-		var pending []certs.Record
-		flush := func() error {
-			if len(pending) == 0 {
-				return nil
-			}
-			res, err := s.store.PutMany(ctx, pending)
-			if err != nil {
-				return fmt.Errorf("import batch ending at certificate %d: %w (nothing of this batch was written)", rep.Lines, err)
-			}
-			rep.Added, rep.Unchanged = rep.Added+res.Added, rep.Unchanged+res.Unchanged
-			pending = pending[:0]
-			return nil
-		}
+		im := newImporter(ctx, s, e, ca, *batch)
 		for rest := data; ; {
 			var b *pem.Block
 			b, rest = pem.Decode(rest)
@@ -311,25 +243,18 @@ func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
 			if b.Type != "CERTIFICATE" {
 				continue
 			}
-			rep.Lines++
-			where := fmt.Sprintf("certificate %d", rep.Lines)
-			r, reason := recordFor(b.Bytes, ca.Identifier, caX)
-			if reason != "" {
-				rep.Skipped++
-				rep.SkippedBy[reason]++
-				if rep.Examples[reason] == "" {
-					rep.Examples[reason] = where
-				}
+			im.next()
+			r, why := recordFor(b.Bytes, ca.Identifier, caX)
+			if why != "" {
+				im.skip(why, fmt.Sprintf("certificate %d", im.rep.Lines))
 				continue
 			}
-			pending = append(pending, r)
-			if len(pending) >= *batch {
-				if err := flush(); err != nil {
-					return err
-				}
+			if err := im.add(r); err != nil {
+				return err
 			}
 		}
-		if err := flush(); err != nil {
+		rep, err := im.finish()
+		if err != nil {
 			return err
 		}
 		if rep.Lines == 0 {
@@ -338,10 +263,7 @@ func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
 		if *asJSON {
 			return printJSON(e.stdout, rep)
 		}
-		fmt.Fprintf(e.stdout, "CA %s: %d certificates, %d added, %d already present, %d skipped\n", ca.Identifier, rep.Lines, rep.Added, rep.Unchanged, rep.Skipped)
-		for r, n := range rep.SkippedBy {
-			fmt.Fprintf(e.stdout, "  skipped %d: %s (e.g. %s)\n", n, r, rep.Examples[r])
-		}
+		rep.print(e.stdout, "certificates")
 		return nil
 	})
 }

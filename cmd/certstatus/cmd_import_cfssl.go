@@ -57,11 +57,7 @@ func runImportCFSSL(ctx context.Context, e *cmdEnv, args []string) error {
 		if *asJSON {
 			return printJSON(e.stdout, rep)
 		}
-		fmt.Fprintf(e.stdout, "CA %s: %d rows, %d added, %d revocations applied, %d already present, %d skipped\n",
-			ca.Identifier, rep.Lines, rep.Added, rep.Revoked, rep.Unchanged, rep.Skipped)
-		for r, n := range rep.SkippedBy {
-			fmt.Fprintf(e.stdout, "  skipped %d: %s (e.g. %s)\n", n, r, rep.Examples[r])
-		}
+		rep.print(e.stdout, "rows")
 		return nil
 	})
 }
@@ -93,63 +89,41 @@ func sqliteFromDBConfig(path string) (string, error) {
 // (decimal), authority_key_identifier (hex), status (good/revoked), reason
 // (RFC 5280 code), revoked_at, pem.
 func importCFSSLRows(ctx context.Context, s *service, e *cmdEnv, db *sql.DB, ca certs.CA, batch int) (importReport, error) {
-	rep := importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}
+	im := newImporter(ctx, s, e, ca, batch)
 	caX, err := ca.Certificate()
 	if err != nil {
-		return rep, err
+		return im.rep, err
 	}
 	rows, err := db.QueryContext(ctx, `SELECT serial_number, authority_key_identifier, status, reason, revoked_at, pem FROM certificates`)
 	if err != nil {
-		return rep, fmt.Errorf("certdb: %w (is this a cfssl certdb?)", err)
+		return im.rep, fmt.Errorf("certdb: %w (is this a cfssl certdb?)", err)
 	}
 	defer rows.Close()
-	skip := func(reason, example string) {
-		rep.Skipped++
-		rep.SkippedBy[reason]++
-		if rep.Examples[reason] == "" {
-			rep.Examples[reason] = example
-		}
-	}
-	progress := newProgress(e.stderr)
-	var pending []certs.Record
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		res, err := s.store.PutMany(ctx, pending)
-		if err != nil {
-			return fmt.Errorf("import batch ending at row %d: %w (nothing of this batch was written)", rep.Lines, err)
-		}
-		rep.Added, rep.Revoked, rep.Unchanged = rep.Added+res.Added, rep.Revoked+res.Revoked, rep.Unchanged+res.Unchanged
-		pending = pending[:0]
-		progress.update(rep.Lines, rep.Added+rep.Revoked+rep.Unchanged, rep.Skipped)
-		return nil
-	}
 	for rows.Next() {
 		var serial, aki, status, pemText string
 		var reason sql.NullInt64
 		var revokedAt sql.NullString
 		if err := rows.Scan(&serial, &aki, &status, &reason, &revokedAt, &pemText); err != nil {
-			return rep, fmt.Errorf("certdb row %d: %w", rep.Lines+1, err)
+			return im.rep, fmt.Errorf("certdb row %d: %w", im.rep.Lines+1, err)
 		}
-		rep.Lines++
+		im.next()
 		where := "serial " + serial
 		if want := hex.EncodeToString(caX.SubjectKeyId); len(caX.SubjectKeyId) > 0 && !strings.EqualFold(aki, want) {
-			skip("issued by another CA (authority key identifier)", where)
+			im.skip("issued by another CA (authority key identifier)", where)
 			continue
 		}
 		b, _ := pem.Decode([]byte(pemText))
 		if b == nil || b.Type != "CERTIFICATE" {
-			skip("no certificate PEM", where)
+			im.skip("no certificate PEM", where)
 			continue
 		}
 		r, why := recordFor(b.Bytes, ca.Identifier, caX)
 		if why != "" {
-			skip(why, where)
+			im.skip(why, where)
 			continue
 		}
 		if n, ok := r.Serial.Big(); !ok || n.String() != serial {
-			skip("certificate has another serial", where)
+			im.skip("certificate has another serial", where)
 			continue
 		}
 		switch status {
@@ -157,39 +131,27 @@ func importCFSSLRows(ctx context.Context, s *service, e *cmdEnv, db *sql.DB, ca 
 		case "revoked":
 			at, err := parseSQLTime(revokedAt.String)
 			if err != nil {
-				skip("bad revoked_at", where)
+				im.skip("bad revoked_at", where)
 				continue
 			}
 			rsn := certs.Reason(reason.Int64)
 			if !rsn.Revocable() {
-				skip("bad revocation reason", where)
+				im.skip("bad revocation reason", where)
 				continue
 			}
 			r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, rsn
 		default:
-			skip("unknown status "+status, where)
+			im.skip("unknown status "+status, where)
 			continue
 		}
-		pending = append(pending, r)
-		if len(pending) >= batch {
-			if err := flush(); err != nil {
-				return rep, err
-			}
+		if err := im.add(r); err != nil {
+			return im.rep, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return rep, fmt.Errorf("certdb: %w", err)
+		return im.rep, fmt.Errorf("certdb: %w", err)
 	}
-	if err := flush(); err != nil {
-		return rep, err
-	}
-	progress.done(rep.Lines)
-	if rep.Added+rep.Revoked > 0 && len(ca.SealedKey) > 0 {
-		if _, err := s.ca.UpdateCRL(ctx, ca.Identifier, s.cfg.crl); err != nil {
-			fmt.Fprintf(e.stderr, "warning: CRL not regenerated: %v\n", err)
-		}
-	}
-	return rep, nil
+	return im.finish()
 }
 
 // parseSQLTime reads the timestamps go-sqlite3 (cfssl's driver) writes.

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// importReport is what an import did.
+type importReport struct {
+	CA                    string
+	Lines, Added, Revoked int
+	Unchanged, Skipped    int
+	SkippedBy             map[string]int
+	Examples              map[string]string
+}
+
+// importer collects records into batches of one transaction each, counts
+// what it skips and why, and shows progress. openssl-index, cfssl and pem
+// imports share it.
+type importer struct {
+	ctx      context.Context
+	s        *service
+	e        *cmdEnv
+	ca       certs.CA
+	batch    int
+	rep      importReport
+	pending  []certs.Record
+	progress *progress
+}
+
+func newImporter(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, batch int) *importer {
+	return &importer{ctx: ctx, s: s, e: e, ca: ca, batch: batch, progress: newProgress(e.stderr),
+		rep: importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}}
+}
+
+// next counts one input item (line, row, certificate).
+func (im *importer) next() { im.rep.Lines++ }
+
+// skip records an item left out, with the reason and a first example.
+func (im *importer) skip(reason, example string) {
+	im.rep.Skipped++
+	im.rep.SkippedBy[reason]++
+	if im.rep.Examples[reason] == "" {
+		im.rep.Examples[reason] = example
+	}
+}
+
+// add queues r, writing a batch when it is full.
+func (im *importer) add(r certs.Record) error {
+	im.pending = append(im.pending, r)
+	if len(im.pending) >= im.batch {
+		return im.flush()
+	}
+	return nil
+}
+
+func (im *importer) flush() error {
+	if len(im.pending) == 0 {
+		return nil
+	}
+	res, err := im.s.store.PutMany(im.ctx, im.pending)
+	if err != nil {
+		return fmt.Errorf("import batch ending at item %d: %w (nothing of this batch was written)", im.rep.Lines, err)
+	}
+	im.rep.Added += res.Added
+	im.rep.Revoked += res.Revoked
+	im.rep.Unchanged += res.Unchanged
+	im.pending = im.pending[:0]
+	im.progress.update(im.rep.Lines, im.rep.Added+im.rep.Revoked+im.rep.Unchanged, im.rep.Skipped)
+	return nil
+}
+
+// finish writes the last batch and regenerates the CA's CRL when the
+// import changed anything it lists.
+func (im *importer) finish() (importReport, error) {
+	if err := im.flush(); err != nil {
+		return im.rep, err
+	}
+	im.progress.done(im.rep.Lines)
+	if im.rep.Added+im.rep.Revoked > 0 && len(im.ca.SealedKey) > 0 {
+		if _, err := im.s.ca.UpdateCRL(im.ctx, im.ca.Identifier, im.s.cfg.crl); err != nil {
+			fmt.Fprintf(im.e.stderr, "warning: CRL not regenerated: %v\n", err)
+		}
+	}
+	return im.rep, nil
+}
+
+// print writes the report for people; unit names what an item is.
+func (r importReport) print(w io.Writer, unit string) {
+	fmt.Fprintf(w, "CA %s: %d %s, %d added, %d revocations applied, %d already present, %d skipped\n",
+		r.CA, r.Lines, unit, r.Added, r.Revoked, r.Unchanged, r.Skipped)
+	reasons := make([]string, 0, len(r.SkippedBy))
+	for k := range r.SkippedBy {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		fmt.Fprintf(w, "  skipped %d: %s (e.g. %s)\n", r.SkippedBy[k], k, r.Examples[k])
+	}
+}
