@@ -14,9 +14,11 @@ run: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/certstatus
 
-## test: lint, then the whole suite under the race detector
+## test: lint, the whole suite under the race detector, and every benchmark
+## once (correctness only: no speed is ever asserted)
 test: lint
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 $(PKGS)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
