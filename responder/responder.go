@@ -72,6 +72,7 @@ type Responder struct {
 
 	reloadMu   sync.Mutex
 	lastReload time.Time
+	reloadRun  sync.Mutex    // serialises Reload
 	cacheWrite chan struct{} // bounds background cache writes
 	writes     sync.WaitGroup
 	m          *Metrics
@@ -79,10 +80,12 @@ type Responder struct {
 	lastPass   atomic.Int64 // unix nanoseconds of the last completed refresh pass
 }
 
-// issuerSet indexes the issuers by CertID hashes.
+// issuerSet indexes the issuers by CertID hashes. Several CAs can share a
+// CertID's hashes (a renewed CA certificate with the same name and key):
+// the one that issued the serial answers.
 type issuerSet struct {
 	byID   map[certs.Identifier]*issuerState
-	byHash map[string]*issuerState   // hash ‖ nameHash ‖ keyHash
+	byHash map[string][]*issuerState // hash ‖ nameHash ‖ keyHash
 	byName map[string][]*issuerState // hash ‖ nameHash, for empty key hashes
 }
 
@@ -132,12 +135,16 @@ func New(ctx context.Context, src Source, opts *Options) (*Responder, error) {
 
 // Reload asks Options.Issuers for the CAs and their signers again (after a
 // CA is created or a responder certificate rotated).
+//
+// Reloads are serialised, so the set stored last is always the newest.
 func (r *Responder) Reload(ctx context.Context) error {
+	r.reloadRun.Lock()
+	defer r.reloadRun.Unlock()
 	list, err := r.opts.Issuers(ctx)
 	if err != nil {
 		return fmt.Errorf("responder: issuers: %w", err)
 	}
-	set := &issuerSet{byID: map[certs.Identifier]*issuerState{}, byHash: map[string]*issuerState{}, byName: map[string][]*issuerState{}}
+	set := &issuerSet{byID: map[certs.Identifier]*issuerState{}, byHash: map[string][]*issuerState{}, byName: map[string][]*issuerState{}}
 	for _, is := range list {
 		st, err := newIssuerState(is, r.opts.ByName)
 		if err != nil {
@@ -145,24 +152,26 @@ func (r *Responder) Reload(ctx context.Context) error {
 		}
 		set.byID[is.ID] = st
 		for _, h := range hashes {
-			set.byHash[hashKey(h, st.nameHash[h], st.keyHash[h])] = st
+			k := hashKey(h, st.nameHash[h], st.keyHash[h])
+			set.byHash[k] = append(set.byHash[k], st)
 			n := hashKey(h, st.nameHash[h])
 			set.byName[n] = append(set.byName[n], st)
 		}
 	}
 	r.issues.Store(set)
-	r.reloadMu.Lock()
-	r.lastReload = time.Now() // real time: the rate limit is about load, not the answer clock
-	r.reloadMu.Unlock()
 	r.log.Debug("OCSP issuers loaded", "count", len(list))
 	return nil
 }
 
 // reloadSoon reloads at most once a second, for requests naming an issuer
-// not known yet.
+// not known yet. The slot is claimed before reloading, so a burst of such
+// requests (anyone can send one) causes one reload, not one each.
 func (r *Responder) reloadSoon(ctx context.Context) bool {
 	r.reloadMu.Lock()
-	due := time.Since(r.lastReload) >= time.Second
+	due := time.Since(r.lastReload) >= time.Second // real time: the limit is about load
+	if due {
+		r.lastReload = time.Now()
+	}
 	r.reloadMu.Unlock()
 	if !due {
 		return false
@@ -188,22 +197,26 @@ func (r *Responder) issuer(ctx context.Context, id certs.Identifier) *issuerStat
 // match finds the issuer of a CertID: by name and key hash, or by name
 // alone when the key hash is empty or zero (Windows CryptoAPI).
 func (r *Responder) match(ctx context.Context, id CertID) *issuerState {
+	pick := func(c []*issuerState) *issuerState {
+		if len(c) == 1 {
+			return c[0]
+		}
+		// Several CAs match: take the one that issued the serial.
+		for _, st := range c {
+			if _, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial)); err == nil {
+				return st
+			}
+		}
+		return c[0]
+	}
 	for attempt := 0; attempt < 2; attempt++ {
 		set := r.issues.Load()
-		if st := set.byHash[hashKey(id.Hash, id.NameHash, id.KeyHash)]; st != nil {
-			return st
+		if c := set.byHash[hashKey(id.Hash, id.NameHash, id.KeyHash)]; len(c) > 0 {
+			return pick(c)
 		}
 		if zeroOrEmpty(id.KeyHash) {
-			if c := set.byName[hashKey(id.Hash, id.NameHash)]; len(c) == 1 {
-				return c[0]
-			} else if len(c) > 1 {
-				// Several CAs share the name: take the one that issued the serial.
-				for _, st := range c {
-					if _, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial)); err == nil {
-						return st
-					}
-				}
-				return c[0]
+			if c := set.byName[hashKey(id.Hash, id.NameHash)]; len(c) > 0 {
+				return pick(c)
 			}
 		}
 		if attempt == 0 && !r.reloadSoon(ctx) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/x509"
 	"errors"
@@ -205,5 +206,52 @@ func TestRespond_ForeignCertIDsLeftOut(t *testing.T) {
 	}
 	if bytes.Contains(der, foreign) {
 		t.Error("the response answers a CertID of an issuer we do not serve")
+	}
+}
+
+// TestRespond_RecertifiedCASharesCertIDs: two CA records with the same
+// name and key (a CA certificate renewed with its key, then imported) give
+// identical CertIDs; each serial is answered from the record that issued it.
+func TestRespond_RecertifiedCASharesCertIDs(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	ctx := context.Background()
+	rootKey, err := w.auth.CASigner(ctx, w.root.Identifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subKey, err := w.auth.CASigner(ctx, w.sub.Identifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Re-certify the sub CA's name and key with a new serial and validity.
+	tmpl := *w.subCert
+	tmpl.SerialNumber = big.NewInt(0x5eed)
+	tmpl.NotBefore = w.subCert.NotBefore.Add(time.Minute)
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, w.rootCert, subKey.Public(), rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin, created, err := w.auth.ImportCA(ctx, der, subKey)
+	if err != nil || !created {
+		t.Fatalf("import twin: %v %v", created, err)
+	}
+	out, err := w.auth.Issue(ctx, certs.IssueRequest{Issuer: twin.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "twin leaf"}, Validity: certs.Validity{Days: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	twinLeaf, _ := x509.ParseCertificate(out.Record.DER)
+	w.auth.Revoke(ctx, out.Record.Identifier, certs.KeyCompromise, time.Time{})
+	_, origLeaf := w.issue("original leaf")
+	twinCert, _ := x509.ParseCertificate(der)
+	for _, tc := range []struct {
+		leaf   *x509.Certificate
+		issuer *x509.Certificate
+		want   int
+	}{{twinLeaf, twinCert, ocsp.Revoked}, {origLeaf, w.subCert, ocsp.Good}} {
+		der, _ := w.post(buildRequest([][]byte{certID(tc.issuer, crypto.SHA1, tc.leaf.SerialNumber, false, false)}, []byte("nonce-twin-000001")))
+		r, err := ocsp.ParseResponse(der, tc.issuer)
+		if err != nil || r.Status != tc.want {
+			t.Errorf("serial %x: %v %v, want status %d", tc.leaf.SerialNumber, r, err, tc.want)
+		}
 	}
 }

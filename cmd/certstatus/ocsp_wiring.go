@@ -94,7 +94,9 @@ func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issu
 		if err != nil && !errors.Is(err, certs.ErrNotFound) {
 			return nil, err
 		}
-		renew := err != nil || r.NotAfter.Sub(now) < o.validity+24*time.Hour
+		// Renew when the responder would cut responses short — unless it
+		// already lasts as long as the CA (a new one could not outlive it).
+		renew := err != nil || (r.NotAfter.Sub(now) < o.validity+24*time.Hour && r.NotAfter.Before(c.NotAfter))
 		if renew && c.State == certs.StateIssued && now.Before(c.NotAfter) {
 			nr, _, ierr := s.ca.IssueResponder(ctx, c.Identifier, o.responderValidity)
 			if ierr != nil {
