@@ -69,11 +69,12 @@ type Options struct {
 
 // Authority creates CAs and issues and revokes certificates.
 type Authority struct {
-	store   Store
-	sealer  Sealer
-	opts    Options
-	log     *slog.Logger
-	signers sync.Map // certs.Identifier → crypto.Signer
+	store    Store
+	sealer   Sealer
+	opts     Options
+	log      *slog.Logger
+	signers  sync.Map // certs.Identifier → crypto.Signer
+	crlLocks sync.Map // certs.Identifier → *sync.Mutex
 }
 
 // New returns an Authority over store, sealing keys with sealer.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
@@ -51,6 +52,11 @@ func (a *Authority) UpdateCRL(ctx context.Context, id certs.Identifier, p CRLPol
 	if !ok {
 		return certs.CRL{}, errors.New("ca: the store cannot keep CRLs")
 	}
+	// One generation at a time per CA: concurrent revocations then never
+	// exhaust the retries below by racing for the same CRL number.
+	mu, _ := a.crlLocks.LoadOrStore(id, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	for attempt := 0; ; attempt++ {
 		crl, err := a.updateCRL(ctx, cs, id, p)
 		// Another generation took the number first: build the next one.

@@ -145,22 +145,23 @@ func TestCRL_ConcurrentRevocations(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.auth.Revoke(ctx, id, certs.KeyCompromise, time.Time{})
+			if _, err := f.auth.Revoke(ctx, id, certs.KeyCompromise, time.Time{}); err != nil {
+				t.Errorf("revoke %s: %v", id, err)
+			}
 		}()
 	}
 	wg.Wait()
-	c, _ := f.store.CRL(ctx, f.sub.Identifier)
-	n := len(parseCRL(t, c, mustParse(t, f.sub.DER)).RevokedCertificateEntries)
-	if !c.Stale && n != len(ids) {
-		t.Fatalf("CRL not stale but lists %d of %d revocations", n, len(ids))
+	// Generations are serialised per CA, so the last one to run saw every
+	// revocation: the stored CRL is current without a manual regeneration.
+	c, err := f.store.CRL(ctx, f.sub.Identifier)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if c.Stale {
-		if c, _ = f.auth.UpdateCRL(ctx, f.sub.Identifier, ca.CRLPolicy{}); c.Stale {
-			t.Fatal("still stale after regeneration")
-		}
+		t.Fatal("CRL left stale after concurrent revocations")
 	}
 	if n := len(parseCRL(t, c, mustParse(t, f.sub.DER)).RevokedCertificateEntries); n != len(ids) {
-		t.Errorf("final CRL lists %d of %d", n, len(ids))
+		t.Errorf("CRL lists %d of %d revocations", n, len(ids))
 	}
 	// A revocation that bypasses the CA (the store alone) marks it stale.
 	extra := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "direct"}})

@@ -50,8 +50,11 @@ func (s *service) currentCRL(ctx context.Context, id certs.Identifier) (certs.CR
 	if uerr == nil {
 		return fresh, nil
 	}
-	if err == nil && len(c.DER) > 0 && time.Now().Before(c.NextUpdate) {
-		s.log.Warn("CRL regeneration failed; serving the stored one", "ca", id, "err", uerr)
+	// Fall back to the stored CRL only if it lists every revocation (not
+	// stale) and has not expired; re-read it, another generation may have
+	// succeeded meanwhile.
+	if c, err := s.store.CRL(ctx, id); err == nil && !c.Stale && len(c.DER) > 0 && time.Now().Before(c.NextUpdate) {
+		s.log.Warn("CRL regeneration failed; serving the stored one, which is current", "ca", id, "err", uerr)
 		return c, nil
 	}
 	return certs.CRL{}, uerr
