@@ -18,6 +18,9 @@ import (
 // administrator AccessKey is written.
 const AdminKeyFile = "admin-accesskey.json"
 
+// devRootAlias names the root CA that bootstrap creates.
+const devRootAlias = "dev-root"
+
 // bootstrapResult says what bootstrap created; zero fields were reused.
 type bootstrapResult struct {
 	Root, Sub     *certs.CA
@@ -34,16 +37,25 @@ func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
 	if err != nil {
 		return res, err
 	}
+	// The dev root is created only into an empty store; its sub CA also
+	// when a first start was interrupted between the two, so the service
+	// never comes up with a root and nothing that can issue.
+	var root *certs.CA
 	if len(cas) == 0 {
-		root, err := s.ca.CreateRoot(ctx, certs.RootRequest{
+		r, err := s.ca.CreateRoot(ctx, certs.RootRequest{
 			Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev root CA"},
 			Algorithm: certs.ECC384,
 			Validity:  certs.Validity{Days: 3650},
-			Alias:     "dev-root",
+			Alias:     devRootAlias,
 		})
 		if err != nil {
 			return res, fmt.Errorf("bootstrap root CA: %w", err)
 		}
+		root, res.Root = &r, &r
+	} else if len(cas) == 1 && cas[0].Kind == certs.KindRootCA && cas[0].Alias == devRootAlias && cas[0].State == certs.StateIssued {
+		root = &cas[0]
+	}
+	if root != nil {
 		sub, err := s.ca.CreateSub(ctx, certs.SubRequest{
 			Parent:    root.Identifier,
 			Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev issuing CA"},
@@ -55,7 +67,7 @@ func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("bootstrap sub CA: %w", err)
 		}
-		res.Root, res.Sub = &root, &sub
+		res.Sub = &sub
 	}
 	keys, err := s.store.AccessKeys(ctx)
 	if err != nil {

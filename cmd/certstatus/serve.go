@@ -118,7 +118,10 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	defer cancel()
 	for _, srv := range servers {
 		if err := srv.Shutdown(sctx); err != nil {
-			log.Warn("shutdown", "err", err)
+			// The grace period ran out: cut the remaining connections so
+			// no handler outlives the database it reads.
+			log.Warn("grace period over; closing remaining connections", "err", err)
+			srv.Close()
 		}
 	}
 	wg.Wait()
@@ -141,6 +144,8 @@ func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, apiAddr, ocsp n
 	}
 	if boot.Root != nil {
 		fmt.Fprintf(w, "  created root CA         %s  %s\n", boot.Root.Identifier, subjectCN(boot.Root.DER))
+	}
+	if boot.Sub != nil {
 		fmt.Fprintf(w, "  created issuing sub CA  %s  %s\n", boot.Sub.Identifier, subjectCN(boot.Sub.DER))
 	}
 	if boot.AccessKeyID != "" {

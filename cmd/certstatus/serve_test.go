@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/keyseal"
 )
 
 // startServe runs "serve" in-process on ephemeral ports and returns the API
@@ -214,5 +215,50 @@ func TestServe_CAIssuersURL(t *testing.T) {
 		if resp.StatusCode != 404 {
 			t.Errorf("GET %s: %d, want 404", bad, resp.StatusCode)
 		}
+	}
+}
+
+// TestServe_BootstrapResumesInterruptedFirstStart: a first start that made
+// the dev root but stopped before its sub CA gets the sub CA on the next
+// start; a store whose only root is the operator's own is left alone.
+func TestServe_BootstrapResumesInterruptedFirstStart(t *testing.T) {
+	// A data directory as the first start leaves it when stopped after the
+	// root CA: the master key and the dev root, nothing else.
+	newBare := func() *cli {
+		data := filepath.Join(t.TempDir(), "d")
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := keyseal.LoadOrCreateFile(filepath.Join(data, "master.key")); err != nil {
+			t.Fatal(err)
+		}
+		return newCLI(t, data)
+	}
+	c := newBare()
+	var root certView
+	c.json(&root, "ca", "create-root", "--cn", "certstatus dev root CA", "--o", "certstatus", "--c", "CN", "--alias", devRootAlias)
+	_, _, out, stop := startServe(t, c)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	if len(cas) != 2 || cas[1].ParentIdentifier != root.Identifier {
+		t.Fatalf("after resumed bootstrap: %+v", cas)
+	}
+	if s := out.String(); strings.Contains(s, "created root CA") || !strings.Contains(s, "created issuing sub CA  "+cas[1].Identifier) {
+		t.Errorf("summary:\n%s", s)
+	}
+
+	own := newBare()
+	own.ok("ca", "create-root", "--cn", "Operator Root", "--o", "Corp", "--c", "DE", "--alias", "corp-root")
+	_, _, _, stop = startServe(t, own)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	cas = nil
+	own.json(&cas, "ca", "list")
+	if len(cas) != 1 {
+		t.Errorf("bootstrap added CAs under an operator root: %+v", cas)
 	}
 }
