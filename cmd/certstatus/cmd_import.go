@@ -191,10 +191,10 @@ func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index,
 		if status == "R" {
 			at, reason, err := parseRevocationField(revField)
 			if err != nil {
-				im.skip("bad revocation field", where+": "+err.Error())
-				continue
+				im.revoked(&r, at, 0, "unreadable revocation field", where+": "+err.Error())
+			} else {
+				im.revoked(&r, at, reason, "", "")
 			}
-			r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, reason
 		}
 		if err := im.add(r); err != nil {
 			return im.rep, err

@@ -129,17 +129,16 @@ func importCFSSLRows(ctx context.Context, s *service, e *cmdEnv, db *sql.DB, ca 
 		switch status {
 		case "good":
 		case "revoked":
+			var why []string
 			at, err := parseSQLTime(revokedAt.String)
 			if err != nil {
-				im.skip("bad revoked_at", where)
-				continue
+				at, why = time.Time{}, append(why, "unreadable revoked_at")
 			}
 			rsn := certs.Reason(reason.Int64)
 			if !rsn.Revocable() {
-				im.skip("bad revocation reason", where)
-				continue
+				why = append(why, "unreadable reason")
 			}
-			r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, rsn
+			im.revoked(&r, at, rsn, strings.Join(why, " and "), where)
 		default:
 			im.skip("unknown status "+status, where)
 			continue

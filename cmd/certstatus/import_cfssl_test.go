@@ -127,6 +127,28 @@ func TestImport_CFSSL(t *testing.T) {
 			t.Errorf("%s: certstatus says %q, cfssl's certdb says %q", leaf.name, got, want[leaf.name])
 		}
 	}
+	stop()
+
+	// A revoked row whose revoked_at and reason cannot be read is applied
+	// all the same, at import time with reason unspecified, and reported.
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(`UPDATE certificates SET status='revoked', revoked_at='yesterday-ish', reason=99 WHERE serial_number=?`, leaves[2].serial.String())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.json(&rep, "import", "cfssl", "--sqlite", dbPath, "--ca-cert", filepath.Join(dir, "ca.pem"))
+	if rep.Revoked != 1 || rep.Skipped != 0 || rep.AssumedBy["unreadable revoked_at and unreadable reason"] != 1 {
+		t.Fatalf("import of an unreadable revocation %+v", rep)
+	}
+	_, ocspURL, _, stop = startServe(t, c)
+	defer stop()
+	if got := l.ask(ocspURL, "-cert", leaves[2].pem); !strings.HasPrefix(got, "revoked") {
+		t.Errorf("gamma after an unreadable revocation: %q, want revoked", got)
+	}
 }
 
 func hexString(b []byte) string {

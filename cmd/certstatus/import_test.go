@@ -230,3 +230,60 @@ func TestImport_PEMBundle(t *testing.T) {
 	// A leaf given as the CA is refused with the reason.
 	c.fails("not a CA certificate", "import", "pem", "--bundle", bundleFile, "--ca-cert", a)
 }
+
+// TestImport_UnreadableRevocationStillRevokes: an index line marked R whose
+// revocation date or reason cannot be read is imported revoked (at import
+// time, reason unspecified) and reported, never skipped into "unknown".
+func TestImport_UnreadableRevocationStillRevokes(t *testing.T) {
+	l := newLegacyCA(t)
+	badTime := l.issue("badtime", "usr_cert")
+	badReason := l.issue("badreason", "usr_cert")
+	l.revoke(badTime, "-crl_reason", "keyCompromise")
+	l.revoke(badReason, "-crl_reason", "superseded")
+	index, err := os.ReadFile(l.path("index.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(index)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("index: %q", index)
+	}
+	for i, rev := range []string{"not-a-date", "240102030405Z,noSuchReason"} {
+		f := strings.Split(lines[i], "\t")
+		f[2] = rev
+		lines[i] = strings.Join(f, "\t")
+	}
+	os.WriteFile(l.path("index.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+
+	c, _, _ := newDataDir(t)
+	before := time.Now().UTC().Truncate(time.Second)
+	var rep importReport
+	c.json(&rep, "import", "openssl-index", "--index", l.path("index.txt"), "--ca-cert", l.path("ca.pem"), "--ca-key", l.path("ca.key"), "--certs", l.path("newcerts"))
+	if rep.Added != 2 || rep.Skipped != 0 || rep.Assumed != 2 || rep.AssumedBy["unreadable revocation field"] != 2 {
+		t.Fatalf("import report %+v", rep)
+	}
+	human := c.ok("import", "openssl-index", "--index", l.path("index.txt"), "--ca-cert", l.path("ca.pem"), "--certs", l.path("newcerts"))
+	if !strings.Contains(human, "revoked anyway 2: unreadable revocation field") {
+		t.Errorf("report:\n%s", human)
+	}
+	var page struct{ Certificates []certView }
+	c.json(&page, "cert", "list")
+	listed := page.Certificates
+	if len(listed) != 2 {
+		t.Fatalf("listed %+v", listed)
+	}
+	for _, v := range listed {
+		if v.Status != "REVOKE" || v.StatusNow != "revoked" || v.RevocationReason != "unspecified" {
+			t.Errorf("%s: %+v, want revoked, unspecified", v.CommonName, v)
+		}
+		at, err := time.Parse(time.RFC3339, v.RevokedAt)
+		switch {
+		case err != nil:
+			t.Errorf("%s: RevokedAt %q: %v", v.CommonName, v.RevokedAt, err)
+		case v.CommonName == "badtime" && (at.Before(before) || at.After(time.Now())):
+			t.Errorf("badtime: revoked at %v, want the import time", at)
+		case v.CommonName == "badreason" && !at.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)):
+			t.Errorf("badreason: revoked at %v, want the readable date kept", at)
+		}
+	}
+}

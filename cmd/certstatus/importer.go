@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -16,6 +17,12 @@ type importReport struct {
 	Unchanged, Skipped    int
 	SkippedBy             map[string]int
 	Examples              map[string]string
+	// Assumed counts revoked items whose revocation time or reason could
+	// not be read: they are imported revoked all the same (an unreadable
+	// date must never turn a revoked certificate into "unknown" or "good"),
+	// at the import's start time and/or with reason unspecified.
+	Assumed   int
+	AssumedBy map[string]int
 }
 
 // importer collects records into batches of one transaction each, counts
@@ -30,11 +37,12 @@ type importer struct {
 	rep      importReport
 	pending  []certs.Record
 	progress *progress
+	started  time.Time
 }
 
 func newImporter(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, batch int) *importer {
-	return &importer{ctx: ctx, s: s, e: e, ca: ca, batch: batch, progress: newProgress(e.stderr),
-		rep: importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}}}
+	return &importer{ctx: ctx, s: s, e: e, ca: ca, batch: batch, progress: newProgress(e.stderr), started: time.Now().UTC().Truncate(time.Second),
+		rep: importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}, AssumedBy: map[string]int{}}}
 }
 
 // next counts one input item (line, row, certificate).
@@ -47,6 +55,26 @@ func (im *importer) skip(reason, example string) {
 	if im.rep.Examples[reason] == "" {
 		im.rep.Examples[reason] = example
 	}
+}
+
+// revoked marks r revoked at at for reason. A zero at (unreadable) becomes
+// the import's start time and an unrevocable reason unspecified; a non-empty
+// why says what could not be read, and is reported with example.
+func (im *importer) revoked(r *certs.Record, at time.Time, reason certs.Reason, why, example string) {
+	if at.IsZero() {
+		at = im.started
+	}
+	if !reason.Revocable() {
+		reason = certs.Unspecified
+	}
+	if why != "" {
+		im.rep.Assumed++
+		im.rep.AssumedBy[why]++
+		if im.rep.Examples[why] == "" {
+			im.rep.Examples[why] = example
+		}
+	}
+	r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, reason
 }
 
 // add queues r, writing a batch when it is full.
@@ -100,5 +128,13 @@ func (r importReport) print(w io.Writer, unit string) {
 	sort.Strings(reasons)
 	for _, k := range reasons {
 		fmt.Fprintf(w, "  skipped %d: %s (e.g. %s)\n", r.SkippedBy[k], k, r.Examples[k])
+	}
+	assumed := make([]string, 0, len(r.AssumedBy))
+	for k := range r.AssumedBy {
+		assumed = append(assumed, k)
+	}
+	sort.Strings(assumed)
+	for _, k := range assumed {
+		fmt.Fprintf(w, "  revoked anyway %d: %s; recorded at import time and/or as unspecified (e.g. %s)\n", r.AssumedBy[k], k, r.Examples[k])
 	}
 }
