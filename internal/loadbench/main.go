@@ -1,0 +1,975 @@
+// Command loadbench measures the certstatus OCSP responder side by side
+// with cfssl ocspserve, openssl ocsp and a bare net/http server that
+// answers one fixed response (the ceiling for serving pre-signed bytes).
+//
+// Every server answers for the same fixture CA and certificates, is pinned
+// to one core (-server-cpu) and loaded by wrk pinned to another
+// (-load-cpu), with keep-alive and a Lua script that cycles through real
+// OCSP requests for good, revoked and unknown certificates. It prints one
+// markdown table of req/s and p50/p99 latency (medians of -runs runs) and
+// the ratios issue 6 asks for. Run it with "make loadbench"; it needs wrk,
+// openssl, taskset and Go (it builds certstatus and cfssl v1.6.5).
+//
+// Fixtures live in a temporary directory (-keep keeps it) and are never
+// committed.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	cfocsp "github.com/cloudflare/cfssl/ocsp"
+	"golang.org/x/crypto/ocsp"
+)
+
+type config struct {
+	certs       int
+	duration    time.Duration
+	runs        int
+	serverCPU   string
+	loadCPU     string
+	keep        bool
+	only        string
+	certstatus  string // prebuilt binary; empty builds one
+	cfssl       string // prebuilt binary; empty looks on PATH, then builds
+	sampleSize  int
+	connections []int
+	cfsslLog    int
+}
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("loadbench: ")
+	// Re-executed modes, run pinned by taskset.
+	if len(os.Args) > 1 && os.Args[1] == "ceiling-server" {
+		ceilingServer(os.Args[2], os.Args[3])
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "lazy-proxy" {
+		lazyProxy(os.Args[2], os.Args[3])
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "sign-rate" {
+		signRate()
+		return
+	}
+	var c config
+	var conns string
+	flag.IntVar(&c.certs, "certs", 10000, "certificates in the fixture database")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "length of one wrk run")
+	flag.IntVar(&c.runs, "runs", 3, "runs per cell; the table shows medians")
+	flag.StringVar(&c.serverCPU, "server-cpu", "0", "core(s) the server is pinned to (taskset -c)")
+	flag.StringVar(&c.loadCPU, "load-cpu", "1", "core(s) wrk is pinned to (taskset -c)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the fixture directory")
+	flag.StringVar(&c.only, "only", "", "comma-separated servers to run (ceiling,certstatus,cfssl,openssl); empty runs all")
+	flag.StringVar(&c.certstatus, "certstatus-bin", "", "certstatus binary to measure (default: go build ./cmd/certstatus)")
+	flag.StringVar(&c.cfssl, "cfssl-bin", "", "cfssl binary (default: PATH, else go install cfssl@v1.6.5)")
+	flag.IntVar(&c.sampleSize, "requests", 300, "distinct OCSP requests the wrk script cycles through")
+	flag.StringVar(&conns, "conns", "16,64", "wrk connection counts")
+	flag.IntVar(&c.cfsslLog, "cfssl-loglevel", 1, "cfssl ocspserve -loglevel (1, info, is its default and logs every request; 5 silences it)")
+	flag.Parse()
+	for _, s := range strings.Split(conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			log.Fatalf("-conns %q: want comma-separated positive numbers", conns)
+		}
+		c.connections = append(c.connections, n)
+	}
+	if err := run(c); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(c config) error {
+	for _, tool := range []string{"wrk", "openssl", "taskset", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found: install it (Debian: apt-get install wrk openssl util-linux golang)", tool)
+		}
+	}
+	dir, err := os.MkdirTemp("", "certstatus-loadbench-")
+	if err != nil {
+		return err
+	}
+	if c.keep {
+		log.Printf("fixtures in %s", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	started := time.Now()
+	fx, err := makeFixture(dir, c.certs)
+	if err != nil {
+		return fmt.Errorf("fixture: %w", err)
+	}
+	log.Printf("fixture: %d certificates (every 10th revoked) in %s", c.certs, time.Since(started).Round(time.Millisecond))
+
+	var servers []server
+	want := func(name string) bool { return c.only == "" || strings.Contains(","+c.only+",", ","+name+",") }
+	if want("certstatus") || want("ceiling") {
+		bin, err := buildCertstatus(dir, c.certstatus)
+		if err != nil {
+			return err
+		}
+		cs, err := prepareCertstatus(dir, bin, fx)
+		if err != nil {
+			return fmt.Errorf("certstatus: %w", err)
+		}
+		if want("ceiling") {
+			servers = append(servers, ceilingFrom(cs, fx))
+		}
+		if want("certstatus") {
+			servers = append(servers, cs)
+		}
+	}
+	if want("cfssl") {
+		bin, err := findCFSSL(dir, c.cfssl)
+		if err != nil {
+			return err
+		}
+		cf, err := prepareCFSSL(dir, bin, fx, c.cfsslLog)
+		if err != nil {
+			return fmt.Errorf("cfssl: %w", err)
+		}
+		servers = append(servers, cf)
+	}
+	if want("openssl") {
+		servers = append(servers, prepareOpenSSL(fx, c.loadCPU))
+	}
+
+	reqs, err := buildRequests(fx, c.sampleSize)
+	if err != nil {
+		return err
+	}
+	scripts, err := writeScripts(dir, reqs, fx.ca)
+	if err != nil {
+		return err
+	}
+
+	var results []result
+	for _, s := range servers {
+		for _, m := range modes(c.connections) {
+			if m.nonce && !s.nonces {
+				continue
+			}
+			var runs []wrkResult
+			for i := 0; i < c.runs; i++ {
+				r, err := measure(c, s, m, scripts, reqs)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", s.name, m, err)
+				}
+				log.Printf("%-10s %-14s run %d: %8.0f req/s  p50 %v  p99 %v  errors %d", s.name, m, i+1, r.rps, r.p50, r.p99, r.errors)
+				runs = append(runs, r)
+			}
+			results = append(results, result{server: s.name, mode: m, wrk: median(runs)})
+		}
+	}
+	rate, err := measureSignRate(c.serverCPU)
+	if err != nil {
+		return err
+	}
+	printReport(os.Stdout, c, results, rate)
+	return nil
+}
+
+// --- fixture ---------------------------------------------------------------
+
+type leaf struct {
+	cert    *x509.Certificate
+	revoked bool
+	at      time.Time
+}
+
+type fixture struct {
+	dir             string
+	ca              *x509.Certificate
+	caKey           *ecdsa.PrivateKey
+	caPEM, caKeyPEM string // file paths
+	index           string
+	certsDir        string
+	leaves          []leaf
+}
+
+func makeFixture(dir string, n int) (*fixture, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{Country: []string{"US"}, Organization: []string{"loadbench"}, CommonName: "loadbench CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(1, 0, 0),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, err
+	}
+	ca, _ := x509.ParseCertificate(der)
+	fx := &fixture{dir: dir, ca: ca, caKey: key, caPEM: filepath.Join(dir, "ca.pem"), caKeyPEM: filepath.Join(dir, "ca.key"),
+		index: filepath.Join(dir, "index.txt"), certsDir: filepath.Join(dir, "newcerts")}
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := writePEM(fx.caPEM, "CERTIFICATE", der); err != nil {
+		return nil, err
+	}
+	if err := writePEM(fx.caKeyPEM, "PRIVATE KEY", pkcs8); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(fx.certsDir, 0o700); err != nil {
+		return nil, err
+	}
+	// One leaf key for all: the fixture measures status answers, not keys.
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	var index bytes.Buffer
+	for i := 0; i < n; i++ {
+		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+		if err != nil {
+			return nil, err
+		}
+		serial.SetBit(serial, 126, 1) // fixed length: no leading-zero surprises in file names
+		t := &x509.Certificate{
+			SerialNumber: serial,
+			Subject:      pkix.Name{CommonName: fmt.Sprintf("client-%d", i)},
+			NotBefore:    now.Add(-time.Hour),
+			NotAfter:     now.AddDate(0, 3, 0),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}
+		der, err := x509.CreateCertificate(rand.Reader, t, ca, leafKey.Public(), key)
+		if err != nil {
+			return nil, err
+		}
+		cert, _ := x509.ParseCertificate(der)
+		l := leaf{cert: cert}
+		hexSerial := strings.ToUpper(serial.Text(16))
+		if err := writePEM(filepath.Join(fx.certsDir, hexSerial+".pem"), "CERTIFICATE", der); err != nil {
+			return nil, err
+		}
+		exp := cert.NotAfter.UTC().Format("060102150405Z")
+		if i%10 == 5 {
+			l.revoked, l.at = true, now.Add(-10*time.Minute)
+			fmt.Fprintf(&index, "R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=client-%d\n", exp, l.at.Format("060102150405Z"), hexSerial, i)
+		} else {
+			fmt.Fprintf(&index, "V\t%s\t\t%s\tunknown\t/CN=client-%d\n", exp, hexSerial, i)
+		}
+		fx.leaves = append(fx.leaves, l)
+	}
+	if err := os.WriteFile(fx.index, index.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	return fx, os.WriteFile(fx.index+".attr", []byte("unique_subject = no\n"), 0o600)
+}
+
+func writePEM(path, typ string, der []byte) error {
+	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
+}
+
+// --- requests and wrk scripts ---------------------------------------------
+
+type request struct {
+	der  []byte
+	want int // ocsp.Good, ocsp.Revoked, ocsp.Unknown
+}
+
+// buildRequests samples good and revoked leaves and adds unknown serials,
+// in proportion 8:1:1.
+func buildRequests(fx *fixture, n int) ([]request, error) {
+	var out []request
+	add := func(serial *big.Int, want int) error {
+		der, err := ocspRequest(fx.ca, serial)
+		if err != nil {
+			return err
+		}
+		out = append(out, request{der, want})
+		return nil
+	}
+	for _, l := range fx.leaves {
+		if len(out) >= n*9/10 {
+			break
+		}
+		want := ocsp.Good
+		if l.revoked {
+			want = ocsp.Revoked
+		}
+		if err := add(l.cert.SerialNumber, want); err != nil {
+			return nil, err
+		}
+	}
+	for len(out) < n {
+		s, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+		if err := add(s.SetBit(s, 126, 1), ocsp.Unknown); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ocspRequest builds a SHA-1 CertID request for serial, as openssl ocsp
+// and most clients send it.
+func ocspRequest(issuer *x509.Certificate, serial *big.Int) ([]byte, error) {
+	fake := &x509.Certificate{SerialNumber: serial}
+	return ocsp.CreateRequest(fake, issuer, &ocsp.RequestOptions{Hash: crypto.SHA1})
+}
+
+// withNonce adds an RFC 9654 nonce extension (32 random bytes) to req by
+// re-encoding it; x/crypto/ocsp cannot write request extensions.
+func withNonce(der []byte) []byte {
+	// OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest }
+	// TBSRequest ::= SEQUENCE { requestList, [2] EXPLICIT Extensions }
+	nonce := make([]byte, 32)
+	rand.Read(nonce)
+	octet := append([]byte{0x04, byte(len(nonce))}, nonce...)
+	extnValue := append([]byte{0x04, byte(len(octet))}, octet...)
+	oid := []byte{0x06, 0x09, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02}
+	ext := tlv(0x30, append(oid, extnValue...))
+	exts := tlv(0xa2, tlv(0x30, ext))
+	outer := readTLV(der)
+	tbs := readTLV(outer)
+	return tlv(0x30, tlv(0x30, append(append([]byte{}, tbs...), exts...)))
+}
+
+func tlv(tag byte, body []byte) []byte {
+	n := len(body)
+	var hdr []byte
+	switch {
+	case n < 0x80:
+		hdr = []byte{tag, byte(n)}
+	case n < 0x100:
+		hdr = []byte{tag, 0x81, byte(n)}
+	default:
+		hdr = []byte{tag, 0x82, byte(n >> 8), byte(n)}
+	}
+	return append(hdr, body...)
+}
+
+// readTLV returns the contents of the DER element at the start of b.
+func readTLV(b []byte) []byte {
+	l := int(b[1])
+	off := 2
+	if l&0x80 != 0 {
+		k := l & 0x7f
+		l = 0
+		for i := 0; i < k; i++ {
+			l = l<<8 | int(b[2+i])
+		}
+		off += k
+	}
+	return b[off : off+l]
+}
+
+type scripts struct {
+	post, get, nonce string
+	ca               *x509.Certificate // verifies the answers
+}
+
+func writeScripts(dir string, reqs []request, ca *x509.Certificate) (scripts, error) {
+	var post, get, nonce []string
+	for _, r := range reqs {
+		post = append(post, luaString(r.der))
+		nonce = append(nonce, luaString(withNonce(r.der)))
+		get = append(get, luaString([]byte("/"+url.PathEscape(base64.StdEncoding.EncodeToString(r.der)))))
+	}
+	s := scripts{post: filepath.Join(dir, "post.lua"), get: filepath.Join(dir, "get.lua"), nonce: filepath.Join(dir, "nonce.lua"), ca: ca}
+	postLua := `local reqs = {%s}
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/ocsp-request"
+request = function()
+  i = i %% #reqs + 1
+  return wrk.format(nil, "/", nil, reqs[i])
+end
+`
+	getLua := `local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+`
+	for path, body := range map[string]string{
+		s.post:  fmt.Sprintf(postLua, strings.Join(post, ",\n")),
+		s.nonce: fmt.Sprintf(postLua, strings.Join(nonce, ",\n")),
+		s.get:   fmt.Sprintf(getLua, strings.Join(get, ",\n")),
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+func luaString(b []byte) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, c := range b {
+		fmt.Fprintf(&sb, "\\%d", c)
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// --- servers ---------------------------------------------------------------
+
+// server is one responder under test. start launches it pinned to cpu and
+// returns its base URL and a stop function.
+type server struct {
+	name   string
+	nonces bool // answers nonce requests with the nonce echoed
+	start func(cpu string) (base string, stop func(), err error)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startPinned runs argv under taskset and waits until base answers probe.
+func startPinned(cpu string, env []string, probe func(base string) error, base string, argv ...string) (func(), error) {
+	cmd := exec.Command("taskset", append([]string{"-c", cpu}, argv...)...)
+	cmd.Env = append(os.Environ(), env...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	stop := func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := probe(base)
+		if err == nil {
+			return stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("%s did not answer: %v\n%s", argv[0], err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func buildCertstatus(dir, prebuilt string) (string, error) {
+	if prebuilt != "" {
+		return prebuilt, nil
+	}
+	bin := filepath.Join(dir, "certstatus")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/certstatus")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/certstatus (run loadbench from the repository root): %w", err)
+	}
+	return bin, nil
+}
+
+// prepareCertstatus bootstraps a data directory, imports the fixture with
+// "import openssl-index" (the documented bulk-load path) and returns the
+// server.
+func prepareCertstatus(dir, bin string, fx *fixture) (server, error) {
+	data := filepath.Join(dir, "certstatus-data")
+	env := []string{"CERTSTATUS_DATA=" + data, "CERTSTATUS_LOG_LEVEL=warn"}
+	port, err := freePort()
+	if err != nil {
+		return server{}, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	argv := []string{bin, "serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", addr}
+	probe := func(base string) error { return probeOCSP(base, fx, ocsp.Good) }
+	// First start: creates the data directory, master key and dev CA.
+	stop, err := startPinned("0-1", env, func(string) error {
+		_, err := os.Stat(filepath.Join(data, "admin-accesskey.json"))
+		return err
+	}, "", argv...)
+	if err != nil {
+		return server{}, err
+	}
+	stop()
+	t := time.Now()
+	imp := exec.Command(bin, "import", "openssl-index", "--index", fx.index, "--ca-cert", fx.caPEM, "--ca-key", fx.caKeyPEM, "--certs", fx.certsDir, "--batch", "5000")
+	imp.Env = append(os.Environ(), env...)
+	if out, err := imp.CombinedOutput(); err != nil {
+		return server{}, fmt.Errorf("import: %v\n%s", err, out)
+	}
+	log.Printf("certstatus: imported %d certificates in %s (%.0f certificates/s)", len(fx.leaves), time.Since(t).Round(time.Millisecond), float64(len(fx.leaves))/time.Since(t).Seconds())
+	return server{name: "certstatus", nonces: true, start: func(cpu string) (string, func(), error) {
+		base := "http://" + addr
+		stop, err := startPinned(cpu, env, probe, base, argv...)
+		return base, stop, err
+	}}, nil
+}
+
+// ceilingFrom is a bare net/http server pinned like the others that answers
+// every request with one certstatus response: the most a server that reads
+// pre-signed bytes can do on this core.
+func ceilingFrom(cs server, fx *fixture) server {
+	return server{name: "ceiling", start: func(cpu string) (string, func(), error) {
+		base, stop, err := cs.start("0-1")
+		if err != nil {
+			return "", nil, err
+		}
+		der, _ := ocspRequest(fx.ca, fx.leaves[0].cert.SerialNumber)
+		resp, err := http.Post(base, "application/ocsp-request", bytes.NewReader(der))
+		if err != nil {
+			stop()
+			return "", nil, err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		stop()
+		bodyFile := filepath.Join(fx.dir, "ceiling.der")
+		if err := os.WriteFile(bodyFile, body, 0o600); err != nil {
+			return "", nil, err
+		}
+		port, err := freePort()
+		if err != nil {
+			return "", nil, err
+		}
+		self, _ := os.Executable()
+		base = fmt.Sprintf("http://127.0.0.1:%d", port)
+		stop, err = startPinned(cpu, nil, func(b string) error { return probeOCSP(b, fx, -1) }, base, self, "ceiling-server", fmt.Sprintf("127.0.0.1:%d", port), bodyFile)
+		return base, stop, err
+	}}
+}
+
+func ceilingServer(addr, bodyFile string) {
+	body, err := os.ReadFile(bodyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		w.Write(body)
+	})
+	log.Fatal(http.ListenAndServe(addr, h))
+}
+
+func findCFSSL(dir, prebuilt string) (string, error) {
+	if prebuilt != "" {
+		return prebuilt, nil
+	}
+	if p, err := exec.LookPath("cfssl"); err == nil {
+		return p, nil
+	}
+	bin := filepath.Join(dir, "bin")
+	cmd := exec.Command("go", "install", "github.com/cloudflare/cfssl/cmd/cfssl@v1.6.5")
+	cmd.Env = append(os.Environ(), "GOBIN="+bin, "CGO_ENABLED=1", "GOFLAGS=-mod=mod")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go install cfssl@v1.6.5 (needs gcc): %w", err)
+	}
+	return filepath.Join(bin, "cfssl"), nil
+}
+
+// prepareCFSSL pre-signs every fixture certificate with cfssl's own OCSP
+// signer (the code behind "cfssl ocspsign"; its day-granular revocation
+// date is kept) into a responses file for "cfssl ocspserve".
+func prepareCFSSL(dir, bin string, fx *fixture, logLevel int) (server, error) {
+	signer, err := cfocsp.NewSigner(fx.ca, fx.ca, fx.caKey, 96*time.Hour)
+	if err != nil {
+		return server{}, err
+	}
+	var file bytes.Buffer
+	t := time.Now()
+	for _, l := range fx.leaves {
+		req := cfocsp.SignRequest{Certificate: l.cert, Status: "good"}
+		if l.revoked {
+			day := l.at.Truncate(24 * time.Hour)
+			req.Status, req.Reason, req.RevokedAt = "revoked", ocsp.KeyCompromise, day
+		}
+		der, err := signer.Sign(req)
+		if err != nil {
+			return server{}, err
+		}
+		file.WriteString(base64.StdEncoding.EncodeToString(der))
+		file.WriteByte('\n')
+	}
+	responses := filepath.Join(dir, "cfssl-responses")
+	if err := os.WriteFile(responses, file.Bytes(), 0o600); err != nil {
+		return server{}, err
+	}
+	log.Printf("cfssl: pre-signed %d responses in %s", len(fx.leaves), time.Since(t).Round(time.Millisecond))
+	return server{name: "cfssl", start: func(cpu string) (string, func(), error) {
+		port, err := freePort()
+		if err != nil {
+			return "", nil, err
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		stop, err := startPinned(cpu, nil, func(b string) error { return probeOCSP(b, fx, ocsp.Good) }, base,
+			bin, "ocspserve", "-address", "127.0.0.1", "-port", strconv.Itoa(port), "-responses", responses, "-loglevel", strconv.Itoa(logLevel))
+		return base, stop, err
+	}}, nil
+}
+
+// prepareOpenSSL serves the fixture's index with "openssl ocsp", which
+// signs every answer. A fresh process per run: OpenSSL 3.0's responder
+// spins after a connection closed without a request.
+func prepareOpenSSL(fx *fixture, loadCPU string) server {
+	return server{name: "openssl", nonces: true, start: func(cpu string) (string, func(), error) {
+		port, err := freePort()
+		if err != nil {
+			return "", nil, err
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		// The probe must send a full request: a bare TCP connect wedges it.
+		stop, err := startPinned(cpu, nil, func(b string) error { return probeOCSP(b, fx, ocsp.Good) }, base,
+			"openssl", "ocsp", "-index", fx.index, "-port", strconv.Itoa(port), "-rsigner", fx.caPEM, "-rkey", fx.caKeyPEM, "-CA", fx.caPEM, "-ignore_err", "-nmin", "60")
+		if err != nil {
+			return "", nil, err
+		}
+		// wrk opens (and closes) one connection before its run, which
+		// wedges OpenSSL 3.0's responder for good. A proxy on the load
+		// generator's core drops connections that send nothing and
+		// passes the rest through.
+		pport, err := freePort()
+		if err != nil {
+			stop()
+			return "", nil, err
+		}
+		self, _ := os.Executable()
+		pbase := fmt.Sprintf("http://127.0.0.1:%d", pport)
+		pstop, err := startPinned(loadCPU, nil, func(b string) error { return probeOCSP(b, fx, ocsp.Good) }, pbase,
+			self, "lazy-proxy", fmt.Sprintf("127.0.0.1:%d", pport), fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			stop()
+			return "", nil, err
+		}
+		return pbase, func() { pstop(); stop() }, nil
+	}}
+}
+
+// lazyProxy forwards connections from listen to target, dialling target
+// only once the client has sent something.
+func lazyProxy(listen, target string) {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go func() {
+			defer c.Close()
+			buf := make([]byte, 16<<10)
+			n, err := c.Read(buf)
+			if n == 0 || err != nil && n == 0 {
+				return
+			}
+			t, err := net.Dial("tcp", target)
+			if err != nil {
+				return
+			}
+			defer t.Close()
+			if _, err := t.Write(buf[:n]); err != nil {
+				return
+			}
+			go func() { io.Copy(t, c); t.(*net.TCPConn).CloseWrite() }()
+			io.Copy(c, t)
+		}()
+	}
+}
+
+// probeOCSP asks base about the first leaf and checks the answer (want -1
+// accepts any parseable response).
+func probeOCSP(base string, fx *fixture, want int) error {
+	der, err := ocspRequest(fx.ca, fx.leaves[0].cert.SerialNumber)
+	if err != nil {
+		return err
+	}
+	client := http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Post(base, "application/ocsp-request", bytes.NewReader(der))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	r, err := ocsp.ParseResponse(body, fx.ca)
+	if err != nil {
+		return err
+	}
+	if want >= 0 && r.Status != want {
+		return fmt.Errorf("status %d, want %d", r.Status, want)
+	}
+	return nil
+}
+
+// verify sends every request of the script once and counts the answers
+// that are not what the fixture says (an error, another status), so that a
+// fast wrong server cannot win unnoticed. cfssl's "unauthorized" for a
+// serial it never signed counts as a right answer for an unknown one.
+func verify(base string, m mode, reqs []request, ca *x509.Certificate, name string) (wrong int, first error) {
+	client := http.Client{Timeout: 5 * time.Second}
+	fail := func(i int, err error) {
+		wrong++
+		if first == nil {
+			first = fmt.Errorf("request %d: %w", i, err)
+		}
+	}
+	for i, r := range reqs {
+		var resp *http.Response
+		var err error
+		body := r.der
+		if m.nonce {
+			body = withNonce(r.der)
+		}
+		if m.method == "GET" {
+			resp, err = client.Get(base + "/" + url.PathEscape(base64.StdEncoding.EncodeToString(r.der)))
+		} else {
+			resp, err = client.Post(base, "application/ocsp-request", bytes.NewReader(body))
+		}
+		if err != nil {
+			fail(i, err)
+			continue
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if name == "ceiling" {
+			continue // one fixed answer by design
+		}
+		parsed, err := ocsp.ParseResponse(raw, ca)
+		var re ocsp.ResponseError
+		switch {
+		case r.want == ocsp.Unknown && errors.As(err, &re):
+		case err != nil:
+			fail(i, err)
+		case parsed.Status != r.want:
+			fail(i, fmt.Errorf("status %d, want %d", parsed.Status, r.want))
+		}
+	}
+	return wrong, first
+}
+
+// --- measurement -----------------------------------------------------------
+
+type mode struct {
+	method string
+	conns  int
+	nonce  bool
+}
+
+func (m mode) String() string {
+	s := fmt.Sprintf("%s %d conns", m.method, m.conns)
+	if m.nonce {
+		s = "nonce " + s
+	}
+	return s
+}
+
+func modes(conns []int) []mode {
+	var out []mode
+	for _, method := range []string{"POST", "GET"} {
+		for _, c := range conns {
+			out = append(out, mode{method: method, conns: c})
+		}
+	}
+	return append(out, mode{method: "POST", conns: conns[0], nonce: true})
+}
+
+type wrkResult struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int // non-2xx and socket errors during the run
+	wrong    int // wrong answers among the script's requests, checked before the run
+}
+
+type result struct {
+	server string
+	mode   mode
+	wrk    wrkResult
+}
+
+func measure(c config, s server, m mode, sc scripts, reqs []request) (wrkResult, error) {
+	base, stop, err := s.start(c.serverCPU)
+	if err != nil {
+		return wrkResult{}, err
+	}
+	defer stop()
+	wrong, first := verify(base, m, reqs, sc.ca, s.name)
+	if wrong > len(reqs)/20 {
+		return wrkResult{}, fmt.Errorf("%d of %d answers wrong before the run: %w", wrong, len(reqs), first)
+	}
+	if wrong > 0 {
+		log.Printf("%s %s: %d of %d answers wrong (%v)", s.name, m, wrong, len(reqs), first)
+	}
+	script := sc.post
+	switch {
+	case m.nonce:
+		script = sc.nonce
+	case m.method == "GET":
+		script = sc.get
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.duration+time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "taskset", "-c", c.loadCPU, "wrk", "-t1", fmt.Sprintf("-c%d", m.conns),
+		fmt.Sprintf("-d%ds", int(c.duration.Seconds())), "--latency", "-s", script, base).CombinedOutput()
+	if err != nil {
+		return wrkResult{}, fmt.Errorf("wrk: %v\n%s", err, out)
+	}
+	r, err := parseWrk(string(out))
+	r.wrong = wrong
+	return r, err
+}
+
+var (
+	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	latRe    = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$`)
+	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
+	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+func parseWrk(out string) (wrkResult, error) {
+	var r wrkResult
+	m := rpsRe.FindStringSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("no Requests/sec in wrk output:\n%s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(m[1], 64)
+	for _, l := range latRe.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(l[2], 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[l[3]]
+		d := time.Duration(v * float64(unit))
+		if l[1] == "50" {
+			r.p50 = d
+		} else {
+			r.p99 = d
+		}
+	}
+	if m := non2xxRe.FindStringSubmatch(out); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		r.errors += n
+	}
+	if m := sockRe.FindStringSubmatch(out); m != nil {
+		for _, s := range m[1:] {
+			n, _ := strconv.Atoi(s)
+			r.errors += n
+		}
+	}
+	return r, nil
+}
+
+func median(rs []wrkResult) wrkResult {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].rps < rs[j].rps })
+	m := rs[len(rs)/2]
+	p99s := make([]time.Duration, len(rs))
+	p50s := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		p99s[i], p50s[i] = r.p99, r.p50
+	}
+	sort.Slice(p99s, func(i, j int) bool { return p99s[i] < p99s[j] })
+	sort.Slice(p50s, func(i, j int) bool { return p50s[i] < p50s[j] })
+	m.p99, m.p50 = p99s[len(rs)/2], p50s[len(rs)/2]
+	return m
+}
+
+// measureSignRate runs the raw ECDSA P-256 signing benchmark pinned to the
+// server's core, in this run.
+func measureSignRate(cpu string) (float64, error) {
+	self, _ := os.Executable()
+	out, err := exec.Command("taskset", "-c", cpu, self, "sign-rate").Output()
+	if err != nil {
+		return 0, fmt.Errorf("sign-rate: %w", err)
+	}
+	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+}
+
+func signRate() {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	digest := make([]byte, 32)
+	r := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			if _, err := key.Sign(rand.Reader, digest, crypto.SHA256); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	fmt.Printf("%.0f\n", float64(r.N)/r.T.Seconds())
+}
+
+func printReport(w io.Writer, c config, results []result, signRate float64) {
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "\n## loadbench %s on %s (server on cpu %s, wrk on cpu %s, %d runs of %s, %d certificates; medians)\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, c.serverCPU, c.loadCPU, c.runs, c.duration, c.certs)
+	fmt.Fprintln(w, "| server | mode | req/s | p50 | p99 | HTTP/socket errors | wrong answers |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
+	get := map[string]wrkResult{}
+	for _, r := range results {
+		get[r.server+"|"+r.mode.String()] = r.wrk
+		fmt.Fprintf(w, "| %s | %s | %.0f | %v | %v | %d | %d of %d |\n", r.server, r.mode, r.wrk.rps, r.wrk.p50, r.wrk.p99, r.wrk.errors, r.wrk.wrong, c.sampleSize)
+	}
+	fmt.Fprintf(w, "\nraw ECDSA P-256 signing on cpu %s: %.0f signatures/s\n\n", c.serverCPU, signRate)
+	fmt.Fprintln(w, "| ratio | mode | value | target |")
+	fmt.Fprintln(w, "|---|---|---:|---|")
+	for _, m := range modes(c.connections) {
+		cs, ok := get["certstatus|"+m.String()]
+		if !ok {
+			continue
+		}
+		if m.nonce {
+			if o, ok := get["openssl|"+m.String()]; ok {
+				fmt.Fprintf(w, "| certstatus / openssl ocsp | %s | %.2f× | ≥ 2× |\n", m, cs.rps/o.rps)
+			}
+			fmt.Fprintf(w, "| certstatus / raw signing | %s | %.0f%% | (reported) |\n", m, 100*cs.rps/signRate)
+			continue
+		}
+		if cf, ok := get["cfssl|"+m.String()]; ok {
+			fmt.Fprintf(w, "| certstatus / cfssl ocspserve | %s | %.2f× | ≥ 5× |\n", m, cs.rps/cf.rps)
+			fmt.Fprintf(w, "| p99 certstatus vs cfssl | %s | %v vs %v | no worse |\n", m, cs.p99, cf.p99)
+		}
+		if ce, ok := get["ceiling|"+m.String()]; ok {
+			fmt.Fprintf(w, "| certstatus / bare net/http | %s | %.0f%% | ≥ 70%% |\n", m, 100*cs.rps/ce.rps)
+		}
+	}
+}
