@@ -450,7 +450,7 @@ func luaString(b []byte) string {
 type server struct {
 	name   string
 	nonces bool // answers nonce requests with the nonce echoed
-	start func(cpu string) (base string, stop func(), err error)
+	start  func(cpu string) (base string, stop func(), err error)
 }
 
 func freePort() (int, error) {
