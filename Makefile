@@ -4,7 +4,7 @@ BIN     ?= bin/certstatus
 DATA    ?= ./data
 PKGS    := ./...
 
-.PHONY: run build test lint fmt vet staticcheck layering fuzz bench clean
+.PHONY: run build test lint fmt vet staticcheck layering fuzz bench gobench loadbench clean
 
 ## run: build and start `certstatus serve` on the embedded default (./data, 127.0.0.1:8080 and :8888)
 run: build
@@ -54,9 +54,18 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGET$$' -fuzztime $(FUZZTIME) ./responder/
 
-## bench: the benchmarks, with allocation counts
-bench:
+## bench: the Go benchmarks with allocation counts, then the side-by-side
+## load test (needs wrk, openssl, taskset; see docs/BENCHMARKS.md)
+bench: gobench loadbench
+
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## loadbench: certstatus vs cfssl ocspserve vs openssl ocsp vs bare net/http,
+## wrk pinned to one core and each server to the other (LOADBENCH_FLAGS=-h)
+LOADBENCH_FLAGS ?=
+loadbench:
+	$(GO) run ./internal/loadbench $(LOADBENCH_FLAGS)
 
 clean:
 	rm -rf bin

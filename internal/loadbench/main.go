@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -30,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"math/big"
 	"net"
 	"net/http"
@@ -347,8 +349,9 @@ func ocspRequest(issuer *x509.Certificate, serial *big.Int) ([]byte, error) {
 }
 
 // withNonce adds an RFC 9654 nonce extension (32 random bytes) to req by
-// re-encoding it; x/crypto/ocsp cannot write request extensions.
-func withNonce(der []byte) []byte {
+// re-encoding it; x/crypto/ocsp cannot write request extensions. It also
+// returns the extension's value, which the response must echo.
+func withNonce(der []byte) (req, value []byte) {
 	// OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest }
 	// TBSRequest ::= SEQUENCE { requestList, [2] EXPLICIT Extensions }
 	nonce := make([]byte, 32)
@@ -360,7 +363,7 @@ func withNonce(der []byte) []byte {
 	exts := tlv(0xa2, tlv(0x30, ext))
 	outer := readTLV(der)
 	tbs := readTLV(outer)
-	return tlv(0x30, tlv(0x30, append(append([]byte{}, tbs...), exts...)))
+	return tlv(0x30, tlv(0x30, append(append([]byte{}, tbs...), exts...))), octet
 }
 
 func tlv(tag byte, body []byte) []byte {
@@ -401,7 +404,8 @@ func writeScripts(dir string, reqs []request, ca *x509.Certificate) (scripts, er
 	var post, get, nonce []string
 	for _, r := range reqs {
 		post = append(post, luaString(r.der))
-		nonce = append(nonce, luaString(withNonce(r.der)))
+		withN, _ := withNonce(r.der)
+		nonce = append(nonce, luaString(withN))
 		get = append(get, luaString([]byte("/"+url.PathEscape(base64.StdEncoding.EncodeToString(r.der)))))
 	}
 	s := scripts{post: filepath.Join(dir, "post.lua"), get: filepath.Join(dir, "get.lua"), nonce: filepath.Join(dir, "nonce.lua"), ca: ca}
@@ -761,9 +765,9 @@ func verify(base string, m mode, reqs []request, ca *x509.Certificate, name stri
 	for i, r := range reqs {
 		var resp *http.Response
 		var err error
-		body := r.der
+		body, nonce := r.der, []byte(nil)
 		if m.nonce {
-			body = withNonce(r.der)
+			body, nonce = withNonce(r.der)
 		}
 		if m.method == "GET" {
 			resp, err = client.Get(base + "/" + url.PathEscape(base64.StdEncoding.EncodeToString(r.der)))
@@ -787,9 +791,65 @@ func verify(base string, m mode, reqs []request, ca *x509.Certificate, name stri
 			fail(i, err)
 		case parsed.Status != r.want:
 			fail(i, fmt.Errorf("status %d, want %d", parsed.Status, r.want))
+		case nonce != nil && !echoes(raw, nonce):
+			fail(i, errors.New("nonce not echoed"))
 		}
 	}
 	return wrong, first
+}
+
+var oidNonce = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
+
+// echoes reports whether the OCSP response der carries, in its
+// responseExtensions, the nonce extension value sent. (x/crypto/ocsp
+// exposes only singleExtensions.)
+func echoes(der, value []byte) bool {
+	var resp struct {
+		Status asn1.Enumerated
+		Bytes  struct {
+			Type     asn1.ObjectIdentifier
+			Response []byte
+		} `asn1:"explicit,tag:0,optional"`
+	}
+	if _, err := asn1.Unmarshal(der, &resp); err != nil {
+		return false
+	}
+	var basic struct {
+		TBS  asn1.RawValue
+		Rest []asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(resp.Bytes.Response, &basic); err != nil {
+		return false
+	}
+	// ResponseData: version [0]?, responderID ([1] byName | [2] byKey),
+	// producedAt, responses, responseExtensions [1]? — the [1] that
+	// matters is the one after producedAt.
+	rest := basic.TBS.Bytes
+	afterProduced := false
+	for len(rest) > 0 {
+		var el asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &el); err != nil {
+			return false
+		}
+		if el.Class == asn1.ClassUniversal && el.Tag == asn1.TagGeneralizedTime {
+			afterProduced = true
+			continue
+		}
+		if !afterProduced || el.Class != asn1.ClassContextSpecific || el.Tag != 1 {
+			continue
+		}
+		var exts []pkix.Extension
+		if _, err := asn1.Unmarshal(el.Bytes, &exts); err != nil {
+			return false
+		}
+		for _, e := range exts {
+			if e.Id.Equal(oidNonce) {
+				return bytes.Equal(e.Value, value)
+			}
+		}
+	}
+	return false
 }
 
 // --- measurement -----------------------------------------------------------
@@ -880,7 +940,7 @@ func parseWrk(out string) (wrkResult, error) {
 	for _, l := range latRe.FindAllStringSubmatch(out, -1) {
 		v, _ := strconv.ParseFloat(l[2], 64)
 		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[l[3]]
-		d := time.Duration(v * float64(unit))
+		d := time.Duration(math.Round(v * float64(unit)))
 		if l[1] == "50" {
 			r.p50 = d
 		} else {
