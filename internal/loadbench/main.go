@@ -185,7 +185,7 @@ func run(c config) error {
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", s.name, m, err)
 				}
-				log.Printf("%-10s %-14s run %d: %8.0f req/s  p50 %v  p99 %v  errors %d", s.name, m, i+1, r.rps, r.p50, r.p99, r.errors)
+				log.Printf("%-10s %-14s run %d: %8.0f req/s  p50 %v  p99 %v  server busy %.0f%%, %v CPU/req  errors %d", s.name, m, i+1, r.rps, r.p50, r.p99, 100*r.busy, r.cpuPerReq.Round(100*time.Nanosecond), r.errors)
 				runs = append(runs, r)
 			}
 			results = append(results, result{server: s.name, mode: m, wrk: median(runs)})
@@ -466,6 +466,10 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// serverPID maps a server's base URL to the process whose CPU time is the
+// server's (for openssl, the responder behind the proxy).
+var serverPID = map[string]int{}
+
 // startPinned runs argv under taskset and waits until base answers probe.
 func startPinned(cpu string, env []string, probe func(base string) error, base string, argv ...string) (func(), error) {
 	cmd := exec.Command("taskset", append([]string{"-c", cpu}, argv...)...)
@@ -491,6 +495,7 @@ func startPinned(cpu string, env []string, probe func(base string) error, base s
 	for {
 		err := probe(base)
 		if err == nil {
+			serverPID[base] = cmd.Process.Pid // taskset execs: the same process
 			return stop, nil
 		}
 		if time.Now().After(deadline) {
@@ -686,6 +691,7 @@ func prepareOpenSSL(fx *fixture, loadCPU string) server {
 			stop()
 			return "", nil, err
 		}
+		serverPID[pbase] = serverPID[base]
 		return pbase, func() { pstop(); stop() }, nil
 	}}
 }
@@ -878,11 +884,42 @@ func modes(conns []int) []mode {
 	return append(out, mode{method: "POST", conns: conns[0], nonce: true})
 }
 
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat times (100 on Linux).
+const clockTicks = 100
+
+// cpuTicks returns the user+system CPU time of pid in clock ticks.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the parenthesised command name; utime and stime are
+	// fields 14 and 15 of the whole line.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	return u + st, nil
+}
+
 type wrkResult struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int // non-2xx and socket errors during the run
 	wrong    int // wrong answers among the script's requests, checked before the run
+	// busy is the server's CPU time over the run's wall time (1 = its
+	// core saturated); cpuPerReq its CPU time per answered request.
+	busy      float64
+	cpuPerReq time.Duration
 }
 
 type result struct {
@@ -911,6 +948,7 @@ func measure(c config, s server, m mode, sc scripts, reqs []request) (wrkResult,
 	case m.method == "GET":
 		script = sc.get
 	}
+	before, cpuErr := cpuTicks(serverPID[base])
 	ctx, cancel := context.WithTimeout(context.Background(), c.duration+time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "taskset", "-c", c.loadCPU, "wrk", "-t1", fmt.Sprintf("-c%d", m.conns),
@@ -918,8 +956,14 @@ func measure(c config, s server, m mode, sc scripts, reqs []request) (wrkResult,
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
+	after, cpuErr2 := cpuTicks(serverPID[base])
 	r, err := parseWrk(string(out))
 	r.wrong = wrong
+	if cpuErr == nil && cpuErr2 == nil && r.rps > 0 {
+		secs := c.duration.Seconds()
+		r.busy = float64(after-before) / clockTicks / secs
+		r.cpuPerReq = time.Duration(float64(after-before) / clockTicks / (r.rps * secs) * float64(time.Second))
+	}
 	return r, err
 }
 
@@ -971,6 +1015,14 @@ func median(rs []wrkResult) wrkResult {
 	sort.Slice(p99s, func(i, j int) bool { return p99s[i] < p99s[j] })
 	sort.Slice(p50s, func(i, j int) bool { return p50s[i] < p50s[j] })
 	m.p99, m.p50 = p99s[len(rs)/2], p50s[len(rs)/2]
+	cpus := make([]time.Duration, len(rs))
+	busy := make([]float64, len(rs))
+	for i, r := range rs {
+		cpus[i], busy[i] = r.cpuPerReq, r.busy
+	}
+	sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
+	sort.Float64s(busy)
+	m.cpuPerReq, m.busy = cpus[len(rs)/2], busy[len(rs)/2]
 	return m
 }
 
@@ -1002,12 +1054,13 @@ func printReport(w io.Writer, c config, results []result, signRate float64) {
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "\n## loadbench %s on %s (server on cpu %s, wrk on cpu %s, %d runs of %s, %d certificates; medians)\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, c.serverCPU, c.loadCPU, c.runs, c.duration, c.certs)
-	fmt.Fprintln(w, "| server | mode | req/s | p50 | p99 | HTTP/socket errors | wrong answers |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | mode | req/s | p50 | p99 | server core busy | server CPU per request | HTTP/socket errors | wrong answers |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	get := map[string]wrkResult{}
 	for _, r := range results {
 		get[r.server+"|"+r.mode.String()] = r.wrk
-		fmt.Fprintf(w, "| %s | %s | %.0f | %v | %v | %d | %d of %d |\n", r.server, r.mode, r.wrk.rps, r.wrk.p50, r.wrk.p99, r.wrk.errors, r.wrk.wrong, c.sampleSize)
+		fmt.Fprintf(w, "| %s | %s | %.0f | %v | %v | %.0f%% | %v | %d | %d of %d |\n", r.server, r.mode, r.wrk.rps, r.wrk.p50, r.wrk.p99,
+			100*r.wrk.busy, r.wrk.cpuPerReq.Round(100*time.Nanosecond), r.wrk.errors, r.wrk.wrong, c.sampleSize)
 	}
 	fmt.Fprintf(w, "\nraw ECDSA P-256 signing on cpu %s: %.0f signatures/s\n\n", c.serverCPU, signRate)
 	fmt.Fprintln(w, "| ratio | mode | value | target |")

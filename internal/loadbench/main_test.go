@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,24 @@ func TestEchoes(t *testing.T) {
 	}
 	if echoes([]byte{0x30, 0x00}, value) {
 		t.Error("garbage echoes")
+	}
+}
+
+// TestCPUTicks reads this process's CPU time, which grows with work.
+func TestCPUTicks(t *testing.T) {
+	a, err := cpuTicks(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(200 * time.Millisecond)
+	for x := 0; time.Now().Before(deadline); x++ {
+		_ = x * x
+	}
+	b, err := cpuTicks(os.Getpid())
+	if err != nil || b <= a {
+		t.Errorf("ticks %d then %d (%v)", a, b, err)
+	}
+	if _, err := cpuTicks(-1); err == nil {
+		t.Error("a missing process has CPU time")
 	}
 }
