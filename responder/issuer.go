@@ -42,6 +42,10 @@ var hashOIDs = map[crypto.Hash]asn1.ObjectIdentifier{
 // every algorithm and everything constant in its responses.
 type issuerState struct {
 	Issuer
+	// unknowns keeps signed "unknown" answers by canonical CertID, so that
+	// repeated asks about serials this issuer never issued cost a lookup,
+	// not a signature. Bounded; dropped with the issuer set on reload.
+	unknowns unknownCache
 	nameHash map[crypto.Hash][]byte
 	keyHash  map[crypto.Hash][]byte
 	// responderID is the encoded ResponderID (byKey [2] or byName [1]).

@@ -279,6 +279,9 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 		if a, ok := r.cached(ctx, signer, req.CertIDs[0], now); ok {
 			return a, nil
 		}
+		if a, ok := r.cachedUnknown(ctx, signer, req.CertIDs[0], now); ok {
+			return a, nil
+		}
 	}
 	select {
 	case r.live <- struct{}{}:
@@ -320,11 +323,16 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	for _, s := range singles {
 		a.Statuses = append(a.Statuses, s.status)
 	}
-	// Remember a single canonical answer without a nonce for the next asker.
-	if len(req.CertIDs) == 1 && !req.HasNonce && singles[0].status != certs.Unknown && !extRevoke {
+	// Remember a single canonical answer without a nonce for the next asker:
+	// in the store, or in memory for an unknown serial.
+	if len(req.CertIDs) == 1 && !req.HasNonce && !extRevoke {
 		if canon, err := signer.certIDFor(answered[0].Hash, answered[0].Serial); err == nil && bytes.Equal(canon, answered[0].Raw) {
-			r.store(certs.OCSPResponse{Issuer: signer.ID, Serial: certs.SerialFromBig(answered[0].Serial), Hash: answered[0].Hash,
-				Status: singles[0].status, DER: out, ThisUpdate: singles[0].thisUpdate, NextUpdate: singles[0].nextUpdate})
+			if singles[0].status == certs.Unknown {
+				signer.unknowns.put(canon, a)
+			} else {
+				r.store(certs.OCSPResponse{Issuer: signer.ID, Serial: certs.SerialFromBig(answered[0].Serial), Hash: answered[0].Hash,
+					Status: singles[0].status, DER: out, ThisUpdate: singles[0].thisUpdate, NextUpdate: singles[0].nextUpdate})
+			}
 		}
 	}
 	return a, nil
@@ -374,6 +382,57 @@ func (r *Responder) cached(ctx context.Context, st *issuerState, id CertID, now 
 		return Answer{}, false
 	}
 	return Answer{DER: o.DER, Cached: true, ThisUpdate: o.ThisUpdate, NextUpdate: o.NextUpdate, Statuses: []certs.Status{o.Status}}, true
+}
+
+// cachedUnknown serves a remembered "unknown" answer for a canonical
+// CertID while it is current and the serial is still not in the store (a
+// certificate imported since is answered from its record, not from here).
+func (r *Responder) cachedUnknown(ctx context.Context, st *issuerState, id CertID, now time.Time) (Answer, bool) {
+	a, ok := st.unknowns.get(id.Raw)
+	if !ok || !now.Before(a.NextUpdate) || a.ThisUpdate.After(now.Add(5*time.Minute)) {
+		return Answer{}, false
+	}
+	if _, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial)); !errors.Is(err, certs.ErrNotFound) {
+		st.unknowns.drop(id.Raw)
+		return Answer{}, false
+	}
+	a.Cached = true
+	return a, true
+}
+
+// unknownCacheSize bounds the remembered unknown answers per issuer (about
+// 1 KiB each): a scan over random serials empties it when it is full, so it
+// costs signatures again, never memory.
+const unknownCacheSize = 4096
+
+type unknownCache struct {
+	mu sync.Mutex
+	m  map[string]Answer
+}
+
+func (c *unknownCache) get(certID []byte) (Answer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.m[string(certID)]
+	return a, ok
+}
+
+func (c *unknownCache) put(certID []byte, a Answer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]Answer)
+	}
+	if len(c.m) >= unknownCacheSize {
+		c.m = make(map[string]Answer) // start over: old entries are the likeliest stale
+	}
+	c.m[string(certID)] = a
+}
+
+func (c *unknownCache) drop(certID []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, string(certID))
 }
 
 // store writes a freshly signed response in the background (bounded), so

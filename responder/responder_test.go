@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"math/big"
 	"testing"
@@ -253,5 +254,52 @@ func TestRespond_RecertifiedCASharesCertIDs(t *testing.T) {
 		if err != nil || r.Status != tc.want {
 			t.Errorf("serial %x: %v %v, want status %d", tc.leaf.SerialNumber, r, err, tc.want)
 		}
+	}
+}
+
+// TestRespond_UnknownAnswersRemembered: a second ask about a serial never
+// issued is answered from memory (no new signature), and a certificate
+// added to the store afterwards — by import, with no pre-signed answer —
+// is answered from its record at once, never from the remembered unknown.
+func TestRespond_UnknownAnswersRemembered(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	ctx := context.Background()
+	serial := big.NewInt(0x5eed5eed)
+	req := buildRequest([][]byte{certID(w.subCert, crypto.SHA1, serial, false, false)}, nil)
+	first, err := w.rsp.Respond(ctx, req)
+	if err != nil || first.Cached || first.Statuses[0] != certs.Unknown {
+		t.Fatalf("first ask: %+v %v", first, err)
+	}
+	second, err := w.rsp.Respond(ctx, req)
+	if err != nil || !second.Cached || !bytes.Equal(second.DER, first.DER) {
+		t.Fatalf("second ask not answered from memory: cached=%v same=%v %v", second.Cached, bytes.Equal(second.DER, first.DER), err)
+	}
+	// Nonce requests are always signed live.
+	withNonce, err := w.rsp.Respond(ctx, buildRequest([][]byte{certID(w.subCert, crypto.SHA1, serial, false, false)}, []byte("n0nce")))
+	if err != nil || withNonce.Cached {
+		t.Fatalf("nonce ask: cached=%v %v", withNonce.Cached, err)
+	}
+
+	// Import a certificate with that serial, issued by the sub CA.
+	signer, err := w.auth.CASigner(ctx, w.sub.Identifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafKey := newKey(t)
+	now := w.clock.Now()
+	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "imported"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+		w.subCert, leafKey.Public(), signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	if _, err := w.store.PutMany(ctx, []certs.Record{{Identifier: certs.IdentifierOf(der), Issuer: w.sub.Identifier, Serial: certs.SerialFromBig(serial),
+		Kind: certs.KindClient, DER: der, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter, State: certs.StateIssued, CreatedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := w.rsp.Respond(ctx, req)
+	if err != nil || after.Statuses[0] != certs.Good {
+		t.Fatalf("after import: %+v %v, want good", after.Statuses, err)
 	}
 }
