@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
@@ -51,7 +52,12 @@ func (im *importer) next() { im.rep.Lines++ }
 // skip records an item left out, with the reason and a first example.
 func (im *importer) skip(reason, example string) {
 	im.rep.Skipped++
-	im.rep.SkippedBy[reason]++
+	im.note(im.rep.SkippedBy, reason, example)
+}
+
+// note counts reason in by and keeps its first example.
+func (im *importer) note(by map[string]int, reason, example string) {
+	by[reason]++
 	if im.rep.Examples[reason] == "" {
 		im.rep.Examples[reason] = example
 	}
@@ -69,10 +75,7 @@ func (im *importer) revoked(r *certs.Record, at time.Time, reason certs.Reason, 
 	}
 	if why != "" {
 		im.rep.Assumed++
-		im.rep.AssumedBy[why]++
-		if im.rep.Examples[why] == "" {
-			im.rep.Examples[why] = example
-		}
+		im.note(im.rep.AssumedBy, why, example)
 	}
 	r.State, r.RevokedAt, r.Reason = certs.StateRevoked, at, reason
 }
@@ -121,20 +124,10 @@ func (im *importer) finish() (importReport, error) {
 func (r importReport) print(w io.Writer, unit string) {
 	fmt.Fprintf(w, "CA %s: %d %s, %d added, %d revocations applied, %d already present, %d skipped\n",
 		r.CA, r.Lines, unit, r.Added, r.Revoked, r.Unchanged, r.Skipped)
-	reasons := make([]string, 0, len(r.SkippedBy))
-	for k := range r.SkippedBy {
-		reasons = append(reasons, k)
-	}
-	sort.Strings(reasons)
-	for _, k := range reasons {
+	for _, k := range slices.Sorted(maps.Keys(r.SkippedBy)) {
 		fmt.Fprintf(w, "  skipped %d: %s (e.g. %s)\n", r.SkippedBy[k], k, r.Examples[k])
 	}
-	assumed := make([]string, 0, len(r.AssumedBy))
-	for k := range r.AssumedBy {
-		assumed = append(assumed, k)
-	}
-	sort.Strings(assumed)
-	for _, k := range assumed {
+	for _, k := range slices.Sorted(maps.Keys(r.AssumedBy)) {
 		fmt.Fprintf(w, "  revoked anyway %d: %s; recorded at import time and/or as unspecified (e.g. %s)\n", r.AssumedBy[k], k, r.Examples[k])
 	}
 }

@@ -16,6 +16,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -40,7 +41,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -1004,26 +1005,27 @@ func parseWrk(out string) (wrkResult, error) {
 	return r, nil
 }
 
+// median takes each figure's median separately across runs.
 func median(rs []wrkResult) wrkResult {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].rps < rs[j].rps })
-	m := rs[len(rs)/2]
-	p99s := make([]time.Duration, len(rs))
-	p50s := make([]time.Duration, len(rs))
-	for i, r := range rs {
-		p99s[i], p50s[i] = r.p99, r.p50
+	return wrkResult{
+		rps:       mid(rs, func(r wrkResult) float64 { return r.rps }),
+		p50:       mid(rs, func(r wrkResult) time.Duration { return r.p50 }),
+		p99:       mid(rs, func(r wrkResult) time.Duration { return r.p99 }),
+		busy:      mid(rs, func(r wrkResult) float64 { return r.busy }),
+		cpuPerReq: mid(rs, func(r wrkResult) time.Duration { return r.cpuPerReq }),
+		errors:    mid(rs, func(r wrkResult) int { return r.errors }),
+		wrong:     mid(rs, func(r wrkResult) int { return r.wrong }),
 	}
-	sort.Slice(p99s, func(i, j int) bool { return p99s[i] < p99s[j] })
-	sort.Slice(p50s, func(i, j int) bool { return p50s[i] < p50s[j] })
-	m.p99, m.p50 = p99s[len(rs)/2], p50s[len(rs)/2]
-	cpus := make([]time.Duration, len(rs))
-	busy := make([]float64, len(rs))
+}
+
+// mid returns the median of field over rs.
+func mid[T cmp.Ordered](rs []wrkResult, field func(wrkResult) T) T {
+	xs := make([]T, len(rs))
 	for i, r := range rs {
-		cpus[i], busy[i] = r.cpuPerReq, r.busy
+		xs[i] = field(r)
 	}
-	sort.Slice(cpus, func(i, j int) bool { return cpus[i] < cpus[j] })
-	sort.Float64s(busy)
-	m.cpuPerReq, m.busy = cpus[len(rs)/2], busy[len(rs)/2]
-	return m
+	slices.Sort(xs)
+	return xs[len(xs)/2]
 }
 
 // measureSignRate runs the raw ECDSA P-256 signing benchmark pinned to the
