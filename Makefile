@@ -53,6 +53,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRequest$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGET$$' -fuzztime $(FUZZTIME) ./responder/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseQuick$$' -fuzztime $(FUZZTIME) ./responder/
+	$(GO) test -run '^$$' -fuzz '^FuzzQuickGET$$' -fuzztime $(FUZZTIME) ./responder/
 
 ## bench: the Go benchmarks with allocation counts, then the side-by-side
 ## load test (needs wrk, openssl, taskset; see docs/BENCHMARKS.md)

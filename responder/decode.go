@@ -1,7 +1,6 @@
 package responder
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -327,26 +326,49 @@ func decodeDER(s string) ([]byte, bool) {
 
 // decodeBase64 decodes standard or URL-safe base64, padded or not.
 func decodeBase64(s string) ([]byte, bool) {
+	return appendBase64(make([]byte, 0, len(s)*3/4+2), s)
+}
+
+// base64Values maps both base64 alphabets (RFC 4648 §4 and §5) to their
+// values; every other byte is invalid (0xff).
+var base64Values = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = byte(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// appendBase64 appends the decoding of s, standard or URL-safe base64 with
+// or without '=' padding, to dst. Unused bits of the last character are
+// ignored, as encoding/base64 does outside strict mode.
+func appendBase64(dst []byte, s string) ([]byte, bool) {
 	s = strings.TrimRight(s, "=")
-	b := make([]byte, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
-			b[i] = c
-		case c == '-':
-			b[i] = '+'
-		case c == '_':
-			b[i] = '/'
-		default:
-			return nil, false
+	if len(s)%4 == 1 {
+		return dst, false
+	}
+	var q [4]byte
+	for len(s) > 0 {
+		n := min(4, len(s))
+		for i := 0; i < n; i++ {
+			if q[i] = base64Values[s[i]]; q[i] == 0xff {
+				return dst, false
+			}
+		}
+		s = s[n:]
+		dst = append(dst, q[0]<<2|q[1]>>4)
+		if n > 2 {
+			dst = append(dst, q[1]<<4|q[2]>>2)
+		}
+		if n > 3 {
+			dst = append(dst, q[2]<<6|q[3])
 		}
 	}
-	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(b)))
-	n, err := base64.RawStdEncoding.Decode(out, b)
-	if err != nil {
-		return nil, false
-	}
-	return out[:n], true
+	return dst, true
 }
 
 // wellFormed reports whether s is a series of DER elements whose

@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"errors"
+	"math/big"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -294,4 +295,82 @@ func mustMarshal(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// FuzzParseQuick: whatever the quick path takes, ParseRequest takes too, as
+// one CertID with the same bytes and serial, without nonce or signature —
+// so that the quick path never answers a request Respond would refuse or
+// answer differently.
+func FuzzParseQuick(f *testing.F) {
+	w := newWorld(f, responder.Options{})
+	for _, b := range append(append(seedRequests(f), edgeRequests()...), fuzzSeeds(w)...) {
+		f.Add(b)
+	}
+	f.Add([]byte{0x30, 0x03, 0x30, 0x01, 0x30})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		certID, serial, ok := w.rsp.QuickTakes(der)
+		if !ok {
+			return
+		}
+		r, err := responder.ParseRequest(der)
+		if err != nil {
+			t.Fatalf("quick path takes a request ParseRequest refuses: %v", err)
+		}
+		if len(r.CertIDs) != 1 || r.HasNonce || r.Signed {
+			t.Fatalf("quick path takes %d CertIDs, nonce %v, signed %v", len(r.CertIDs), r.HasNonce, r.Signed)
+		}
+		id := r.CertIDs[0]
+		if !bytes.Equal(id.Raw, certID) || id.Serial.Sign() < 0 || new(big.Int).SetBytes(serial).Cmp(id.Serial) != 0 {
+			t.Fatalf("quick CertID % x serial % x; ParseRequest % x serial %v", certID, serial, id.Raw, id.Serial)
+		}
+	})
+}
+
+// FuzzQuickGET: a GET path the quick GET decoder takes decodes to what
+// DecodeGET makes of it, for every request the quick path then takes.
+func FuzzQuickGET(f *testing.F) {
+	w := newWorld(f, responder.Options{})
+	for _, b := range append(seedRequests(f), fuzzSeeds(w)...) {
+		f.Add("/"+base64.StdEncoding.EncodeToString(b), "")
+		f.Add("/ocsp//"+base64.RawURLEncoding.EncodeToString(b), "/ocsp")
+		f.Add("/"+strings.ReplaceAll(base64.StdEncoding.EncodeToString(b), "+", " "), "")
+	}
+	f.Fuzz(func(t *testing.T, path, prefix string) {
+		if strings.Contains(path, "%") {
+			return // net/http has unescaped the path the quick decoder sees
+		}
+		der, ok := responder.QuickGET(path, prefix)
+		if !ok {
+			return
+		}
+		if _, _, ok := w.rsp.QuickTakes(der); !ok {
+			return
+		}
+		slow, err := responder.DecodeGET(path, prefix)
+		if err != nil || !bytes.Equal(slow, der) {
+			t.Fatalf("quick GET decodes %q to % x; DecodeGET: % x, %v", path, der, slow, err)
+		}
+	})
+}
+
+// AppendBase64 decodes what encoding/base64 encodes, in all four forms,
+// and refuses what is not base64.
+func TestAppendBase64(t *testing.T) {
+	for n := 0; n < 70; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*151 + n*7)
+		}
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			got, ok := responder.AppendBase64([]byte("x"), enc.EncodeToString(b))
+			if !ok || !bytes.Equal(got, append([]byte("x"), b...)) {
+				t.Fatalf("%d bytes: %x, %v", n, got, ok)
+			}
+		}
+	}
+	for _, bad := range []string{"A", "AAAAA", "AA=A", "AA*A", "AA\nA", "A A="} {
+		if _, ok := responder.AppendBase64(nil, bad); ok {
+			t.Errorf("%q decoded", bad)
+		}
+	}
 }

@@ -3,6 +3,8 @@ package responder
 import (
 	"time"
 
+	"github.com/certstatus/certstatus/certs"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -17,6 +19,12 @@ type Metrics struct {
 	refreshed prometheus.Counter     // answers re-signed by the background refresh
 	backlog   prometheus.Gauge       // answers due at the start of the last pass
 	lastPass  prometheus.Gauge       // unix time of the last completed pass
+
+	// The children the serving path counts on every request, resolved
+	// once: WithLabelValues hashes its labels on every call.
+	byMethod    map[string]prometheus.Counter // GET, HEAD, POST, other
+	cacheAnswer [3]prometheus.Counter         // by certs.Status: (outcome, "cache")
+	fromCache   prometheus.Counter
 }
 
 // NewMetrics registers the responder's metrics with reg.
@@ -58,6 +66,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.answers, m.requests, m.served, m.age, m.signTime, m.refreshed, m.backlog, m.lastPass)
+	m.byMethod = map[string]prometheus.Counter{}
+	for _, method := range []string{"GET", "HEAD", "POST", "other"} {
+		m.byMethod[method] = m.requests.WithLabelValues(method)
+	}
+	for _, st := range []certs.Status{certs.Unknown, certs.Good, certs.Revoked} {
+		m.cacheAnswer[st] = m.answers.WithLabelValues(st.String(), "cache")
+	}
+	m.fromCache = m.served.WithLabelValues("cache")
 	return m
 }
 
@@ -71,24 +87,40 @@ func (m *Metrics) answer(outcome, cause string) {
 
 func (m *Metrics) request(method string) {
 	if m != nil {
-		switch method {
-		case "GET", "HEAD", "POST":
-		default:
-			method = "other"
+		c, ok := m.byMethod[method]
+		if !ok {
+			c = m.byMethod["other"]
 		}
-		m.requests.WithLabelValues(method).Inc()
+		c.Inc()
 	}
 }
 
-func (m *Metrics) servedFrom(cached bool, age time.Duration) {
+// answered counts a successful answer: one outcome per SingleResponse,
+// its source and its age.
+func (m *Metrics) answered(statuses []certs.Status, cached, nonce bool, age time.Duration) {
 	if m == nil {
 		return
 	}
-	src := "live"
-	if cached {
-		src = "cache"
+	switch {
+	case cached:
+		for _, st := range statuses {
+			if int(st) < len(m.cacheAnswer) {
+				m.cacheAnswer[st].Inc()
+			} else {
+				m.answers.WithLabelValues(st.String(), "cache").Inc()
+			}
+		}
+		m.fromCache.Inc()
+	default:
+		cause := "live"
+		if nonce {
+			cause = "nonce"
+		}
+		for _, st := range statuses {
+			m.answers.WithLabelValues(st.String(), cause).Inc()
+		}
+		m.served.WithLabelValues("live").Inc()
 	}
-	m.served.WithLabelValues(src).Inc()
 	m.age.Observe(age.Seconds())
 }
 

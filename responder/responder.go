@@ -23,6 +23,8 @@ type Source interface {
 	OCSPResponse(ctx context.Context, issuer certs.Identifier, serial certs.Serial, h crypto.Hash) (certs.OCSPResponse, error)
 	PutOCSPResponses(ctx context.Context, rs ...certs.OCSPResponse) (int, error)
 	OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []byte, limit int, fn func(certs.OCSPResponse) error) ([]byte, error)
+	// The allocation-free reads of the quick path (see fast.go).
+	presigned
 }
 
 // Validity bounds (CA/B BRs 4.9.10, Microsoft root program): 8 hours to 7
@@ -87,6 +89,9 @@ type issuerSet struct {
 	byID   map[certs.Identifier]*issuerState
 	byHash map[string][]*issuerState // hash ‖ nameHash ‖ keyHash
 	byName map[string][]*issuerState // hash ‖ nameHash, for empty key hashes
+	// byPrefix finds the issuer of a canonical CertID by the exact bytes
+	// of its fields before the serial, for the quick path.
+	byPrefix map[string]quickIssuer
 }
 
 func hashKey(h crypto.Hash, parts ...[]byte) string {
@@ -144,7 +149,8 @@ func (r *Responder) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("responder: issuers: %w", err)
 	}
-	set := &issuerSet{byID: map[certs.Identifier]*issuerState{}, byHash: map[string][]*issuerState{}, byName: map[string][]*issuerState{}}
+	set := &issuerSet{byID: map[certs.Identifier]*issuerState{}, byHash: map[string][]*issuerState{}, byName: map[string][]*issuerState{},
+		byPrefix: map[string]quickIssuer{}}
 	for _, is := range list {
 		st, err := newIssuerState(is, r.opts.ByName)
 		if err != nil {
@@ -156,6 +162,15 @@ func (r *Responder) Reload(ctx context.Context) error {
 			set.byHash[k] = append(set.byHash[k], st)
 			n := hashKey(h, st.nameHash[h])
 			set.byName[n] = append(set.byName[n], st)
+			p, err := st.certIDPrefix(h)
+			if err != nil {
+				return err
+			}
+			if _, dup := set.byPrefix[string(p)]; dup {
+				set.byPrefix[string(p)] = quickIssuer{} // which one issued the serial is for Respond to find
+			} else {
+				set.byPrefix[string(p)] = quickIssuer{st: st, hash: h}
+			}
 		}
 	}
 	r.issues.Store(set)
@@ -378,7 +393,7 @@ func (r *Responder) cached(ctx context.Context, st *issuerState, id CertID, now 
 		return Answer{}, false
 	}
 	o, err := r.src.OCSPResponse(ctx, st.ID, certs.SerialFromBig(id.Serial), id.Hash)
-	if err != nil || !now.Before(o.NextUpdate) || o.ThisUpdate.After(now.Add(5*time.Minute)) {
+	if err != nil || !current(o.ThisUpdate, o.NextUpdate, now) {
 		return Answer{}, false
 	}
 	return Answer{DER: o.DER, Cached: true, ThisUpdate: o.ThisUpdate, NextUpdate: o.NextUpdate, Statuses: []certs.Status{o.Status}}, true
@@ -389,7 +404,7 @@ func (r *Responder) cached(ctx context.Context, st *issuerState, id CertID, now 
 // certificate imported since is answered from its record, not from here).
 func (r *Responder) cachedUnknown(ctx context.Context, st *issuerState, id CertID, now time.Time) (Answer, bool) {
 	a, ok := st.unknowns.get(id.Raw)
-	if !ok || !now.Before(a.NextUpdate) || a.ThisUpdate.After(now.Add(5*time.Minute)) {
+	if !ok || !current(a.ThisUpdate, a.NextUpdate, now) {
 		return Answer{}, false
 	}
 	if _, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial)); !errors.Is(err, certs.ErrNotFound) {

@@ -1,0 +1,103 @@
+package db
+
+import (
+	"context"
+	"crypto"
+	"encoding/binary"
+	"encoding/hex"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// The serving path: two reads the OCSP responder makes for nearly every
+// request, in a form that allocates nothing. Keys are built in a stack
+// buffer from the serial exactly as a CertID carries it, and a response is
+// copied out of the memory-mapped page into the caller's buffer; nothing
+// is decoded that the answer does not need.
+
+// maxKeySerial is the longest serial (DER INTEGER contents) the serving
+// path builds keys for; longer ones take the general path.
+const maxKeySerial = 64
+
+// servingKey returns issuer(16) ‖ [len(serial)] ‖ magnitude in buf, where
+// der is the DER contents of a positive INTEGER (leading zero octets
+// dropped, as certs.Serial.Bytes has it). withLen adds the length octet of
+// the ocsp bucket's keys. ok is false for a malformed identifier or a serial
+// this path does not take (negative, empty or too long).
+func servingKey(buf *[16 + 1 + maxKeySerial + 1]byte, issuer certs.Identifier, der []byte, withLen bool) ([]byte, bool) {
+	if len(issuer) != certs.IdentifierLen || len(der) == 0 || len(der) > maxKeySerial || der[0]&0x80 != 0 {
+		return nil, false
+	}
+	if _, err := hex.Decode(buf[:16], []byte(issuer)); err != nil {
+		return nil, false
+	}
+	for len(der) > 1 && der[0] == 0 {
+		der = der[1:]
+	}
+	if len(der) == 1 && der[0] == 0 {
+		der = der[:0] // serial 0: big.Int.Bytes() is empty
+	}
+	k := buf[:16]
+	if withLen {
+		k = append(k, byte(len(der)))
+	}
+	return append(k, der...), true
+}
+
+// AppendOCSPResponse is OCSPResponse for the serving path. serial is the
+// DER INTEGER contents of a positive serial, as in a CertID. The stored
+// DER is appended to dst; the returned response has Issuer, Hash, Status,
+// ThisUpdate and NextUpdate set, and DER pointing into the returned slice
+// (Serial is left empty: formatting it would allocate). A missing
+// response, or a serial this path does not take, is certs.ErrNotFound
+// itself, unwrapped.
+func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs.Identifier, serial []byte, h crypto.Hash) ([]byte, certs.OCSPResponse, error) {
+	var buf [16 + 1 + maxKeySerial + 1]byte
+	key, ok := servingKey(&buf, issuer, serial, true)
+	if !ok {
+		return dst, certs.OCSPResponse{}, certs.ErrNotFound
+	}
+	key = append(key, byte(h))
+	o := certs.OCSPResponse{Issuer: issuer, Hash: h}
+	start := len(dst)
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketOCSP).Get(key)
+		if v == nil {
+			return certs.ErrNotFound
+		}
+		if len(v) < 17 {
+			return errCorrupt
+		}
+		o.Status = certs.Status(v[0])
+		o.ThisUpdate = time.UnixMicro(int64(binary.BigEndian.Uint64(v[1:9]))).UTC()
+		o.NextUpdate = time.UnixMicro(int64(binary.BigEndian.Uint64(v[9:17]))).UTC()
+		dst = append(dst, v[17:]...)
+		return nil
+	})
+	if err != nil {
+		return dst[:start], certs.OCSPResponse{}, err
+	}
+	o.DER = dst[start:]
+	return dst, o, nil
+}
+
+// HasSerial reports whether CA issuer issued serial (the DER INTEGER
+// contents of a positive serial, as in a CertID): what Lookup would find,
+// deleted certificates included, without decoding the record. A serial
+// this path does not take is an error wrapping certs.ErrInvalid.
+func (s *Store) HasSerial(ctx context.Context, issuer certs.Identifier, serial []byte) (bool, error) {
+	var buf [16 + 1 + maxKeySerial + 1]byte
+	key, ok := servingKey(&buf, issuer, serial, false)
+	if !ok {
+		return false, certs.ErrInvalid
+	}
+	found := false
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketIssuerSerial).Get(key) != nil
+		return nil
+	})
+	return found, err
+}

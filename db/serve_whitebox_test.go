@@ -1,0 +1,58 @@
+package db
+
+import (
+	"context"
+	"crypto"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// The serving-path reads allocate nothing beyond what one bbolt read
+// transaction with one Get allocates by itself.
+func TestServingPathAllocations(t *testing.T) {
+	s := openT(t, t.TempDir())
+	ctx := context.Background()
+	issuer := certs.Identifier(strings.Repeat("ab", certs.IdentifierLen/2))
+	serial := []byte{0x00, 0x92, 0x34}
+	var b1, b2 [16 + 1 + maxKeySerial + 1]byte
+	okey, _ := servingKey(&b1, issuer, serial, true)
+	okey = append(okey, byte(crypto.SHA1))
+	ikey, _ := servingKey(&b2, issuer, serial, false)
+	now := time.Now()
+	if err := s.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketOCSP).Put(okey, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("der"), ThisUpdate: now, NextUpdate: now.Add(time.Hour)})); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketIssuerSerial).Put(ikey, make([]byte, 16))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bare := func(bucket, key []byte) float64 {
+		return testing.AllocsPerRun(200, func() {
+			_ = s.bolt.View(func(tx *bolt.Tx) error { tx.Bucket(bucket).Get(key); return nil })
+		})
+	}
+	buf := make([]byte, 0, 64)
+	got := testing.AllocsPerRun(200, func() {
+		out, o, err := s.AppendOCSPResponse(ctx, buf, issuer, serial, crypto.SHA1)
+		if err != nil || string(out) != "der" || o.Status != certs.Good {
+			t.Fatalf("AppendOCSPResponse = %q, %+v, %v", out, o, err)
+		}
+	})
+	has := testing.AllocsPerRun(200, func() {
+		if ok, err := s.HasSerial(ctx, issuer, serial); !ok || err != nil {
+			t.Fatalf("HasSerial = %v, %v", ok, err)
+		}
+	})
+	if b := bare(bucketOCSP, okey); got > b {
+		t.Errorf("AppendOCSPResponse allocates %v times per call, one bare bbolt read %v", got, b)
+	}
+	if b := bare(bucketIssuerSerial, ikey); has > b {
+		t.Errorf("HasSerial allocates %v times per call, one bare bbolt read %v", has, b)
+	}
+}

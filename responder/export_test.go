@@ -1,0 +1,27 @@
+package responder
+
+// Internals exposed to the black-box tests.
+
+// QuickTakes reports whether r's quick path takes der (the shape, and a
+// canonical CertID of an issuer r serves), with the CertID and serial it
+// read.
+func (r *Responder) QuickTakes(der []byte) (certID, serial []byte, ok bool) {
+	q, ok := parseQuick(der)
+	if !ok {
+		return nil, nil, false
+	}
+	qi := r.issues.Load().byPrefix[string(q.prefix)]
+	return q.certID, q.serial, qi.st != nil
+}
+
+// QuickGET is the quick path's GET decoder.
+func QuickGET(path, prefix string) ([]byte, bool) { return quickGET(path, prefix, nil) }
+
+// AppendBase64 is the base64 decoder of both GET paths.
+var AppendBase64 = appendBase64
+
+// AppendHTTPDate and ETagInput are the GET header helpers.
+var (
+	AppendHTTPDate = appendHTTPDate
+	ETagInput      = etagInput
+)

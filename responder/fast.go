@@ -1,0 +1,180 @@
+package responder
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// The quick path answers the request nearly every client sends — one
+// CertID in the canonical encoding of an issuer served here, no nonce, no
+// extension, no signature — from the pre-signed answer (or the remembered
+// "unknown"), with no allocation of its own: the request is read and the
+// answer copied into pooled buffers, the issuer found by the exact bytes of
+// the CertID's hash fields, and the store key built from the serial's DER.
+// Whatever it does not take, it leaves to Respond, which decides every
+// request the quick path answers the same way.
+
+// quickIssuer is the issuer and hash a canonical CertID prefix names.
+type quickIssuer struct {
+	st   *issuerState // nil when several issuers share the prefix
+	hash crypto.Hash
+}
+
+// certIDPrefix is the canonical encoding of a CertID's fields before the
+// serial: hashAlgorithm (with NULL parameters), issuerNameHash and
+// issuerKeyHash, as certIDFor writes them.
+func (st *issuerState) certIDPrefix(h crypto.Hash) ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(hashOIDs[h])
+		b.AddASN1NULL()
+	})
+	b.AddASN1OctetString(st.nameHash[h])
+	b.AddASN1OctetString(st.keyHash[h])
+	return b.Bytes()
+}
+
+// quickRequest is a request in the shape the quick path takes.
+type quickRequest struct {
+	prefix []byte // the CertID's fields before serialNumber
+	serial []byte // serialNumber's contents: positive, minimally encoded
+	certID []byte // the whole CertID element
+}
+
+// parseQuick recognises OCSPRequest { tbsRequest { requestList { Request {
+// CertID } } } } with nothing optional present and a positive,
+// minimally encoded serial of at most maxSerialLen octets. It only says
+// whether the request has that shape; ParseRequest judges everything else.
+func parseQuick(der []byte) (quickRequest, bool) {
+	in := cryptobyte.String(der)
+	var outer, tbs, list, single, certID, body cryptobyte.String
+	if !in.ReadASN1(&outer, cbasn1.SEQUENCE) || !in.Empty() ||
+		!outer.ReadASN1(&tbs, cbasn1.SEQUENCE) || !outer.Empty() ||
+		!tbs.ReadASN1(&list, cbasn1.SEQUENCE) || !tbs.Empty() ||
+		!list.ReadASN1(&single, cbasn1.SEQUENCE) || !list.Empty() ||
+		!single.ReadASN1Element(&certID, cbasn1.SEQUENCE) || !single.Empty() {
+		return quickRequest{}, false
+	}
+	q := quickRequest{certID: certID}
+	if !certID.ReadASN1(&body, cbasn1.SEQUENCE) {
+		return quickRequest{}, false
+	}
+	fields := body
+	var alg, nameHash, keyHash, serial cryptobyte.String
+	if !body.ReadASN1Element(&alg, cbasn1.SEQUENCE) || !body.ReadASN1Element(&nameHash, cbasn1.OCTET_STRING) ||
+		!body.ReadASN1Element(&keyHash, cbasn1.OCTET_STRING) {
+		return quickRequest{}, false
+	}
+	q.prefix = fields[:len(fields)-len(body)]
+	if !body.ReadASN1(&serial, cbasn1.INTEGER) || !body.Empty() {
+		return quickRequest{}, false
+	}
+	// DER INTEGER: positive (top bit clear) and no redundant leading zero.
+	if len(serial) == 0 || len(serial) > maxSerialLen || serial[0]&0x80 != 0 ||
+		len(serial) > 1 && serial[0] == 0 && serial[1]&0x80 == 0 {
+		return quickRequest{}, false
+	}
+	q.serial = serial
+	return q, true
+}
+
+// presigned is the part of the Source the quick path reads.
+type presigned interface {
+	AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs.Identifier, serial []byte, h crypto.Hash) ([]byte, certs.OCSPResponse, error)
+	HasSerial(ctx context.Context, issuer certs.Identifier, serial []byte) (bool, error)
+}
+
+// quick finds the answer for der on the quick path: the pre-signed answer
+// appended to dst, or a remembered unknown answer. ok is false when the
+// request is not one the quick path takes, or its answer must be decided
+// by Respond (none stored, or a stored one not current).
+func (r *Responder) quick(ctx context.Context, now time.Time, der, dst []byte) (Answer, []byte, bool) {
+	q, ok := parseQuick(der)
+	if !ok {
+		return Answer{}, dst, false
+	}
+	qi, ok := r.issues.Load().byPrefix[string(q.prefix)]
+	if !ok || qi.st == nil {
+		return Answer{}, dst, false
+	}
+	out, o, err := r.src.AppendOCSPResponse(ctx, dst, qi.st.ID, q.serial, qi.hash)
+	if err == nil {
+		if !current(o.ThisUpdate, o.NextUpdate, now) {
+			return Answer{}, out, false
+		}
+		if int(o.Status) >= len(oneStatus) {
+			return Answer{}, out, false
+		}
+		return Answer{DER: o.DER, Cached: true, ThisUpdate: o.ThisUpdate, NextUpdate: o.NextUpdate, Statuses: oneStatus[o.Status][:]}, out, true
+	}
+	if !errors.Is(err, certs.ErrNotFound) {
+		return Answer{}, out, false
+	}
+	a, ok := qi.st.unknowns.get(q.certID)
+	if !ok || !current(a.ThisUpdate, a.NextUpdate, now) {
+		return Answer{}, out, false
+	}
+	if known, err := r.src.HasSerial(ctx, qi.st.ID, q.serial); err != nil || known {
+		return Answer{}, out, false // Respond looks again, and drops the entry
+	}
+	a.Cached = true
+	return a, out, true
+}
+
+// oneStatus backs the Statuses of quick answers, which nothing modifies.
+var oneStatus = [...][1]certs.Status{{certs.Unknown}, {certs.Good}, {certs.Revoked}}
+
+// current reports whether a stored answer may be served at now: before its
+// nextUpdate, and not dated more than the tolerated clock skew ahead.
+func current(thisUpdate, nextUpdate, now time.Time) bool {
+	return now.Before(nextUpdate) && !thisUpdate.After(now.Add(5*time.Minute))
+}
+
+// scratch holds one request's bytes and its answer's, reused across
+// requests.
+type scratch struct {
+	req, out []byte
+}
+
+// maxPooledScratch keeps buffers grown by an unusual request out of the
+// pool.
+const maxPooledScratch = 16 << 10
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{req: make([]byte, 0, 1024), out: make([]byte, 0, 2048)} }}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+func putScratch(s *scratch) {
+	if cap(s.req) <= maxPooledScratch && cap(s.out) <= maxPooledScratch {
+		scratchPool.Put(s)
+	}
+}
+
+// maxQuickGET bounds the base64 the quick path decodes: RFC 5019 and RFC
+// 9919 clients use GET for requests of at most 255 bytes.
+const maxQuickGET = 1 << 10
+
+// quickGET decodes the plain form of a GET path into dst: the prefix,
+// slashes, then base64 (standard or URL-safe, padded or not) with nothing
+// left escaped once net/http has unescaped the path. Anything else (spaces,
+// line breaks, a '%' left, other characters) is for DecodeGET.
+func quickGET(path, prefix string, dst []byte) ([]byte, bool) {
+	rest, ok := stripPrefix(path, prefix)
+	if !ok {
+		return nil, false
+	}
+	rest = strings.TrimLeft(rest, "/")
+	if rest == "" || len(rest) > maxQuickGET {
+		return nil, false
+	}
+	return appendBase64(dst[:0], rest)
+}

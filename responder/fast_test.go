@@ -1,0 +1,212 @@
+package responder_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/base64"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/responder"
+)
+
+// serveBoth answers der through ServeHTTP by POST and by GET and returns
+// both bodies.
+func serveBoth(t *testing.T, rsp *responder.Responder, der []byte) (post, get []byte) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	rsp.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(der)))
+	post = rec.Body.Bytes()
+	rec = httptest.NewRecorder()
+	rsp.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/"+base64.StdEncoding.EncodeToString(der), nil))
+	return post, rec.Body.Bytes()
+}
+
+// Every request the quick path can take is answered by ServeHTTP with the
+// bytes Respond gives, whether the quick path took it or left it: good,
+// revoked, unknown (remembered), a SHA-256 CertID once its answer is
+// stored, a serial with a high bit, and requests the quick path must leave
+// alone (no NULL parameters, two CertIDs, malformed).
+func TestQuickPath_AnswersAsRespond(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	ctx := context.Background()
+	_, good := w.issue("quick good")
+	revRec, revoked := w.issue("quick revoked")
+	if _, err := w.auth.Revoke(ctx, revRec.Identifier, certs.KeyCompromise, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		der    []byte
+		status int  // ocsp.Good, Revoked, Unknown; -1 for an error response
+		stored bool // answered from the store or the unknown cache
+		cert   *x509.Certificate
+	}{
+		{"good", request(t, good, w.subCert, crypto.SHA1), ocsp.Good, true, nil},
+		{"revoked", request(t, revoked, w.subCert, crypto.SHA1), ocsp.Revoked, true, nil},
+		{"good sha256", request(t, good, w.subCert, crypto.SHA256), ocsp.Good, true, nil},
+		{"unknown", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, big.NewInt(0x7f1234), false, false)}, nil), ocsp.Unknown, true, nil},
+		{"unknown high bit", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, new(big.Int).Lsh(big.NewInt(1), 127), false, false)}, nil), ocsp.Unknown, true, nil},
+		{"root's CertID", buildRequest([][]byte{certID(w.rootCert, crypto.SHA1, w.subCert.SerialNumber, false, false)}, nil), ocsp.Good, true, nil},
+		{"no NULL", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, good.SerialNumber, true, false)}, nil), ocsp.Good, false, nil},
+		{"empty key hash", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, good.SerialNumber, false, true)}, nil), ocsp.Good, false, nil},
+		{"two CertIDs", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, good.SerialNumber, false, false), certID(w.subCert, crypto.SHA1, revoked.SerialNumber, false, false)}, nil), ocsp.Good, false, good},
+		{"malformed", []byte{0x30, 0x03, 0x30, 0x01, 0x30}, -1, false, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// The first ask may sign and remember; the store write is
+			// in the background.
+			serveBoth(t, w.rsp, c.der)
+			w.rsp.Wait()
+			post, get := serveBoth(t, w.rsp, c.der)
+			a, err := w.rsp.Respond(ctx, c.der)
+			if c.status < 0 {
+				if err == nil || !bytes.Equal(post, get) {
+					t.Fatalf("malformed request: Respond error %v; POST and GET answers equal: %v", err, bytes.Equal(post, get))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Cached != c.stored {
+				t.Fatalf("Respond answered from storage: %v, want %v", a.Cached, c.stored)
+			}
+			for _, got := range [][]byte{post, get} {
+				r, err := ocsp.ParseResponseForCert(got, c.cert, w.subCert)
+				if err != nil {
+					r, err = ocsp.ParseResponseForCert(got, c.cert, w.rootCert)
+				}
+				if err != nil || r.Status != c.status {
+					t.Fatalf("answer: %v, status %v, want %v", err, r, c.status)
+				}
+				if a.Cached && !bytes.Equal(got, a.DER) {
+					t.Error("ServeHTTP and Respond give different bytes for a stored answer")
+				}
+			}
+		})
+	}
+	// Revoking between two asks: the next answer says revoked.
+	rec, c := w.issue("quick then revoked")
+	der := request(t, c, w.subCert, crypto.SHA1)
+	if post, _ := serveBoth(t, w.rsp, der); mustStatus(t, post, w) != ocsp.Good {
+		t.Fatal("not good before the revocation")
+	}
+	if _, err := w.auth.Revoke(ctx, rec.Identifier, certs.Superseded, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	post, get := serveBoth(t, w.rsp, der)
+	if mustStatus(t, post, w) != ocsp.Revoked || mustStatus(t, get, w) != ocsp.Revoked {
+		t.Error("the answer after the revocation is not revoked")
+	}
+}
+
+func mustStatus(t *testing.T, der []byte, w *world) int {
+	t.Helper()
+	r, err := ocsp.ParseResponse(der, w.subCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status
+}
+
+// body is a reusable request body.
+type body struct{ bytes.Reader }
+
+func (*body) Close() error { return nil }
+
+// discard is a ResponseWriter that keeps nothing, reused across requests.
+type discard struct {
+	h    http.Header
+	code int
+	n    int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) WriteHeader(code int)        { d.code = code }
+func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// The quick path allocates nothing of its own: a POST costs no more
+// allocations than the one store read it makes, a GET two more (its four
+// caching headers share one string and one slice).
+func TestQuickPath_Allocations(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	ctx := context.Background()
+	rec, c := w.issue("allocs")
+	der := request(t, c, w.subCert, crypto.SHA1)
+	serial := c.SerialNumber.Bytes()
+	if serial[0]&0x80 != 0 {
+		serial = append([]byte{0}, serial...)
+	}
+	buf := make([]byte, 0, 4096)
+	store := testing.AllocsPerRun(200, func() {
+		if _, _, err := w.store.AppendOCSPResponse(ctx, buf, rec.Issuer, serial, crypto.SHA1); err != nil {
+			t.Fatal(err)
+		}
+	})
+	b := &body{}
+	post := httptest.NewRequest(http.MethodPost, "/", b)
+	get := httptest.NewRequest(http.MethodGet, "/"+base64.StdEncoding.EncodeToString(der), nil)
+	d := &discard{h: http.Header{}}
+	serve := func(req *http.Request) func() {
+		return func() {
+			clear(d.h)
+			d.n = 0
+			b.Reset(der)
+			w.rsp.ServeHTTP(d, req)
+			if d.code != http.StatusOK || d.n < 100 {
+				t.Fatalf("HTTP %d, %d bytes", d.code, d.n)
+			}
+		}
+	}
+	serve(post)() // warm the scratch pool
+	if n := testing.AllocsPerRun(200, serve(post)); n > store {
+		t.Errorf("POST: %v allocations per request, the store read alone %v", n, store)
+	}
+	if n := testing.AllocsPerRun(200, serve(get)); n > store+2 {
+		t.Errorf("GET: %v allocations per request, the store read alone %v", n, store)
+	}
+	t.Logf("allocations: store read %v, POST %v, GET %v", store, testing.AllocsPerRun(50, serve(post)), testing.AllocsPerRun(50, serve(get)))
+	var _ io.ReadCloser = b
+}
+
+func TestAppendHTTPDate(t *testing.T) {
+	loc := time.FixedZone("X", 5*3600+1800)
+	for _, tm := range []time.Time{time.Unix(0, 0), time.Date(2026, 11, 28, 2, 3, 4, 999, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 0, loc), time.Date(2100, 2, 28, 0, 0, 0, 0, time.UTC)} {
+		for d := time.Duration(0); d < 400*24*time.Hour; d += 37*time.Hour + 11*time.Minute + 13*time.Second {
+			x := tm.Add(d)
+			if got, want := string(responder.AppendHTTPDate(nil, x)), x.UTC().Format(http.TimeFormat); got != want {
+				t.Fatalf("%v: %q, want %q", x, got, want)
+			}
+		}
+	}
+}
+
+// The ETag hashes the response's signature: different for every signing,
+// the same for the same bytes.
+func TestETagInput(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	_, c := w.issue("etag")
+	der, _ := w.post(request(t, c, w.subCert, crypto.SHA1))
+	r, err := ocsp.ParseResponse(der, w.subCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := responder.ETagInput(der); !bytes.Equal(got, r.Signature) {
+		t.Errorf("ETag input % x, signature % x", got, r.Signature)
+	}
+	if got := responder.ETagInput([]byte("not a response")); string(got) != "not a response" {
+		t.Errorf("ETag input of a non-response: %q", got)
+	}
+}
