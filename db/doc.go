@@ -29,8 +29,10 @@
 // # Caveats
 //
 // Every write is one fsync'd bbolt transaction: a call that returns nil is
-// durable. Concurrent writers are grouped with bbolt's Batch, so the functions
-// run inside a write must be idempotent, and a single writer waits up to
-// Options.BatchDelay for company. Only one process may hold the file; a
+// durable. Concurrent writers share transactions (group commit, group.go):
+// a write starts a commit at once when none is running, and the writes that
+// arrive meanwhile go together in the next one, so a lone writer never
+// waits for company and the functions run inside a write must be
+// idempotent (one may run again when another in its group fails). Only one process may hold the file; a
 // second Open fails after Options.LockTimeout naming the data directory.
 package db

@@ -42,9 +42,9 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release the
 	// file before failing. If zero, 500ms.
 	LockTimeout time.Duration
-	// BatchDelay is how long a write waits for concurrent writes to share its
-	// fsync. If zero, 2ms.
-	BatchDelay time.Duration
+	// MaxGroup is the most concurrent writes one transaction (one fsync)
+	// carries. If zero, 1000.
+	MaxGroup int
 	// ReadOnly opens the file for reading only (a shared lock), for
 	// inspection tools.
 	ReadOnly bool
@@ -55,6 +55,7 @@ type Options struct {
 // Store is the bbolt-backed certstatus database. It is safe for concurrent use.
 type Store struct {
 	bolt   *bolt.DB
+	group  *groupCommit // every write goes through it
 	dir    string
 	log    *slog.Logger
 	schema int
@@ -79,8 +80,8 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	if o.LockTimeout == 0 {
 		o.LockTimeout = 500 * time.Millisecond
 	}
-	if o.BatchDelay == 0 {
-		o.BatchDelay = 2 * time.Millisecond
+	if o.MaxGroup <= 0 {
+		o.MaxGroup = 1000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -102,8 +103,7 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
-	bdb.MaxBatchDelay = o.BatchDelay
-	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger}
+	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger, group: &groupCommit{db: bdb, max: o.MaxGroup}}
 	if o.ReadOnly {
 		err = s.readSchema()
 	} else {
@@ -237,7 +237,7 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	start := time.Now()
-	err := s.bolt.Batch(fn)
+	err := s.group.update(fn)
 	s.writes.Add(1)
 	s.writeNanos.Add(int64(time.Since(start)))
 	return err
