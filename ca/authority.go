@@ -75,6 +75,11 @@ type Authority struct {
 	log      *slog.Logger
 	signers  sync.Map // certs.Identifier → crypto.Signer
 	crlLocks sync.Map // certs.Identifier → *sync.Mutex
+
+	// Background CRL regenerations after revocations, coalesced per CA.
+	crlMu   sync.Mutex
+	crlJobs map[certs.Identifier]*crlJob
+	crlWG   sync.WaitGroup
 }
 
 // New returns an Authority over store, sealing keys with sealer.

@@ -40,11 +40,14 @@ func TestCRL_RevocationsListed(t *testing.T) {
 	if _, err := f.auth.Revoke(ctx, kc.Record.Identifier, certs.KeyCompromise, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	f.auth.Wait()
 	if _, err := f.auth.Revoke(ctx, unspec.Record.Identifier, certs.Unspecified, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	f.store.Delete(ctx, unspec.Record.Identifier, time.Now()) // deleted, still listed
-	// Revoke regenerated the CRL before returning: current and complete.
+	// Each revocation regenerated the CRL in the background: current and
+	// complete once that is done.
+	f.auth.Wait()
 	c, err := f.store.CRL(ctx, f.sub.Identifier)
 	if err != nil || c.Stale || c.Number != 2 {
 		t.Fatalf("CRL after two revocations: number %d stale %v err %v", c.Number, c.Stale, err)
@@ -77,6 +80,7 @@ func TestCRL_RevocationsListed(t *testing.T) {
 	if _, err := f.auth.RevokeCA(ctx, sub2.Identifier, certs.CACompromise, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	f.auth.Wait()
 	rc, err := f.store.CRL(ctx, f.root.Identifier)
 	if err != nil || rc.Stale {
 		t.Fatalf("root CRL: %v %v", rc, err)
@@ -103,6 +107,7 @@ func TestCRL_NumbersMonotonicAndRetention(t *testing.T) {
 	ctx := context.Background()
 	old := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "short"}, Validity: certs.Validity{Days: 2}})
 	f.auth.Revoke(ctx, old.Record.Identifier, certs.Superseded, time.Time{})
+	f.auth.Wait()
 	var last uint64
 	for range 3 {
 		c, err := f.auth.UpdateCRL(ctx, f.sub.Identifier, ca.CRLPolicy{})
@@ -151,8 +156,10 @@ func TestCRL_ConcurrentRevocations(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	// Generations are serialised per CA, so the last one to run saw every
-	// revocation: the stored CRL is current without a manual regeneration.
+	f.auth.Wait()
+	// Generations are serialised and coalesced per CA, so the last one to
+	// run saw every revocation: the stored CRL is current without a manual
+	// regeneration.
 	c, err := f.store.CRL(ctx, f.sub.Identifier)
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +190,7 @@ func TestCRL_OpenSSL(t *testing.T) {
 	good := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "good"}})
 	bad := f.issue(t, certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "bad"}})
 	f.auth.Revoke(ctx, bad.Record.Identifier, certs.KeyCompromise, time.Time{})
+	f.auth.Wait()
 	subCRL, _ := f.store.CRL(ctx, f.sub.Identifier)
 	rootCRL, err := f.auth.UpdateCRL(ctx, f.root.Identifier, ca.CRLPolicy{})
 	if err != nil {

@@ -45,14 +45,18 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var auth *ca.Authority
 	t.Cleanup(func() {
+		if auth != nil {
+			auth.Wait()
+		}
 		if ps, err := store.Check(context.Background()); err != nil || len(ps) > 0 {
 			t.Errorf("store check: %v %v", err, ps)
 		}
 		store.Close()
 	})
 	clk := &clock{t: time.Now()}
-	auth, err := ca.New(store, newSealer(t), &ca.Options{
+	auth, err = ca.New(store, newSealer(t), &ca.Options{
 		OCSPURL:    "http://ocsp.test:8888",
 		CRLBaseURL: "http://ocsp.test:8888",
 		Now:        clk.Now,

@@ -194,7 +194,14 @@ func loadSealer(c *Config, create bool, getenv func(string) string) (*keyseal.Se
 	return s, false, err
 }
 
-func (s *service) Close() error { return s.store.Close() }
+// Close waits for the CRL regenerations revocations started, then closes
+// the store.
+func (s *service) Close() error {
+	if s.ca != nil {
+		s.ca.Wait()
+	}
+	return s.store.Close()
+}
 
 // openOffline is the common start of offline subcommands.
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
