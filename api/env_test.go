@@ -46,7 +46,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is a real certstatus API on 127.0.0.1: bbolt in t.TempDir, the real
 // CA and the api.Server behind echo.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	store    *db.Store
 	sealer   *keyseal.Sealer
 	auth     *ca.Authority
@@ -61,7 +61,7 @@ type env struct {
 // key is an AccessKey and its secret.
 type key struct{ ID, Secret string }
 
-func newEnv(t *testing.T, opts *api.Options) *env {
+func newEnv(t testing.TB, opts *api.Options) *env {
 	t.Helper()
 	store, err := db.Open(t.TempDir(), nil)
 	if err != nil {
@@ -133,7 +133,7 @@ func (e *env) newKey(owner, policy string, qps int) key {
 // client is the official Alibaba OpenAPI runtime, configured like the
 // generated cas-20200630 client (alibaba-api.md §4.3).
 type client struct {
-	t       *testing.T
+	t       testing.TB
 	c       *openapi.Client
 	version string
 	noProxy string
@@ -191,7 +191,7 @@ func (c *client) ok(action string, query map[string]any) map[string]any {
 }
 
 // sdkErr extracts the *tea.SDKError the runtime returns for 4xx/5xx.
-func sdkErr(t *testing.T, err error) *tea.SDKError {
+func sdkErr(t testing.TB, err error) *tea.SDKError {
 	t.Helper()
 	var se *tea.SDKError
 	if !errors.As(err, &se) {

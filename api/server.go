@@ -28,7 +28,7 @@ const Version = "2020-06-30"
 // Store is what the API reads and changes directly. *db.Store satisfies it.
 type Store interface {
 	Get(ctx context.Context, id certs.Identifier) (certs.Record, error)
-	GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error)
+	Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error)
 	BySerial(ctx context.Context, serial certs.Serial) ([]certs.Record, error)
 	List(ctx context.Context, f certs.Filter) ([]certs.Record, certs.Identifier, error)
 	Count(ctx context.Context, f certs.Filter) (int, error)

@@ -26,6 +26,9 @@ func IdentifierOf(der []byte) Identifier {
 // spaces are trimmed and upper-case hex is accepted and lowered, since
 // clients copy identifiers by hand.
 func ParseIdentifier(s string) (Identifier, error) {
+	if len(s) == IdentifierLen && lowerHex(s) {
+		return Identifier(s), nil // the common case, checked in one pass
+	}
 	t := strings.ToLower(strings.TrimSpace(s))
 	if len(t) != IdentifierLen {
 		return "", fmt.Errorf("%w identifier %q: want %d hex characters, got %d", ErrInvalid, s, IdentifierLen, len(t))
@@ -36,6 +39,15 @@ func ParseIdentifier(s string) (Identifier, error) {
 		}
 	}
 	return Identifier(t), nil
+}
+
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Valid reports whether id is well formed.

@@ -203,7 +203,12 @@ func encodeRecord(r certs.Record) []byte {
 	return e.b
 }
 
-func decodeRecord(b []byte) (certs.Record, error) {
+func decodeRecord(b []byte) (certs.Record, error) { return decodeRecordFields(b, true) }
+
+// decodeRecordFields decodes a record; without full, only what a status
+// answer needs: the certificate, sealed key, tags, alias, custom identifier
+// and resource group are skipped.
+func decodeRecordFields(b []byte, full bool) (certs.Record, error) {
 	var r certs.Record
 	b, err := body(b)
 	if err != nil {
@@ -220,7 +225,9 @@ func decodeRecord(b []byte) (certs.Record, error) {
 		case rKind:
 			r.Kind = certs.Kind(f.num)
 		case rDER:
-			r.DER = clone(f.raw)
+			if full {
+				r.DER = clone(f.raw)
+			}
 		case rNotBefore:
 			r.NotBefore = f.time()
 		case rNotAfter:
@@ -236,19 +243,30 @@ func decodeRecord(b []byte) (certs.Record, error) {
 		case rDeletedAt:
 			r.DeletedAt = f.time()
 		case rAlias:
-			r.Alias = string(f.raw)
+			if full {
+				r.Alias = string(f.raw)
+			}
 		case rCustomIdentifier:
-			r.CustomIdentifier = string(f.raw)
+			if full {
+				r.CustomIdentifier = string(f.raw)
+			}
 		case rResourceGroupID:
-			r.ResourceGroupID = string(f.raw)
+			if full {
+				r.ResourceGroupID = string(f.raw)
+			}
 		case rTag:
+			if !full {
+				return nil
+			}
 			t, err := decodeTag(f.raw)
 			if err != nil {
 				return err
 			}
 			r.Tags = append(r.Tags, t)
 		case rSealedKey:
-			r.SealedKey = clone(f.raw)
+			if full {
+				r.SealedKey = clone(f.raw)
+			}
 		case rCreatedAt:
 			r.CreatedAt = f.time()
 		}

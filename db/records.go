@@ -142,6 +142,29 @@ func (s *Store) GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Re
 	return out, err
 }
 
+// Statuses is GetMany for status answers, read with one cursor: the
+// records without their certificate, sealed key, tags, alias, custom
+// identifier and resource group.
+func (s *Store) Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error) {
+	out := make([]certs.Record, len(ids))
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketCerts).Cursor()
+		for i, id := range ids {
+			k, v := c.Seek([]byte(id))
+			if k == nil || string(k) != string(id) || v == nil {
+				continue
+			}
+			r, err := decodeRecordFields(v, false)
+			if err != nil {
+				return fmt.Errorf("db: certificate %s: %w", id, err)
+			}
+			out[i] = r
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Lookup returns the certificate that CA issuer issued with serial, the
 // match OCSP needs: records are keyed by (issuer, serial), so two issuers
 // with the same serial never see each other's record. A sub CA is returned

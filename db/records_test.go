@@ -212,6 +212,44 @@ func TestStore_GetMany(t *testing.T) {
 	}
 }
 
+// Statuses answers as GetMany, without the certificate, key and tags.
+func TestStore_Statuses(t *testing.T) {
+	s := dbtest.New(t)
+	root := dbtest.RootCA("Statuses Root")
+	mustPutCA(t, s, root.CA)
+	a, b, c := dbtest.Leaf(root, 1), dbtest.Leaf(root, 2), dbtest.Leaf(root, 3)
+	a.Tags, a.SealedKey, a.Alias = []certs.Tag{{Key: "k", Value: "v"}}, []byte("sealed"), "alias"
+	mustPut(t, s, a, b, c)
+	if _, err := s.Revoke(t.Context(), b.Identifier, certs.KeyCompromise, base); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete(t.Context(), c.Identifier, base); err != nil {
+		t.Fatal(err)
+	}
+	ids := []certs.Identifier{c.Identifier, certs.IdentifierOf([]byte("missing")), a.Identifier, b.Identifier, "garbage", a.Identifier}
+	full, err := s.GetMany(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Statuses(t.Context(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range full {
+		want := full[i]
+		want.DER, want.SealedKey, want.Tags, want.Alias, want.CustomIdentifier, want.ResourceGroupID = nil, nil, nil, "", "", ""
+		if d := diff(got[i], want); d != "" {
+			t.Errorf("%s:%s", ids[i], d)
+		}
+		if got[i].StatusAt(base.Add(time.Hour)) != full[i].StatusAt(base.Add(time.Hour)) {
+			t.Errorf("%s: status differs from GetMany's", ids[i])
+		}
+	}
+	if got[3].StatusAt(base.Add(time.Hour)).Status != certs.Revoked || got[2].Serial != a.Serial || !got[0].Deleted {
+		t.Errorf("Statuses lost fields: %+v %+v", got[3], got[2])
+	}
+}
+
 func TestStore_Revoke(t *testing.T) {
 	s := dbtest.New(t)
 	root := dbtest.RootCA("Revoke Root")

@@ -16,27 +16,39 @@ const upperHex = "0123456789ABCDEF"
 func PercentEncode(s string) string {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		if !unreserved(s[i]) {
+		if !unreservedByte[s[i]] {
 			n++
 		}
 	}
 	if n == 0 {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); {
+		// Copy a run of unreserved bytes at once: long parameters (a
+		// thousand identifiers, a PEM CSR) are mostly such runs.
+		j := i
+		for j < len(s) && unreservedByte[s[j]] {
+			j++
 		}
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&0x0f])
+		b = append(b, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		c := s[j]
+		b = append(b, '%', upperHex[c>>4], upperHex[c&0x0f])
+		i = j + 1
 	}
-	return b.String()
+	return string(b)
 }
+
+// unreservedByte is unreserved as a table, for the encoding loops.
+var unreservedByte = func() (t [256]bool) {
+	for c := range t {
+		t[c] = unreserved(byte(c))
+	}
+	return t
+}()
 
 func unreserved(c byte) bool {
 	switch {
