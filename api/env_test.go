@@ -92,6 +92,7 @@ func newEnv(t testing.TB, opts *api.Options) *env {
 	hs := httptest.NewServer(e)
 	t.Cleanup(func() {
 		hs.Close()
+		auth.Wait()
 		if ps, err := store.Check(context.Background()); err != nil || len(ps) > 0 {
 			t.Errorf("store check: %v %v", err, ps)
 		}

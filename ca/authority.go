@@ -59,9 +59,12 @@ type Options struct {
 	// transaction as the record. An error is logged and the certificate is
 	// issued or revoked anyway: the responder then signs on first use.
 	Presign func(ctx context.Context, r certs.Record) ([]certs.OCSPResponse, error)
-	// CRL is the CRL policy; revocations regenerate the issuer's CRL before
-	// they return.
-	CRL CRLPolicy
+	// CRL is the CRL policy. A revocation marks its issuer's CRL stale (a
+	// stale CRL is regenerated before it is served) and regenerates it in
+	// the background CRLDelay later, sharing the pass with the revocations
+	// that come meanwhile. If CRLDelay is zero, one second.
+	CRL      CRLPolicy
+	CRLDelay time.Duration
 	// OnCAChange, if set, is called after a CA is created, revoked,
 	// disabled or enabled, so that the OCSP responder picks it up at once.
 	OnCAChange func(ctx context.Context, c certs.CA)
@@ -80,6 +83,7 @@ type Authority struct {
 	crlMu   sync.Mutex
 	crlJobs map[certs.Identifier]*crlJob
 	crlWG   sync.WaitGroup
+	crlNow  chan struct{} // Wait cuts the delay short
 }
 
 // New returns an Authority over store, sealing keys with sealer.
@@ -109,7 +113,7 @@ func New(store Store, sealer Sealer, opts *Options) (*Authority, error) {
 	if store == nil || sealer == nil {
 		return nil, errors.New("ca: a store and a sealer are required")
 	}
-	return &Authority{store: store, sealer: sealer, opts: o, log: o.Logger}, nil
+	return &Authority{store: store, sealer: sealer, opts: o, log: o.Logger, crlNow: make(chan struct{})}, nil
 }
 
 func (a *Authority) crlURL(issuer certs.Identifier) string {

@@ -127,6 +127,12 @@ func (a *Authority) refreshCRL(ctx context.Context, issuer certs.Identifier) {
 	go func() {
 		defer a.crlWG.Done()
 		for {
+			// Wait for company: a pass lists every revoked certificate of
+			// the CA, so a burst of revocations should share one.
+			select {
+			case <-time.After(a.crlDelay()):
+			case <-a.crlNow:
+			}
 			if _, err := a.UpdateCRL(ctx, issuer, a.opts.CRL); err != nil {
 				a.log.Warn("CRL regeneration after a revocation failed; it will be regenerated when served", "ca", issuer, "err", err)
 			}
@@ -143,6 +149,27 @@ func (a *Authority) refreshCRL(ctx context.Context, issuer certs.Identifier) {
 	}()
 }
 
-// Wait returns when the CRL regenerations started by revocations are done;
-// call it before closing the store.
-func (a *Authority) Wait() { a.crlWG.Wait() }
+func (a *Authority) crlDelay() time.Duration {
+	if a.opts.CRLDelay > 0 {
+		return a.opts.CRLDelay
+	}
+	return time.Second
+}
+
+// Wait runs the CRL regenerations revocations have scheduled without
+// waiting out their delay, and returns when they are done; call it before
+// closing the store.
+func (a *Authority) Wait() {
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case a.crlNow <- struct{}{}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	a.crlWG.Wait()
+	close(stop)
+}

@@ -97,6 +97,7 @@ func newWorld(t testing.TB, opts responder.Options) *world {
 	t.Cleanup(func() {
 		w.srv.Close()
 		w.rsp.Wait()
+		w.auth.Wait()
 		if ps, err := store.Check(context.Background()); err != nil || len(ps) > 0 {
 			t.Errorf("store check: %v %v", err, ps)
 		}
