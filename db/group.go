@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -27,6 +28,8 @@ type groupCommit struct {
 	mu      sync.Mutex
 	pending []*groupCall
 	busy    bool // a goroutine is committing
+
+	commits atomic.Int64 // transactions committed (or failed) for groups
 }
 
 type groupCall struct {
@@ -83,6 +86,7 @@ func (g *groupCommit) drain() {
 func (g *groupCommit) commit(group []*groupCall) {
 	for len(group) > 0 {
 		failed := -1
+		g.commits.Add(1)
 		err := g.db.Update(func(tx *bolt.Tx) error {
 			for i, c := range group {
 				if err := safeCall(c.fn, tx); err != nil {

@@ -170,6 +170,17 @@ func (s *Store) Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.R
 // with the same serial never see each other's record. A sub CA is returned
 // as its Record view. Unknown pairs give certs.ErrNotFound.
 func (s *Store) Lookup(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error) {
+	return s.lookup(ctx, issuer, serial, true)
+}
+
+// LookupStatus is Lookup for status answers: a leaf's record comes without
+// its certificate, sealed key, tags, alias, custom identifier and resource
+// group (see Statuses), which the OCSP answer path never reads.
+func (s *Store) LookupStatus(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error) {
+	return s.lookup(ctx, issuer, serial, false)
+}
+
+func (s *Store) lookup(ctx context.Context, issuer certs.Identifier, serial certs.Serial, full bool) (certs.Record, error) {
 	key, err := issuerSerialKey(issuer, serial)
 	if err != nil {
 		return certs.Record{}, fmt.Errorf("db: lookup: %w", err)
@@ -189,8 +200,14 @@ func (s *Store) Lookup(ctx context.Context, issuer certs.Identifier, serial cert
 			r = c.AsRecord()
 			return nil
 		}
-		r, err = getRecord(tx, id)
-		return err
+		v := tx.Bucket(bucketCerts).Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("db: %w: certificate %s", certs.ErrNotFound, id)
+		}
+		if r, err = decodeRecordFields(v, full); err != nil {
+			return fmt.Errorf("db: certificate %s: %w", id, err)
+		}
+		return nil
 	})
 	return r, err
 }

@@ -212,7 +212,8 @@ func TestStore_GetMany(t *testing.T) {
 	}
 }
 
-// Statuses answers as GetMany, without the certificate, key and tags.
+// Statuses and LookupStatus answer as GetMany and Lookup, without the
+// certificate, key, tags and names.
 func TestStore_Statuses(t *testing.T) {
 	s := dbtest.New(t)
 	root := dbtest.RootCA("Statuses Root")
@@ -243,6 +244,15 @@ func TestStore_Statuses(t *testing.T) {
 		}
 		if got[i].StatusAt(base.Add(time.Hour)) != full[i].StatusAt(base.Add(time.Hour)) {
 			t.Errorf("%s: status differs from GetMany's", ids[i])
+		}
+	}
+	for i, id := range ids {
+		if full[i].Identifier == "" {
+			continue
+		}
+		l, err := s.LookupStatus(t.Context(), full[i].Issuer, full[i].Serial)
+		if err != nil || diff(l, got[i]) != "" {
+			t.Errorf("LookupStatus(%s) = %v:%s", id, err, diff(l, got[i]))
 		}
 	}
 	if got[3].StatusAt(base.Add(time.Hour)).Status != certs.Revoked || got[2].Serial != a.Serial || !got[0].Deleted {

@@ -254,6 +254,7 @@ func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 type Stats struct {
 	FileBytes  int64         // size of certstatus.db
 	Writes     int64         // durable writes (Put, Revoke, …) since open, failed ones included
+	Commits    int64         // transactions they took: Writes/Commits is the writes per fsync
 	WriteTime  time.Duration // their total latency: batching wait, transaction and fsync
 	ReadTxns   int64         // read transactions started since open
 	OpenReadTx int           // read transactions open now
@@ -264,6 +265,7 @@ func (s *Store) Stats() Stats {
 	bs := s.bolt.Stats()
 	st := Stats{
 		Writes:     s.writes.Load(),
+		Commits:    s.group.commits.Load(),
 		WriteTime:  time.Duration(s.writeNanos.Load()),
 		ReadTxns:   int64(bs.TxN),
 		OpenReadTx: bs.OpenTxN,

@@ -93,6 +93,7 @@ func BenchmarkRevoke(b *testing.B) {
 			}
 			var next atomic.Int64
 			var wg sync.WaitGroup
+			before := w.store.Stats()
 			b.ResetTimer()
 			for range revokers {
 				wg.Add(1)
@@ -108,6 +109,10 @@ func BenchmarkRevoke(b *testing.B) {
 			}
 			wg.Wait()
 			b.StopTimer()
+			after := w.store.Stats()
+			if commits := after.Commits - before.Commits; commits > 0 {
+				b.ReportMetric(float64(after.Writes-before.Writes)/float64(commits), "writes/commit")
+			}
 			w.auth.Wait()
 		})
 	}

@@ -48,7 +48,7 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 			if st == nil {
 				continue
 			}
-			rec, err := r.src.Lookup(ctx, o.Issuer, o.Serial)
+			rec, err := r.src.LookupStatus(ctx, o.Issuer, o.Serial)
 			if errors.Is(err, certs.ErrNotFound) {
 				continue
 			}

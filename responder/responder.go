@@ -19,7 +19,7 @@ import (
 
 // Source is what the responder reads and caches. *db.Store satisfies it.
 type Source interface {
-	Lookup(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error)
+	LookupStatus(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error)
 	OCSPResponse(ctx context.Context, issuer certs.Identifier, serial certs.Serial, h crypto.Hash) (certs.OCSPResponse, error)
 	PutOCSPResponses(ctx context.Context, rs ...certs.OCSPResponse) (int, error)
 	OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []byte, limit int, fn func(certs.OCSPResponse) error) ([]byte, error)
@@ -218,7 +218,7 @@ func (r *Responder) match(ctx context.Context, id CertID) *issuerState {
 		}
 		// Several CAs match: take the one that issued the serial.
 		for _, st := range c {
-			if _, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial)); err == nil {
+			if _, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial)); err == nil {
 				return st
 			}
 		}
@@ -369,7 +369,7 @@ func (r *Responder) window(st *issuerState, now time.Time) (time.Time, time.Time
 func (r *Responder) decide(ctx context.Context, st *issuerState, id CertID, now time.Time) (single, bool, error) {
 	this, next := r.window(st, now)
 	s := single{thisUpdate: this, nextUpdate: next, status: certs.Unknown}
-	rec, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial))
+	rec, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial))
 	switch {
 	case errors.Is(err, certs.ErrNotFound):
 		if r.opts.UnknownAsRevoked {
@@ -407,7 +407,7 @@ func (r *Responder) cachedUnknown(ctx context.Context, st *issuerState, id CertI
 	if !ok || !current(a.ThisUpdate, a.NextUpdate, now) {
 		return Answer{}, false
 	}
-	if _, err := r.src.Lookup(ctx, st.ID, certs.SerialFromBig(id.Serial)); !errors.Is(err, certs.ErrNotFound) {
+	if _, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial)); !errors.Is(err, certs.ErrNotFound) {
 		st.unknowns.drop(id.Raw)
 		return Answer{}, false
 	}

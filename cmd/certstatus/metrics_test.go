@@ -53,6 +53,7 @@ func TestMetrics(t *testing.T) {
 		"certstatus_ocsp_sign_seconds_count",
 		"certstatus_db_file_bytes",
 		"certstatus_db_writes_total",
+		"certstatus_db_commits_total",
 		"certstatus_cas 2",
 		"go_goroutines",
 	} {
