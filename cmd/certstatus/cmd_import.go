@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/parallel"
 )
 
 var importSubcommands = []subcommand{
@@ -152,58 +153,114 @@ func importIndex(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, index,
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		im.next()
-		where := fmt.Sprintf("line %d", im.rep.Lines)
-		fields := strings.Split(line, "\t")
-		if len(fields) < 6 {
-			im.skip("malformed line (want 6 tab-separated fields)", where)
-			continue
-		}
-		status, revField, serialHex, file := fields[0], fields[2], fields[3], fields[4]
-		if status != "V" && status != "R" && status != "E" {
-			im.skip("unknown status "+status, where)
-			continue
-		}
-		serial, err := certs.ParseSerial(serialHex)
-		if err != nil {
-			im.skip("bad serial", where)
-			continue
-		}
-		der, err := findCertFile(dir, filepath.Dir(index), serialHex, file)
-		if err != nil {
-			im.skip("certificate file not found", where+": "+serialHex)
-			continue
-		}
-		r, why := recordFor(der, ca.Identifier, caCert)
-		if why != "" {
-			im.skip(why, where)
-			continue
-		}
-		if r.Serial != serial {
-			im.skip("certificate file has another serial", where)
-			continue
-		}
-		if status == "R" {
-			at, reason, err := parseRevocationField(revField)
-			if err != nil {
-				im.revoked(&r, at, 0, "unreadable revocation field", where+": "+err.Error())
-			} else {
-				im.revoked(&r, at, reason, "", "")
+	// Lines are read in chunks; reading, parsing and verifying the
+	// certificate files of a chunk (most of an import's work) runs on every
+	// core while the previous chunk is written. Chunks are applied in file
+	// order, so the report, the batches and their error messages are what
+	// a sequential import gives.
+	chunks := make(chan []indexItem, 1)
+	applied := make(chan error, 1)
+	go func() {
+		var err error
+		for items := range chunks {
+			if err == nil {
+				err = im.apply(items)
 			}
 		}
-		if err := im.add(r); err != nil {
-			return im.rep, err
+		applied <- err
+	}()
+	chunk := max(batch, 1000)
+	lines := 0
+	for {
+		items := make([]indexItem, 0, chunk)
+		for len(items) < chunk && sc.Scan() {
+			line := sc.Text()
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			lines++
+			items = append(items, indexItem{where: fmt.Sprintf("line %d", lines), fields: strings.Split(line, "\t")})
 		}
+		if len(items) == 0 {
+			break
+		}
+		parallel.For(len(items), func(i int) { items[i].load(dir, filepath.Dir(index), ca.Identifier, caCert) })
+		chunks <- items
+	}
+	close(chunks)
+	if err := <-applied; err != nil {
+		return im.rep, err
 	}
 	if err := sc.Err(); err != nil {
 		return im.rep, fmt.Errorf("--index: %w", err)
 	}
 	return im.finish()
+}
+
+// apply adds a chunk of loaded index lines, in order.
+func (im *importer) apply(items []indexItem) error {
+	for _, it := range items {
+		im.next()
+		if it.skip != "" {
+			im.skip(it.skip, it.example)
+			continue
+		}
+		r := it.rec
+		if it.fields[0] == "R" {
+			at, reason, err := parseRevocationField(it.fields[2])
+			if err != nil {
+				im.revoked(&r, at, 0, "unreadable revocation field", it.where+": "+err.Error())
+			} else {
+				im.revoked(&r, at, reason, "", "")
+			}
+		}
+		if err := im.add(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexItem is one line of an OpenSSL index and what became of it.
+type indexItem struct {
+	where         string
+	fields        []string
+	rec           certs.Record
+	skip, example string // why the line is left out, and where
+}
+
+// load checks the line and reads, parses and verifies its certificate.
+func (it *indexItem) load(dir, indexDir string, issuer certs.Identifier, caCert *x509.Certificate) {
+	fail := func(why, example string) { it.skip, it.example = why, example }
+	if len(it.fields) < 6 {
+		fail("malformed line (want 6 tab-separated fields)", it.where)
+		return
+	}
+	status, serialHex, file := it.fields[0], it.fields[3], it.fields[4]
+	if status != "V" && status != "R" && status != "E" {
+		fail("unknown status "+status, it.where)
+		return
+	}
+	serial, err := certs.ParseSerial(serialHex)
+	if err != nil {
+		fail("bad serial", it.where)
+		return
+	}
+	der, err := findCertFile(dir, indexDir, serialHex, file)
+	if err != nil {
+		fail("certificate file not found", it.where+": "+serialHex)
+		return
+	}
+	r, why := recordFor(der, issuer, caCert)
+	if why != "" {
+		fail(why, it.where)
+		return
+	}
+	if r.Serial != serial {
+		fail("certificate file has another serial", it.where)
+		return
+	}
+	it.rec = r
 }
 
 func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {

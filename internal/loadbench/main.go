@@ -44,12 +44,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	cfocsp "github.com/cloudflare/cfssl/ocsp"
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/certstatus/certstatus/internal/parallel"
 )
 
 type config struct {
@@ -258,44 +261,64 @@ func makeFixture(dir string, n int) (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Leaves are signed on every core (a million take minutes on one);
+	// the index lists them in order.
+	fx.leaves = make([]leaf, n)
+	lines := make([]string, n)
+	var firstErr error
+	var errOnce sync.Once
+	parallel.For(n, func(i int) {
+		if err := makeLeaf(fx, i, now, ca, key, leafKey, lines); err != nil {
+			errOnce.Do(func() { firstErr = err })
+		}
+	})
+	if firstErr != nil {
+		return nil, firstErr
+	}
 	var index bytes.Buffer
-	for i := 0; i < n; i++ {
-		serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-		if err != nil {
-			return nil, err
-		}
-		serial.SetBit(serial, 126, 1) // fixed length: no leading-zero surprises in file names
-		t := &x509.Certificate{
-			SerialNumber: serial,
-			Subject:      pkix.Name{CommonName: fmt.Sprintf("client-%d", i)},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.AddDate(0, 3, 0),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, t, ca, leafKey.Public(), key)
-		if err != nil {
-			return nil, err
-		}
-		cert, _ := x509.ParseCertificate(der)
-		l := leaf{cert: cert}
-		hexSerial := strings.ToUpper(serial.Text(16))
-		if err := writePEM(filepath.Join(fx.certsDir, hexSerial+".pem"), "CERTIFICATE", der); err != nil {
-			return nil, err
-		}
-		exp := cert.NotAfter.UTC().Format("060102150405Z")
-		if i%10 == 5 {
-			l.revoked, l.at = true, now.Add(-10*time.Minute)
-			fmt.Fprintf(&index, "R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=client-%d\n", exp, l.at.Format("060102150405Z"), hexSerial, i)
-		} else {
-			fmt.Fprintf(&index, "V\t%s\t\t%s\tunknown\t/CN=client-%d\n", exp, hexSerial, i)
-		}
-		fx.leaves = append(fx.leaves, l)
+	for _, l := range lines {
+		index.WriteString(l)
 	}
 	if err := os.WriteFile(fx.index, index.Bytes(), 0o600); err != nil {
 		return nil, err
 	}
 	return fx, os.WriteFile(fx.index+".attr", []byte("unique_subject = no\n"), 0o600)
+}
+
+// makeLeaf signs leaf i, writes its PEM file and its index line.
+func makeLeaf(fx *fixture, i int, now time.Time, ca *x509.Certificate, key, leafKey *ecdsa.PrivateKey, lines []string) error {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return err
+	}
+	serial.SetBit(serial, 126, 1) // fixed length: no leading-zero surprises in file names
+	t := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: fmt.Sprintf("client-%d", i)},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(0, 3, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, t, ca, leafKey.Public(), key)
+	if err != nil {
+		return err
+	}
+	cert, _ := x509.ParseCertificate(der)
+	l := leaf{cert: cert}
+	hexSerial := strings.ToUpper(serial.Text(16))
+	if err := writePEM(filepath.Join(fx.certsDir, hexSerial+".pem"), "CERTIFICATE", der); err != nil {
+		return err
+	}
+	exp := cert.NotAfter.UTC().Format("060102150405Z")
+	if i%10 == 5 {
+		l.revoked, l.at = true, now.Add(-10*time.Minute)
+		lines[i] = fmt.Sprintf("R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=client-%d\n", exp, l.at.Format("060102150405Z"), hexSerial, i)
+	} else {
+		lines[i] = fmt.Sprintf("V\t%s\t\t%s\tunknown\t/CN=client-%d\n", exp, hexSerial, i)
+	}
+	fx.leaves[i] = l
+	return nil
 }
 
 func writePEM(path, typ string, der []byte) error {
@@ -515,8 +538,37 @@ func startPinned(cpu string, env []string, probe func(base string) error, base s
 			stop()
 			return nil, fmt.Errorf("%s did not answer: %v\n%s", argv[0], err, logs.String())
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// logMemory reports a server's memory after a run: the Go heap from its
+// Prometheus metrics, and from /proc its resident memory split into
+// anonymous (heap, stacks, runtime) and file-backed (the memory-mapped
+// database's pages the kernel keeps mapped).
+func logMemory(name, metricsURL string, pid int) {
+	heap := map[string]float64{}
+	if res, err := http.Get(metricsURL); err == nil {
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, line := range strings.Split(string(body), "\n") {
+			for _, m := range []string{"go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_sys_bytes"} {
+				if v, ok := strings.CutPrefix(line, m+" "); ok {
+					heap[m], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+				}
+			}
+		}
+	}
+	proc := map[string]string{}
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && (k == "VmRSS" || k == "RssAnon" || k == "RssFile") {
+				proc[k] = strings.TrimSpace(v)
+			}
+		}
+	}
+	log.Printf("%s memory: Go heap alloc %.1f MiB, heap in use %.1f MiB, from the OS %.1f MiB; RSS %s (anonymous %s, file-backed %s)", name,
+		heap["go_memstats_heap_alloc_bytes"]/(1<<20), heap["go_memstats_heap_inuse_bytes"]/(1<<20), heap["go_memstats_sys_bytes"]/(1<<20), proc["VmRSS"], proc["RssAnon"], proc["RssFile"])
 }
 
 func buildCertstatus(dir, prebuilt string) (string, error) {
@@ -543,7 +595,12 @@ func prepareCertstatus(dir, bin string, fx *fixture) (server, error) {
 		return server{}, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	argv := []string{bin, "serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", addr}
+	apiPort, err := freePort()
+	if err != nil {
+		return server{}, err
+	}
+	api := fmt.Sprintf("127.0.0.1:%d", apiPort)
+	argv := []string{bin, "serve", "--api-addr", api, "--ocsp-addr", addr}
 	probe := func(base string) error { return probeOCSP(base, fx, ocsp.Good) }
 	// First start: creates the data directory, master key and dev CA.
 	stop, err := startPinned("0-1", env, func(string) error {
@@ -561,10 +618,18 @@ func prepareCertstatus(dir, bin string, fx *fixture) (server, error) {
 		return server{}, fmt.Errorf("import: %v\n%s", err, out)
 	}
 	log.Printf("certstatus: imported %d certificates in %s (%.0f certificates/s)", len(fx.leaves), time.Since(t).Round(time.Millisecond), float64(len(fx.leaves))/time.Since(t).Seconds())
+	if fi, err := os.Stat(filepath.Join(data, "certstatus.db")); err == nil {
+		log.Printf("certstatus: database %.1f MiB, %.0f bytes per certificate", float64(fi.Size())/(1<<20), float64(fi.Size())/float64(len(fx.leaves)))
+	}
 	return server{name: "certstatus", nonces: true, start: func(cpu string) (string, func(), error) {
 		base := "http://" + addr
+		t0 := time.Now()
 		stop, err := startPinned(cpu, env, probe, base, argv...)
-		return base, stop, err
+		if err != nil {
+			return base, stop, err
+		}
+		log.Printf("certstatus: ready (a correct OCSP answer) %s after start", time.Since(t0).Round(time.Millisecond))
+		return base, func() { logMemory("certstatus", "http://"+api+"/metrics", serverPID[base]); stop() }, nil
 	}}, nil
 }
 
