@@ -179,6 +179,63 @@ func TestOptions(t *testing.T) {
 	if _, err := responder.New(ctx, nil, nil); err == nil {
 		t.Error("no Issuers accepted")
 	}
+	none := func(context.Context) ([]responder.Issuer, error) { return nil, nil }
+	for _, o := range []responder.Options{{RefreshAfter: 59 * time.Second}, {RefreshAfter: 12*time.Hour + time.Second}, {RefreshShare: -0.1}, {RefreshShare: 1.5}} {
+		o.Issuers = none
+		if _, err := responder.New(ctx, nil, &o); err == nil || !strings.Contains(err.Error(), "outside") {
+			t.Errorf("refresh after %v, share %v: %v", o.RefreshAfter, o.RefreshShare, err)
+		}
+	}
+}
+
+// RefreshAfter sets the age at which answers are re-signed, and the pass
+// interval follows it.
+func TestRefreshAfter(t *testing.T) {
+	w := newWorld(t, responder.Options{RefreshAfter: 10 * time.Minute, RefreshShare: 1})
+	rec, _ := w.issue("refresh after")
+	ctx := context.Background()
+	first, _ := w.store.OCSPResponse(ctx, w.sub.Identifier, rec.Serial, crypto.SHA1)
+	w.clock.Add(9 * time.Minute)
+	if n, err := w.rsp.Refresh(ctx); n != 0 || err != nil {
+		t.Fatalf("Refresh of a 9-minute-old answer = %d, %v; want 0", n, err)
+	}
+	w.clock.Add(2 * time.Minute)
+	if n, err := w.rsp.Refresh(ctx); n != 1 || err != nil {
+		t.Fatalf("Refresh of an 11-minute-old answer = %d, %v; want 1", n, err)
+	}
+	if o, _ := w.store.OCSPResponse(ctx, w.sub.Identifier, rec.Serial, crypto.SHA1); !o.ThisUpdate.After(first.ThisUpdate) {
+		t.Error("the answer was not re-signed")
+	}
+	if got := w.rsp.RefreshInterval(); got != 150*time.Second {
+		t.Errorf("refresh interval %v, want a quarter of 10m", got)
+	}
+}
+
+// A refresh pass pauses between its batches of 500 as RefreshShare asks,
+// and not at all with a share of 1.
+func TestRefreshShare(t *testing.T) {
+	for _, c := range []struct {
+		share float64
+		certs int
+	}{{1, 501}, {0.25, 1001}} {
+		share := c.share
+		w := newWorld(t, responder.Options{RefreshShare: share})
+		for range c.certs {
+			w.issue("share")
+		}
+		var pauses []time.Duration
+		w.rsp.WatchRefreshPauses(&pauses)
+		w.clock.Add(9 * time.Hour)
+		if n, err := w.rsp.Refresh(context.Background()); n != c.certs || err != nil {
+			t.Fatalf("share %v: Refresh = %d, %v", share, n, err)
+		}
+		switch {
+		case share == 1 && len(pauses) != 0:
+			t.Errorf("share 1 paused: %v", pauses)
+		case share < 1 && (len(pauses) != 2 || pauses[0] <= 0 || pauses[1] <= 0):
+			t.Errorf("share %v: pauses %v, want two, after the first two of three batches", share, pauses)
+		}
+	}
 }
 
 func TestUnknownAsRevokedByNameAndCAKey(t *testing.T) {

@@ -1,5 +1,10 @@
 package responder
 
+import (
+	"context"
+	"time"
+)
+
 // Internals exposed to the black-box tests.
 
 // QuickTakes reports whether r's quick path takes der (the shape, and a
@@ -25,3 +30,12 @@ var (
 	AppendHTTPDate = appendHTTPDate
 	ETagInput      = etagInput
 )
+
+// WatchRefreshPauses replaces the refresh's sleep between batches with
+// one that records the pauses.
+func (r *Responder) WatchRefreshPauses(pauses *[]time.Duration) {
+	r.pause = func(_ context.Context, d time.Duration) error {
+		*pauses = append(*pauses, d)
+		return nil
+	}
+}

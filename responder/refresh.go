@@ -8,24 +8,27 @@ import (
 	"github.com/certstatus/certstatus/certs"
 )
 
-// refreshAge is the age at which a pre-signed response is re-signed: a
-// third of its validity, so that with a refresh pass every twelfth of the
-// validity no response is served past half of it (RFC 9919 §6, CA/B BRs).
-func (r *Responder) refreshAge() time.Duration { return r.opts.Validity / 3 }
+// refreshAge is the age at which a pre-signed response is re-signed: by
+// default a third of its validity, so that with a refresh pass every
+// twelfth of the validity no response is served past half of it (RFC 9919
+// §6, CA/B BRs).
+func (r *Responder) refreshAge() time.Duration { return r.opts.RefreshAfter }
 
-// RefreshInterval is how often Run refreshes.
+// RefreshInterval is how often Run refreshes: a quarter of the refresh
+// age, at most 15 minutes.
 func (r *Responder) RefreshInterval() time.Duration {
-	d := r.opts.Validity / 12
+	d := r.opts.RefreshAfter / 4
 	if d > 15*time.Minute {
 		d = 15 * time.Minute
 	}
 	return d
 }
 
-// Refresh re-signs every cached response older than a third of its
-// validity with the certificate's current status, in batches, and returns
-// how many it replaced. A response whose certificate changed meanwhile is
-// not overwritten (the store checks).
+// Refresh re-signs every cached response older than the refresh age with
+// the certificate's current status, in batches, and returns how many it
+// replaced. A response whose certificate changed meanwhile is not
+// overwritten (the store checks). After each batch it sleeps long enough
+// that signing takes only RefreshShare of the pass's time.
 func (r *Responder) Refresh(ctx context.Context) (int, error) {
 	const batch = 500
 	cutoff := r.opts.Now().Add(-r.refreshAge())
@@ -43,6 +46,7 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 		}
 		var fresh []certs.OCSPResponse
 		due += len(batchDue)
+		work := time.Now()
 		for _, o := range batchDue {
 			st := r.issuer(ctx, o.Issuer)
 			if st == nil {
@@ -77,6 +81,21 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 			return total, nil
 		}
 		after = next
+		if pause := time.Duration(float64(time.Since(work)) * (1/r.opts.RefreshShare - 1)); pause > 0 {
+			if err := r.pause(ctx, pause); err != nil {
+				return total, err
+			}
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
 	}
 }
 

@@ -39,6 +39,14 @@ type Options struct {
 	// Validity is the nextUpdate − thisUpdate of every response, 8h..7d.
 	// If zero, 24 hours.
 	Validity time.Duration
+	// RefreshAfter is the age at which the background refresh re-signs a
+	// pre-signed response: at least a minute, at most half of Validity. If
+	// zero, a third of Validity.
+	RefreshAfter time.Duration
+	// RefreshShare is the share of time a refresh pass spends signing; it
+	// sleeps the rest, so that re-signing a large store leaves the serving
+	// core to the answers. In (0, 1]; if zero, 0.1.
+	RefreshShare float64
 	// ByName makes the ResponderID byName; the default is byKey.
 	ByName bool
 	// UnknownAsRevoked answers serials an issuer never issued as revoked
@@ -79,7 +87,8 @@ type Responder struct {
 	writes     sync.WaitGroup
 	m          *Metrics
 	started    time.Time
-	lastPass   atomic.Int64 // unix nanoseconds of the last completed refresh pass
+	lastPass   atomic.Int64                               // unix nanoseconds of the last completed refresh pass
+	pause      func(context.Context, time.Duration) error // between refresh batches (tests watch it)
 }
 
 // issuerSet indexes the issuers by CertID hashes. Several CAs can share a
@@ -115,6 +124,18 @@ func New(ctx context.Context, src Source, opts *Options) (*Responder, error) {
 	if o.Validity < MinValidity || o.Validity > MaxValidity {
 		return nil, fmt.Errorf("responder: validity %v is outside %v..%v (CA/B BRs, Microsoft root program)", o.Validity, MinValidity, MaxValidity)
 	}
+	if o.RefreshAfter == 0 {
+		o.RefreshAfter = o.Validity / 3
+	}
+	if o.RefreshAfter < time.Minute || o.RefreshAfter > o.Validity/2 {
+		return nil, fmt.Errorf("responder: refresh after %v is outside 1m..%v (half the validity)", o.RefreshAfter, o.Validity/2)
+	}
+	if o.RefreshShare == 0 {
+		o.RefreshShare = 0.1
+	}
+	if o.RefreshShare < 0 || o.RefreshShare > 1 {
+		return nil, fmt.Errorf("responder: refresh share %v is outside (0, 1]", o.RefreshShare)
+	}
 	if o.MaxLiveSigning == 0 {
 		o.MaxLiveSigning = 64
 	}
@@ -131,7 +152,7 @@ func New(ctx context.Context, src Source, opts *Options) (*Responder, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Responder{src: src, opts: o, log: o.Logger, live: make(chan struct{}, o.MaxLiveSigning), cacheWrite: make(chan struct{}, 8),
-		m: o.Metrics, started: time.Now()}
+		m: o.Metrics, started: time.Now(), pause: sleep}
 	if err := r.Reload(ctx); err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ type Config struct {
 	// unknown serials answered unknown, 64 concurrent live signatures, no
 	// GET path prefix.
 	OCSPValidity          string
+	OCSPRefreshAfter      string
 	OCSPResponderValidity string
 	OCSPSignWithCA        string
 	OCSPResponderID       string
@@ -89,6 +90,7 @@ func (c *Config) settings(withListeners bool) []setting {
 		s = append(s,
 			setting{"api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"},
 			setting{"ocsp-validity", &c.OCSPValidity, "24h", "OCSP response validity (nextUpdate - thisUpdate), 8h..168h"},
+			setting{"ocsp-refresh-after", &c.OCSPRefreshAfter, "", "age at which pre-signed OCSP answers are re-signed, 1m..half the validity (default a third of --ocsp-validity)"},
 			setting{"ocsp-responder-validity", &c.OCSPResponderValidity, "720h", "validity of the delegated OCSP responder certificates (rotated automatically)"},
 			setting{"ocsp-sign-with-ca", &c.OCSPSignWithCA, "false", "sign OCSP responses with the CA key instead of a delegated responder"},
 			setting{"ocsp-responder-id", &c.OCSPResponderID, "byKey", "OCSP ResponderID: byKey or byName"},

@@ -149,6 +149,10 @@ func TestImport_OpenSSLIndex(t *testing.T) {
 	if rep.Lines != 5 || rep.Added != 4 || rep.Skipped != 1 || rep.SkippedBy["certificate file not found"] != 1 {
 		t.Fatalf("import report %+v", rep)
 	}
+	// Every imported certificate's answer is signed at import.
+	if rep.Presigned != 4 {
+		t.Errorf("%d answers pre-signed, want 4", rep.Presigned)
+	}
 	// Idempotent: nothing new the second time.
 	c.json(&rep, importArgs[:len(importArgs)-1]...)
 	if rep.Added != 0 || rep.Unchanged != 4 {

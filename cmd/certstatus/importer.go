@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/parallel"
+	"github.com/certstatus/certstatus/responder"
 )
 
 // importReport is what an import did.
@@ -24,6 +26,10 @@ type importReport struct {
 	// at the import's start time and/or with reason unspecified.
 	Assumed   int
 	AssumedBy map[string]int
+	// Presigned counts the OCSP answers signed and stored during the
+	// import, so that the imported certificates are answered pre-signed
+	// from the first ask.
+	Presigned int
 }
 
 // importer collects records into batches of one transaction each, counts
@@ -39,11 +45,23 @@ type importer struct {
 	pending  []certs.Record
 	progress *progress
 	started  time.Time
+	// rsp signs the imported certificates' OCSP answers; nil when the CA's
+	// key is not in the store (nothing can sign for it).
+	rsp *responder.Responder
 }
 
 func newImporter(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, batch int) *importer {
-	return &importer{ctx: ctx, s: s, e: e, ca: ca, batch: batch, progress: newProgress(e.stderr), started: time.Now().UTC().Truncate(time.Second),
+	im := &importer{ctx: ctx, s: s, e: e, ca: ca, batch: batch, progress: newProgress(e.stderr), started: time.Now().UTC().Truncate(time.Second),
 		rep: importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}, AssumedBy: map[string]int{}}}
+	if len(ca.SealedKey) > 0 {
+		rsp, err := s.offlineResponder(ctx)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "warning: OCSP answers not pre-signed (they are signed on first use): %v\n", err)
+		} else {
+			im.rsp = rsp
+		}
+	}
+	return im
 }
 
 // next counts one input item (line, row, certificate).
@@ -100,9 +118,34 @@ func (im *importer) flush() error {
 	im.rep.Added += res.Added
 	im.rep.Revoked += res.Revoked
 	im.rep.Unchanged += res.Unchanged
+	if im.rsp != nil {
+		n, err := im.presign(im.pending)
+		im.rep.Presigned += n
+		if err != nil {
+			fmt.Fprintf(im.e.stderr, "warning: OCSP answers no longer pre-signed (the rest are signed on first use): %v\n", err)
+			im.rsp = nil
+		}
+	}
 	im.pending = im.pending[:0]
 	im.progress.update(im.rep.Lines, im.rep.Added+im.rep.Revoked+im.rep.Unchanged, im.rep.Skipped)
 	return nil
+}
+
+// presign signs the SHA-1 answers of a written batch on every core and
+// stores them in one transaction. The store keeps an answer only while it
+// matches the record, so a revocation meanwhile is never undone.
+func (im *importer) presign(recs []certs.Record) (int, error) {
+	out := make([][]certs.OCSPResponse, len(recs))
+	errs := make([]error, len(recs))
+	parallel.For(len(recs), func(i int) { out[i], errs[i] = im.rsp.Presign(im.ctx, recs[i]) })
+	var all []certs.OCSPResponse
+	for i := range recs {
+		if errs[i] != nil {
+			return 0, errs[i]
+		}
+		all = append(all, out[i]...)
+	}
+	return im.s.store.PutOCSPResponses(im.ctx, all...)
 }
 
 // finish writes the last batch and regenerates the CA's CRL when the
@@ -129,5 +172,8 @@ func (r importReport) print(w io.Writer, unit string) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.AssumedBy)) {
 		fmt.Fprintf(w, "  revoked anyway %d: %s; recorded at import time and/or as unspecified (e.g. %s)\n", r.AssumedBy[k], k, r.Examples[k])
+	}
+	if r.Presigned > 0 {
+		fmt.Fprintf(w, "  %d OCSP answers pre-signed\n", r.Presigned)
 	}
 }

@@ -241,5 +241,14 @@ func TestOCSPInterop_OpenSSLServeSettings(t *testing.T) {
 				t.Errorf("--ocsp-validity %s: got %v, want an error naming 8h..168h", v, err)
 			}
 		}
+		for _, v := range []string{"30s", "13h", "soon"} {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := runEnv(ctx, []string{"serve", "--ocsp-refresh-after", v, "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"},
+				&cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: e.c.getenv})
+			cancel()
+			if err == nil || !strings.Contains(err.Error(), "ocsp-refresh-after") {
+				t.Errorf("--ocsp-refresh-after %s: got %v, want an error naming it", v, err)
+			}
+		}
 	})
 }

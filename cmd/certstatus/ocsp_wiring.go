@@ -16,6 +16,7 @@ import (
 // ocspSettings are the parsed OCSP settings of serve.
 type ocspSettings struct {
 	validity, responderValidity time.Duration
+	refreshAfter                time.Duration // 0: the responder's default
 	signWithCA, byName          bool
 	unknownAsRevoked            bool
 	maxLive                     int
@@ -30,6 +31,14 @@ func parseOCSPSettings(c *Config) (ocspSettings, error) {
 	}
 	if o.validity < responder.MinValidity || o.validity > responder.MaxValidity {
 		return o, fmt.Errorf("config: ocsp-validity %v is outside 8h..168h (CA/B BRs, Microsoft root program)", o.validity)
+	}
+	if c.OCSPRefreshAfter != "" {
+		if o.refreshAfter, err = time.ParseDuration(c.OCSPRefreshAfter); err != nil {
+			return o, fmt.Errorf("config: ocsp-refresh-after %q: %w", c.OCSPRefreshAfter, err)
+		}
+		if o.refreshAfter < time.Minute || o.refreshAfter > o.validity/2 {
+			return o, fmt.Errorf("config: ocsp-refresh-after %v is outside 1m..%v (half of ocsp-validity)", o.refreshAfter, o.validity/2)
+		}
 	}
 	if o.responderValidity, err = time.ParseDuration(c.OCSPResponderValidity); err != nil {
 		return o, fmt.Errorf("config: ocsp-responder-validity %q: %w", c.OCSPResponderValidity, err)
@@ -125,6 +134,22 @@ func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issu
 		out = append(out, is)
 	}
 	return out, nil
+}
+
+// offlineResponder is a responder for pre-signing answers outside serve
+// (imports). Its OCSP settings are serve's defaults: a server started with
+// others serves these answers until its refresh pass re-signs them.
+func (s *service) offlineResponder(ctx context.Context) (*responder.Responder, error) {
+	var c Config
+	for _, st := range c.settings(true) {
+		*st.dst = st.def
+	}
+	o, err := parseOCSPSettings(&c)
+	if err != nil {
+		return nil, err
+	}
+	return responder.New(ctx, s.store, &responder.Options{Validity: o.validity, ByName: o.byName, Logger: s.log,
+		Issuers: func(ctx context.Context) ([]responder.Issuer, error) { return s.issuers(ctx, o) }})
 }
 
 // presigner lets the CA pre-sign OCSP answers through a responder that is

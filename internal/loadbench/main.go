@@ -68,6 +68,7 @@ type config struct {
 	sampleSize  int
 	connections []int
 	cfsslLog    int
+	refresh     bool
 }
 
 func main() {
@@ -99,6 +100,7 @@ func main() {
 	flag.StringVar(&c.cfssl, "cfssl-bin", "", "cfssl binary (default: PATH, else go install cfssl@v1.6.5)")
 	flag.IntVar(&c.sampleSize, "requests", 300, "distinct OCSP requests the wrk script cycles through")
 	flag.StringVar(&conns, "conns", "16,64", "wrk connection counts")
+	flag.BoolVar(&c.refresh, "refresh", false, "then measure certstatus during a background refresh pass of every pre-signed answer (serve --ocsp-refresh-after 1m), POST with the first -conns value, against runs without a pass")
 	flag.IntVar(&c.cfsslLog, "cfssl-loglevel", 1, "cfssl ocspserve -loglevel (1, info, is its default and logs every request; 5 silences it)")
 	flag.Parse()
 	for _, s := range strings.Split(conns, ",") {
@@ -200,6 +202,14 @@ func run(c config) error {
 		return err
 	}
 	printReport(os.Stdout, c, results, rate)
+	if c.refresh {
+		for _, s := range servers {
+			if s.startWith != nil {
+				return measureRefresh(c, s, scripts, reqs)
+			}
+		}
+		return errors.New("-refresh needs certstatus among the servers")
+	}
 	return nil
 }
 
@@ -491,6 +501,11 @@ type server struct {
 	name   string
 	nonces bool // answers nonce requests with the nonce echoed
 	start  func(cpu string) (base string, stop func(), err error)
+	// certstatus only: a start with more serve flags, the metrics URL, and
+	// when the import finished.
+	startWith func(cpu string, extra ...string) (base string, stop func(), err error)
+	metrics   string
+	imported  time.Time
 }
 
 func freePort() (int, error) {
@@ -547,18 +562,7 @@ func startPinned(cpu string, env []string, probe func(base string) error, base s
 // anonymous (heap, stacks, runtime) and file-backed (the memory-mapped
 // database's pages the kernel keeps mapped).
 func logMemory(name, metricsURL string, pid int) {
-	heap := map[string]float64{}
-	if res, err := http.Get(metricsURL); err == nil {
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		for _, line := range strings.Split(string(body), "\n") {
-			for _, m := range []string{"go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_sys_bytes"} {
-				if v, ok := strings.CutPrefix(line, m+" "); ok {
-					heap[m], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
-				}
-			}
-		}
-	}
+	heap := scrape(metricsURL, "go_memstats_heap_alloc_bytes", "go_memstats_heap_inuse_bytes", "go_memstats_sys_bytes")
 	proc := map[string]string{}
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
@@ -621,16 +625,18 @@ func prepareCertstatus(dir, bin string, fx *fixture) (server, error) {
 	if fi, err := os.Stat(filepath.Join(data, "certstatus.db")); err == nil {
 		log.Printf("certstatus: database %.1f MiB, %.0f bytes per certificate", float64(fi.Size())/(1<<20), float64(fi.Size())/float64(len(fx.leaves)))
 	}
-	return server{name: "certstatus", nonces: true, start: func(cpu string) (string, func(), error) {
+	startWith := func(cpu string, extra ...string) (string, func(), error) {
 		base := "http://" + addr
 		t0 := time.Now()
-		stop, err := startPinned(cpu, env, probe, base, argv...)
+		stop, err := startPinned(cpu, env, probe, base, append(slices.Clone(argv), extra...)...)
 		if err != nil {
 			return base, stop, err
 		}
 		log.Printf("certstatus: ready (a correct OCSP answer) %s after start", time.Since(t0).Round(time.Millisecond))
 		return base, func() { logMemory("certstatus", "http://"+api+"/metrics", serverPID[base]); stop() }, nil
-	}}, nil
+	}
+	return server{name: "certstatus", nonces: true, startWith: startWith, metrics: "http://" + api + "/metrics", imported: time.Now(),
+		start: func(cpu string) (string, func(), error) { return startWith(cpu) }}, nil
 }
 
 // ceilingFrom is a bare net/http server pinned like the others that answers
@@ -1019,6 +1025,13 @@ func measure(c config, s server, m mode, sc scripts, reqs []request) (wrkResult,
 	if wrong > 0 {
 		log.Printf("%s %s: %d of %d answers wrong (%v)", s.name, m, wrong, len(reqs), first)
 	}
+	r, err := runWrk(c, base, m, sc)
+	r.wrong = wrong
+	return r, err
+}
+
+// runWrk loads a started server for c.duration and reads its CPU time.
+func runWrk(c config, base string, m mode, sc scripts) (wrkResult, error) {
 	script := sc.post
 	switch {
 	case m.nonce:
@@ -1036,7 +1049,6 @@ func measure(c config, s server, m mode, sc scripts, reqs []request) (wrkResult,
 	}
 	after, cpuErr2 := cpuTicks(serverPID[base])
 	r, err := parseWrk(string(out))
-	r.wrong = wrong
 	if cpuErr == nil && cpuErr2 == nil && r.rps > 0 {
 		secs := c.duration.Seconds()
 		r.busy = float64(after-before) / clockTicks / secs
@@ -1164,4 +1176,74 @@ func printReport(w io.Writer, c config, results []result, signRate float64) {
 			fmt.Fprintf(w, "| certstatus / bare net/http | %s | %.0f%% | ≥ 70%% |\n", m, 100*cs.rps/ce.rps)
 		}
 	}
+}
+
+// measureRefresh loads certstatus while its background refresh re-signs
+// every pre-signed answer (serve --ocsp-refresh-after 1m, once the answers
+// are a minute old), in -duration runs until the pass completes, and
+// compares the throughput with runs of the same server without a pass.
+func measureRefresh(c config, cs server, sc scripts, reqs []request) error {
+	m := mode{method: "POST", conns: c.connections[0]}
+	var base []wrkResult
+	for i := 0; i < c.runs; i++ {
+		r, err := measure(c, cs, m, sc, reqs)
+		if err != nil {
+			return err
+		}
+		base = append(base, r)
+	}
+	if wait := time.Until(cs.imported.Add(65 * time.Second)); wait > 0 {
+		time.Sleep(wait) // every answer must be older than --ocsp-refresh-after
+	}
+	t0 := time.Now()
+	url, stop, err := cs.startWith(c.serverCPU, "--ocsp-refresh-after", "1m")
+	if err != nil {
+		return err
+	}
+	defer stop()
+	var during []wrkResult
+	var done float64
+	for time.Since(t0) < 2*time.Hour {
+		r, err := runWrk(c, url, m, sc)
+		if err != nil {
+			return err
+		}
+		met := scrape(cs.metrics, "certstatus_ocsp_refresh_last_success_timestamp_seconds", "certstatus_ocsp_refreshed_total", "certstatus_ocsp_refresh_backlog")
+		if done = met["certstatus_ocsp_refresh_last_success_timestamp_seconds"]; done >= float64(t0.Unix()) {
+			log.Printf("refresh pass done: %.0f answers re-signed, backlog %.0f", met["certstatus_ocsp_refreshed_total"], met["certstatus_ocsp_refresh_backlog"])
+			break // this run straddled the end of the pass
+		}
+		during = append(during, r)
+		log.Printf("certstatus during the refresh pass: %8.0f req/s, %v CPU/req; %.0f answers re-signed so far", r.rps, r.cpuPerReq.Round(100*time.Nanosecond), met["certstatus_ocsp_refreshed_total"])
+	}
+	if len(during) == 0 {
+		return errors.New("the refresh pass ended before a whole run; use more certificates")
+	}
+	b, d := median(base), median(during)
+	fmt.Printf("\n## background refresh (%d certificates)\n\n", c.certs)
+	fmt.Printf("| | req/s | p50 | p99 | server CPU per request |\n|---|---:|---:|---:|---:|\n")
+	fmt.Printf("| %s, no refresh pass (median of %d) | %.0f | %v | %v | %v |\n", m, len(base), b.rps, b.p50, b.p99, b.cpuPerReq.Round(100*time.Nanosecond))
+	fmt.Printf("| %s, during the pass (median of %d) | %.0f | %v | %v | %v |\n", m, len(during), d.rps, d.p50, d.p99, d.cpuPerReq.Round(100*time.Nanosecond))
+	fmt.Printf("\nthroughput during the pass: %.0f%% of without (target: a drop of at most 20%%); the pass took %s (served from start to end of the pass)\n",
+		100*d.rps/b.rps, (time.Unix(int64(done), 0).Sub(t0)).Round(time.Second))
+	return nil
+}
+
+// scrape reads gauges and counters from a Prometheus text endpoint.
+func scrape(url string, names ...string) map[string]float64 {
+	out := map[string]float64{}
+	res, err := http.Get(url)
+	if err != nil {
+		return out
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, n := range names {
+			if v, ok := strings.CutPrefix(line, n+" "); ok {
+				out[n], _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+			}
+		}
+	}
+	return out
 }
