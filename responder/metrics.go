@@ -11,14 +11,14 @@ import (
 // Metrics are the responder's Prometheus metrics. Labels are bounded: no
 // serial, issuer or key ever becomes a label value.
 type Metrics struct {
-	answers   *prometheus.CounterVec // outcome, cause
-	requests  *prometheus.CounterVec // method
-	served    *prometheus.CounterVec // source: cache or live
-	age       prometheus.Histogram   // age of served answers (now - thisUpdate)
-	signTime  prometheus.Histogram   // signing latency
-	refreshed prometheus.Counter     // answers re-signed by the background refresh
-	backlog   prometheus.Gauge       // answers due at the start of the last pass
-	lastPass  prometheus.Gauge       // unix time of the last completed pass
+	answers    *prometheus.CounterVec // outcome, cause
+	requests   *prometheus.CounterVec // method
+	served     *prometheus.CounterVec // source: cache or live
+	age        prometheus.Histogram   // age of served answers (now - thisUpdate)
+	signTime   prometheus.Histogram   // signing latency
+	refreshedN prometheus.Counter     // answers re-signed by the background refresh
+	backlog    prometheus.Gauge       // answers due at the start of the last pass
+	lastPass   prometheus.Gauge       // unix time of the last completed pass
 
 	// The children the serving path counts on every request, resolved
 	// once: WithLabelValues hashes its labels on every call.
@@ -52,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to sign one OCSP response.",
 			Buckets: prometheus.ExponentialBuckets(0.00002, 2, 14),
 		}),
-		refreshed: prometheus.NewCounter(prometheus.CounterOpts{
+		refreshedN: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "certstatus_ocsp_refreshed_total",
 			Help: "Pre-signed OCSP answers re-signed by the background refresh.",
 		}),
@@ -65,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Unix time at which the last background refresh pass completed.",
 		}),
 	}
-	reg.MustRegister(m.answers, m.requests, m.served, m.age, m.signTime, m.refreshed, m.backlog, m.lastPass)
+	reg.MustRegister(m.answers, m.requests, m.served, m.age, m.signTime, m.refreshedN, m.backlog, m.lastPass)
 	m.byMethod = map[string]prometheus.Counter{}
 	for _, method := range []string{"GET", "HEAD", "POST", "other"} {
 		m.byMethod[method] = m.requests.WithLabelValues(method)
@@ -130,10 +130,17 @@ func (m *Metrics) signed(d time.Duration) {
 	}
 }
 
-func (m *Metrics) refreshPass(due, refreshed int, at time.Time) {
+func (m *Metrics) refreshPass(due int, at time.Time) {
 	if m != nil {
 		m.backlog.Set(float64(due))
-		m.refreshed.Add(float64(refreshed))
 		m.lastPass.Set(float64(at.Unix()))
+	}
+}
+
+// refreshed counts answers re-signed, batch by batch, so that a long pass
+// shows its progress.
+func (m *Metrics) refreshed(n int) {
+	if m != nil {
+		m.refreshedN.Add(float64(n))
 	}
 }

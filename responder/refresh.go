@@ -27,14 +27,22 @@ func (r *Responder) RefreshInterval() time.Duration {
 // Refresh re-signs every cached response older than the refresh age with
 // the certificate's current status, in batches, and returns how many it
 // replaced. A response whose certificate changed meanwhile is not
-// overwritten (the store checks). After each batch it sleeps long enough
-// that signing takes only RefreshShare of the pass's time.
+// overwritten (the store checks). After each signature and each batch
+// write it sleeps long enough that its work takes only RefreshShare of the
+// pass's time: spread out like this, the pass never holds the serving core
+// for more than one signature at a time.
 func (r *Responder) Refresh(ctx context.Context) (int, error) {
 	const batch = 500
 	cutoff := r.opts.Now().Add(-r.refreshAge())
 	var after []byte
 	total, due := 0, 0
-	defer func() { r.m.refreshPass(due, total, r.opts.Now()) }()
+	defer func() { r.m.refreshPass(due, r.opts.Now()) }()
+	pace := func(start time.Time) error {
+		if r.opts.RefreshShare >= 1 {
+			return nil
+		}
+		return r.pause(ctx, time.Duration(float64(time.Since(start))*(1/r.opts.RefreshShare-1)))
+	}
 	for {
 		var batchDue []certs.OCSPResponse
 		next, err := r.src.OCSPResponsesDue(ctx, cutoff, after, batch, func(o certs.OCSPResponse) error {
@@ -46,8 +54,8 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 		}
 		var fresh []certs.OCSPResponse
 		due += len(batchDue)
-		work := time.Now()
 		for _, o := range batchDue {
+			work := time.Now()
 			st := r.issuer(ctx, o.Issuer)
 			if st == nil {
 				continue
@@ -68,11 +76,19 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 				return total, err
 			}
 			fresh = append(fresh, rs...)
+			if err := pace(work); err != nil {
+				return total, err
+			}
 		}
 		if len(fresh) > 0 {
+			work := time.Now()
 			n, err := r.src.PutOCSPResponses(ctx, fresh...)
 			total += n
+			r.m.refreshed(n)
 			if err != nil {
+				return total, err
+			}
+			if err := pace(work); err != nil {
 				return total, err
 			}
 		}
@@ -81,11 +97,6 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 			return total, nil
 		}
 		after = next
-		if pause := time.Duration(float64(time.Since(work)) * (1/r.opts.RefreshShare - 1)); pause > 0 {
-			if err := r.pause(ctx, pause); err != nil {
-				return total, err
-			}
-		}
 	}
 }
 

@@ -241,13 +241,14 @@ func TestOCSPInterop_OpenSSLServeSettings(t *testing.T) {
 				t.Errorf("--ocsp-validity %s: got %v, want an error naming 8h..168h", v, err)
 			}
 		}
-		for _, v := range []string{"30s", "13h", "soon"} {
+		for _, bad := range [][2]string{{"--ocsp-refresh-after", "30s"}, {"--ocsp-refresh-after", "13h"}, {"--ocsp-refresh-after", "soon"},
+			{"--ocsp-refresh-share", "0"}, {"--ocsp-refresh-share", "1.5"}, {"--ocsp-refresh-share", "half"}} {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			err := runEnv(ctx, []string{"serve", "--ocsp-refresh-after", v, "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"},
+			err := runEnv(ctx, []string{"serve", bad[0], bad[1], "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"},
 				&cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: e.c.getenv})
 			cancel()
-			if err == nil || !strings.Contains(err.Error(), "ocsp-refresh-after") {
-				t.Errorf("--ocsp-refresh-after %s: got %v, want an error naming it", v, err)
+			if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(bad[0], "--")) {
+				t.Errorf("%s %s: got %v, want an error naming it", bad[0], bad[1], err)
 			}
 		}
 	})

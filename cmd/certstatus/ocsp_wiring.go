@@ -17,6 +17,7 @@ import (
 type ocspSettings struct {
 	validity, responderValidity time.Duration
 	refreshAfter                time.Duration // 0: the responder's default
+	refreshShare                float64
 	signWithCA, byName          bool
 	unknownAsRevoked            bool
 	maxLive                     int
@@ -39,6 +40,9 @@ func parseOCSPSettings(c *Config) (ocspSettings, error) {
 		if o.refreshAfter < time.Minute || o.refreshAfter > o.validity/2 {
 			return o, fmt.Errorf("config: ocsp-refresh-after %v is outside 1m..%v (half of ocsp-validity)", o.refreshAfter, o.validity/2)
 		}
+	}
+	if o.refreshShare, err = strconv.ParseFloat(c.OCSPRefreshShare, 64); err != nil || o.refreshShare < 0.01 || o.refreshShare > 1 {
+		return o, fmt.Errorf("config: ocsp-refresh-share %q: want a number from 0.01 to 1", c.OCSPRefreshShare)
 	}
 	if o.responderValidity, err = time.ParseDuration(c.OCSPResponderValidity); err != nil {
 		return o, fmt.Errorf("config: ocsp-responder-validity %q: %w", c.OCSPResponderValidity, err)

@@ -65,7 +65,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	rsp, err := responder.New(ctx, svc.store, &responder.Options{
-		Validity: ocspOpts.validity, RefreshAfter: ocspOpts.refreshAfter, ByName: ocspOpts.byName, UnknownAsRevoked: ocspOpts.unknownAsRevoked,
+		Validity: ocspOpts.validity, RefreshAfter: ocspOpts.refreshAfter, RefreshShare: ocspOpts.refreshShare, ByName: ocspOpts.byName, UnknownAsRevoked: ocspOpts.unknownAsRevoked,
 		MaxLiveSigning: ocspOpts.maxLive, PathPrefix: ocspOpts.prefix, Logger: log, Metrics: responder.NewMetrics(reg),
 		Issuers: func(ctx context.Context) ([]responder.Issuer, error) { return svc.issuers(ctx, ocspOpts) },
 	})
