@@ -45,7 +45,7 @@ type Options struct {
 	RefreshAfter time.Duration
 	// RefreshShare is the share of time a refresh pass spends signing; it
 	// sleeps the rest, so that re-signing a large store leaves the serving
-	// core to the answers. In (0, 1]; if zero, 0.1.
+	// core to the answers. In (0, 1]; if zero, 0.05.
 	RefreshShare float64
 	// ByName makes the ResponderID byName; the default is byKey.
 	ByName bool
@@ -131,7 +131,7 @@ func New(ctx context.Context, src Source, opts *Options) (*Responder, error) {
 		return nil, fmt.Errorf("responder: refresh after %v is outside 1m..%v (half the validity)", o.RefreshAfter, o.Validity/2)
 	}
 	if o.RefreshShare == 0 {
-		o.RefreshShare = 0.1
+		o.RefreshShare = 0.05
 	}
 	if o.RefreshShare < 0 || o.RefreshShare > 1 {
 		return nil, fmt.Errorf("responder: refresh share %v is outside (0, 1]", o.RefreshShare)

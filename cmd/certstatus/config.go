@@ -92,7 +92,7 @@ func (c *Config) settings(withListeners bool) []setting {
 			setting{"api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"},
 			setting{"ocsp-validity", &c.OCSPValidity, "24h", "OCSP response validity (nextUpdate - thisUpdate), 8h..168h"},
 			setting{"ocsp-refresh-after", &c.OCSPRefreshAfter, "", "age at which pre-signed OCSP answers are re-signed, 1m..half the validity (default a third of --ocsp-validity)"},
-			setting{"ocsp-refresh-share", &c.OCSPRefreshShare, "0.1", "share of the time the background refresh of pre-signed OCSP answers works (it sleeps the rest), 0.01..1"},
+			setting{"ocsp-refresh-share", &c.OCSPRefreshShare, "0.05", "share of the time the background refresh of pre-signed OCSP answers works (it sleeps the rest), 0.01..1"},
 			setting{"ocsp-responder-validity", &c.OCSPResponderValidity, "720h", "validity of the delegated OCSP responder certificates (rotated automatically)"},
 			setting{"ocsp-sign-with-ca", &c.OCSPSignWithCA, "false", "sign OCSP responses with the CA key instead of a delegated responder"},
 			setting{"ocsp-responder-id", &c.OCSPResponderID, "byKey", "OCSP ResponderID: byKey or byName"},
