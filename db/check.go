@@ -49,7 +49,7 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 		if v := readVersion(tx); v != SchemaVersion() {
 			add(bucketMeta, string(keySchema), "schema version %d, want %d", v, SchemaVersion())
 		}
-		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketAudit} {
+		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit} {
 			if tx.Bucket(b) == nil {
 				add(b, "-", "bucket missing")
 			}

@@ -2,6 +2,8 @@ package db
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -12,20 +14,52 @@ import (
 // CRL returns the stored CRL record of CA ca. A CA that never had a CRL
 // generated but had a revocation returns a record with Stale set and no
 // DER; one with neither returns certs.ErrNotFound.
+//
+// Revisions are counted apart from the CRL (crl_revisions), so that a
+// revocation's transaction writes eight bytes, not the whole CRL: the
+// stored CRL keeps the revision it was built from, and is stale when the
+// counter has moved on.
 func (s *Store) CRL(ctx context.Context, ca certs.Identifier) (certs.CRL, error) {
 	var c certs.CRL
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketCRLs).Get([]byte(ca))
-		if v == nil {
-			return fmt.Errorf("db: %w: CRL of CA %s", certs.ErrNotFound, ca)
-		}
 		var err error
-		if c, err = decodeCRL(v); err != nil {
-			return fmt.Errorf("db: CRL of CA %s: %w", ca, err)
-		}
-		return nil
+		c, err = currentCRL(tx, ca)
+		return err
 	})
 	return c, err
+}
+
+// currentCRL is the CRL record of ca with its revision counter applied.
+func currentCRL(tx *bolt.Tx, ca certs.Identifier) (certs.CRL, error) {
+	rev, err := crlRevision(tx, ca)
+	if err != nil {
+		return certs.CRL{}, err
+	}
+	v := tx.Bucket(bucketCRLs).Get([]byte(ca))
+	if v == nil {
+		if rev == 0 {
+			return certs.CRL{}, fmt.Errorf("db: %w: CRL of CA %s", certs.ErrNotFound, ca)
+		}
+		return certs.CRL{CA: ca, Stale: true, Revision: rev}, nil
+	}
+	c, err := decodeCRL(v)
+	if err != nil {
+		return certs.CRL{}, fmt.Errorf("db: CRL of CA %s: %w", ca, err)
+	}
+	c.Stale = c.Stale || c.Revision != rev
+	c.Revision = rev
+	return c, nil
+}
+
+func crlRevision(tx *bolt.Tx, ca certs.Identifier) (uint64, error) {
+	v := tx.Bucket(bucketCRLRevisions).Get([]byte(ca))
+	if v == nil {
+		return 0, nil
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("db: CRL revision of CA %s: %w", ca, errCorrupt)
+	}
+	return binary.BigEndian.Uint64(v), nil
 }
 
 // PutCRL stores a newly signed CRL built from revision c.Revision. Its
@@ -41,12 +75,9 @@ func (s *Store) PutCRL(ctx context.Context, c certs.CRL) error {
 			return fmt.Errorf("db: put CRL: %w: CA %s", certs.ErrNotFound, c.CA)
 		}
 		b := tx.Bucket(bucketCRLs)
-		cur := certs.CRL{CA: c.CA}
-		if v := b.Get([]byte(c.CA)); v != nil {
-			var err error
-			if cur, err = decodeCRL(v); err != nil {
-				return err
-			}
+		cur, err := currentCRL(tx, c.CA)
+		if err != nil && !errors.Is(err, certs.ErrNotFound) {
+			return err
 		}
 		if c.Number <= cur.Number {
 			return fmt.Errorf("db: put CRL: %w: CRL number %d of CA %s is stored; %d is not above it", certs.ErrExists, cur.Number, c.CA, c.Number)
@@ -61,15 +92,9 @@ func (s *Store) PutCRL(ctx context.Context, c certs.CRL) error {
 // markCRLStale records, inside a revocation's transaction, that the CRL of
 // ca no longer lists every revoked certificate.
 func markCRLStale(tx *bolt.Tx, ca certs.Identifier) error {
-	b := tx.Bucket(bucketCRLs)
-	c := certs.CRL{CA: ca}
-	if v := b.Get([]byte(ca)); v != nil {
-		var err error
-		if c, err = decodeCRL(v); err != nil {
-			return err
-		}
+	rev, err := crlRevision(tx, ca)
+	if err != nil {
+		return err
 	}
-	c.Stale = true
-	c.Revision++
-	return b.Put([]byte(ca), encodeCRL(c))
+	return tx.Bucket(bucketCRLRevisions).Put([]byte(ca), binary.BigEndian.AppendUint64(nil, rev+1))
 }

@@ -237,3 +237,73 @@ func TestOpen_Migration_V1ToV2(t *testing.T) {
 		t.Errorf("check: %v %v", err, ps)
 	}
 }
+
+// Version 6 moves CRL revision counters out of the CRL records: a store
+// written by version 5 keeps each CRL's revision and staleness, and a
+// revocation afterwards makes the CRL stale without rewriting it.
+func TestOpen_Migration_V5ToV6(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := certs.Identifier(strings.Repeat("ab", certs.IdentifierLen/2))
+	other := certs.Identifier(strings.Repeat("cd", certs.IdentifierLen/2))
+	now := time.Now().UTC().Truncate(time.Second)
+	fresh := certs.CRL{CA: ca, Number: 7, DER: []byte("crl-der"), ThisUpdate: now, NextUpdate: now.Add(time.Hour), Revision: 3}
+	stale := certs.CRL{CA: other, Stale: true, Revision: 5}
+	// Write as version 5 did: revisions inside the records, no counters.
+	if err := s.bolt.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketCRLRevisions); err != nil {
+			return err
+		}
+		for _, c := range []certs.CRL{fresh, stale} {
+			if err := tx.Bucket(bucketCRLs).Put([]byte(c.CA), encodeCRL(c)); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 5))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.SchemaVersion() != 6 {
+		t.Fatalf("schema %d, want 6", s.SchemaVersion())
+	}
+	got, err := s.CRL(t.Context(), ca)
+	if err != nil || got.Stale || got.Revision != 3 || got.Number != 7 || string(got.DER) != "crl-der" {
+		t.Fatalf("fresh CRL after migration: %+v, %v", got, err)
+	}
+	if got, err := s.CRL(t.Context(), other); err != nil || !got.Stale || got.Revision != 5 {
+		t.Fatalf("stale CRL after migration: %+v, %v", got, err)
+	}
+	// A revocation bumps the counter alone; the CRL record is untouched.
+	before := rawCRL(t, s, ca)
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return markCRLStale(tx, ca) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.CRL(t.Context(), ca); !got.Stale || got.Revision != 4 {
+		t.Errorf("after a revocation: %+v", got)
+	}
+	if after := rawCRL(t, s, ca); !bytes.Equal(before, after) {
+		t.Error("a revocation rewrote the CRL record")
+	}
+	// A CRL built from revision 4 is current; one built from 3 is not.
+	if err := s.PutCRL(t.Context(), certs.CRL{CA: ca, Number: 8, DER: []byte("new"), ThisUpdate: now, NextUpdate: now.Add(time.Hour), Revision: 3}); !errors.Is(err, certs.ErrNotFound) {
+		// The CA is not in this store: PutCRL refuses before anything else.
+		t.Fatalf("PutCRL for a CA not stored: %v", err)
+	}
+}
+
+func rawCRL(t *testing.T, s *Store, ca certs.Identifier) []byte {
+	t.Helper()
+	var v []byte
+	s.bolt.View(func(tx *bolt.Tx) error { v = bytes.Clone(tx.Bucket(bucketCRLs).Get([]byte(ca))); return nil })
+	return v
+}

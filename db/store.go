@@ -31,6 +31,7 @@ var (
 	bucketResponders   = []byte("responders")
 	bucketOCSP         = []byte("ocsp")
 	bucketCRLs         = []byte("crls")
+	bucketCRLRevisions = []byte("crl_revisions")
 	bucketAudit        = []byte("audit")
 
 	keySchema  = []byte("schema")
@@ -167,6 +168,21 @@ var migrations = []migration{
 	{name: "audit trail", run: func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketAudit)
 		return err
+	}},
+	{name: "CRL revision counters apart from the CRLs", run: func(tx *bolt.Tx) error {
+		// A revocation used to bump the revision inside the CRL record,
+		// rewriting the whole CRL in every revocation's transaction.
+		revs, err := tx.CreateBucketIfNotExists(bucketCRLRevisions)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCRLs).ForEach(func(k, v []byte) error {
+			c, err := decodeCRL(v)
+			if err != nil {
+				return fmt.Errorf("CRL of CA %s: %w", k, err)
+			}
+			return revs.Put(k, binary.BigEndian.AppendUint64(nil, c.Revision))
+		})
 	}},
 }
 
