@@ -123,29 +123,18 @@ func (s *Store) Get(ctx context.Context, id certs.Identifier) (certs.Record, err
 // order; an identifier that is not stored yields the zero Record (which
 // StatusAt answers Unknown).
 func (s *Store) GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error) {
-	out := make([]certs.Record, len(ids))
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCerts)
-		for i, id := range ids {
-			v := b.Get([]byte(id))
-			if v == nil {
-				continue
-			}
-			r, err := decodeRecord(v)
-			if err != nil {
-				return fmt.Errorf("db: certificate %s: %w", id, err)
-			}
-			out[i] = r
-		}
-		return nil
-	})
-	return out, err
+	return s.getMany(ctx, ids, true)
 }
 
-// Statuses is GetMany for status answers, read with one cursor: the
-// records without their certificate, sealed key, tags, alias, custom
-// identifier and resource group.
+// Statuses is GetMany for status answers: the records without their
+// certificate, sealed key, tags, alias, custom identifier and resource
+// group.
 func (s *Store) Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error) {
+	return s.getMany(ctx, ids, false)
+}
+
+// getMany reads ids with one cursor; full is decodeRecordFields's.
+func (s *Store) getMany(ctx context.Context, ids []certs.Identifier, full bool) ([]certs.Record, error) {
 	out := make([]certs.Record, len(ids))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketCerts).Cursor()
@@ -154,7 +143,7 @@ func (s *Store) Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.R
 			if k == nil || string(k) != string(id) || v == nil {
 				continue
 			}
-			r, err := decodeRecordFields(v, false)
+			r, err := decodeRecordFields(v, full)
 			if err != nil {
 				return fmt.Errorf("db: certificate %s: %w", id, err)
 			}

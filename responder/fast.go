@@ -119,8 +119,8 @@ func (r *Responder) quick(ctx context.Context, now time.Time, der, dst []byte) (
 	if !errors.Is(err, certs.ErrNotFound) {
 		return Answer{}, out, false
 	}
-	a, ok := qi.st.unknowns.get(q.certID)
-	if !ok || !current(a.ThisUpdate, a.NextUpdate, now) {
+	a, ok := qi.st.unknowns.current(q.certID, now)
+	if !ok {
 		return Answer{}, out, false
 	}
 	if known, err := r.src.HasSerial(ctx, qi.st.ID, q.serial); err != nil || known {

@@ -424,8 +424,8 @@ func (r *Responder) cached(ctx context.Context, st *issuerState, id CertID, now 
 // CertID while it is current and the serial is still not in the store (a
 // certificate imported since is answered from its record, not from here).
 func (r *Responder) cachedUnknown(ctx context.Context, st *issuerState, id CertID, now time.Time) (Answer, bool) {
-	a, ok := st.unknowns.get(id.Raw)
-	if !ok || !current(a.ThisUpdate, a.NextUpdate, now) {
+	a, ok := st.unknowns.current(id.Raw, now)
+	if !ok {
 		return Answer{}, false
 	}
 	if _, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial)); !errors.Is(err, certs.ErrNotFound) {
@@ -451,6 +451,13 @@ func (c *unknownCache) get(certID []byte) (Answer, bool) {
 	defer c.mu.Unlock()
 	a, ok := c.m[string(certID)]
 	return a, ok
+}
+
+// current returns the remembered answer for certID if it may be served at
+// now; whether the serial is still unknown is for the caller to check.
+func (c *unknownCache) current(certID []byte, now time.Time) (Answer, bool) {
+	a, ok := c.get(certID)
+	return a, ok && current(a.ThisUpdate, a.NextUpdate, now)
 }
 
 func (c *unknownCache) put(certID []byte, a Answer) {

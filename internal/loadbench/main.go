@@ -445,12 +445,13 @@ func writeScripts(dir string, reqs []request, ca *x509.Certificate) (scripts, er
 	s := scripts{post: filepath.Join(dir, "post.lua"), get: filepath.Join(dir, "get.lua"), nonce: filepath.Join(dir, "nonce.lua"), ca: ca}
 	// Every request is formatted once, in init: formatting in request() costs
 	// wrk's core more Lua time than the fastest server spends answering.
-	postLua := `local reqs = {%s}
+	// The second %s is the Lua expression that formats item x.
+	lua := `local items = {%s}
 local built = {}
 local i = 0
 init = function(args)
-  for k, body in ipairs(reqs) do
-    built[k] = wrk.format("POST", "/", {["Content-Type"] = "application/ocsp-request"}, body)
+  for k, x in ipairs(items) do
+    built[k] = %s
   end
 end
 request = function()
@@ -458,23 +459,12 @@ request = function()
   return built[i]
 end
 `
-	getLua := `local paths = {%s}
-local built = {}
-local i = 0
-init = function(args)
-  for k, path in ipairs(paths) do
-    built[k] = wrk.format("GET", path)
-  end
-end
-request = function()
-  i = i %% #built + 1
-  return built[i]
-end
-`
+	postFormat := `wrk.format("POST", "/", {["Content-Type"] = "application/ocsp-request"}, x)`
+	getFormat := `wrk.format("GET", x)`
 	for path, body := range map[string]string{
-		s.post:  fmt.Sprintf(postLua, strings.Join(post, ",\n")),
-		s.nonce: fmt.Sprintf(postLua, strings.Join(nonce, ",\n")),
-		s.get:   fmt.Sprintf(getLua, strings.Join(get, ",\n")),
+		s.post:  fmt.Sprintf(lua, strings.Join(post, ",\n"), postFormat),
+		s.nonce: fmt.Sprintf(lua, strings.Join(nonce, ",\n"), postFormat),
+		s.get:   fmt.Sprintf(lua, strings.Join(get, ",\n"), getFormat),
 	} {
 		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 			return s, err
