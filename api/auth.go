@@ -65,8 +65,7 @@ func (s *Server) authV1(r *http.Request, c *call) *Error {
 	if _, err := acsauth.CheckTime(c.p.str("Timestamp"), c.now, s.opts.TimeWindow); err != nil {
 		return acsError(err)
 	}
-	sts := acsauth.V1StringToSign(r.Method, c.p.v)
-	if !acsauth.Equal(acsauth.V1Signature(secret, sts), c.p.str("Signature")) {
+	if sts, ok := acsauth.V1Verify(secret, r.Method, c.p.v, c.p.str("Signature")); !ok {
 		return newError(http.StatusBadRequest, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. server string to sign is:%s", sts)
 	}
 	return s.checkNonce(c, c.p.str("SignatureNonce"), c.p.str("Version"))

@@ -28,7 +28,7 @@ const Version = "2020-06-30"
 // Store is what the API reads and changes directly. *db.Store satisfies it.
 type Store interface {
 	Get(ctx context.Context, id certs.Identifier) (certs.Record, error)
-	Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error)
+	Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.StatusFacts, error)
 	BySerial(ctx context.Context, serial certs.Serial) ([]certs.Record, error)
 	List(ctx context.Context, f certs.Filter) ([]certs.Record, certs.Identifier, error)
 	Count(ctx context.Context, f certs.Filter) (int, error)
@@ -227,11 +227,11 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	var form url.Values
 	if ct := r.Header.Get("Content-Type"); len(body) > 0 && strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		var err error
-		if form, err = url.ParseQuery(string(body)); err != nil {
+		if form, err = parseQuery(string(body)); err != nil {
 			return nil, errInvalid("body", "the form body does not parse: %v", err)
 		}
 	}
-	query, err := url.ParseQuery(r.URL.RawQuery)
+	query, err := parseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, errInvalid("query", "the query string does not parse: %v", err)
 	}

@@ -76,9 +76,9 @@ var plainJSON = func() (t [256]bool) {
 	return t
 }()
 
-func entryOf(id string, r certs.Record, c *call) statusEntry {
-	a := r.StatusAt(c.now)
-	e := statusEntry{Identifier: id, SerialNumber: string(r.Serial), Status: a.Status.String()}
+func entryOf(id string, f certs.StatusFacts, c *call) statusEntry {
+	a := f.StatusAt(c.now)
+	e := statusEntry{Identifier: id, SerialNumber: string(f.Serial), Status: a.Status.String()}
 	if a.Status == certs.Revoked {
 		e.RevokeTime = epochMillis(a.RevokedAt)
 	}
@@ -107,13 +107,13 @@ func (s *Server) describeStatus(c *call) (resp, *Error) {
 	if len(ids) > s.opts.MaxIdentifiers {
 		return nil, errInvalid("Identifier", "%d identifiers, at most %d per request", len(ids), s.opts.MaxIdentifiers)
 	}
-	recs, err := s.store.Statuses(c.ctx, ids)
+	facts, err := s.store.Statuses(c.ctx, ids)
 	if err != nil {
 		return nil, s.internal(c, "status lookup", err)
 	}
 	out := make(statusList, len(ids))
-	for i, r := range recs {
-		out[i] = entryOf(string(ids[i]), r, c)
+	for i, f := range facts {
+		out[i] = entryOf(string(ids[i]), f, c)
 	}
 	return resp{"CertificateStatus": out}, nil
 }
@@ -152,7 +152,7 @@ func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
 			out = append(out, statusEntry{SerialNumber: string(serial), Status: certs.Unknown.String()})
 		}
 		for _, r := range recs {
-			out = append(out, entryOf(string(r.Identifier), r, c))
+			out = append(out, entryOf(string(r.Identifier), r.Facts(), c))
 		}
 	}
 	return resp{"CertificateStatus": out}, nil

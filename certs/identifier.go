@@ -126,6 +126,13 @@ func (s Serial) Bytes() []byte {
 
 func (s Serial) String() string { return string(s) }
 
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f')
-}
+func isHex(c byte) bool { return lowerHexDigit[c] }
+
+// lowerHexDigit is isHex as a table: a status query checks 32,000 of
+// these for a thousand identifiers.
+var lowerHexDigit = func() (t [256]bool) {
+	for c := range t {
+		t[c] = '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
+	}
+	return t
+}()

@@ -61,15 +61,37 @@ type Answer struct {
 // record is Revoked from the moment the revocation was stored, whatever t
 // is, so that a clock stepping backwards can never turn a revocation into a
 // stale Good. Deletion does not change the answer.
-func (r Record) StatusAt(t time.Time) Answer {
-	if r.Identifier == "" {
+func (r Record) StatusAt(t time.Time) Answer { return r.Facts().StatusAt(t) }
+
+// Facts is the part of r that StatusAt decides from.
+func (r Record) Facts() StatusFacts {
+	return StatusFacts{Found: r.Identifier != "", Serial: r.Serial, NotAfter: r.NotAfter,
+		State: r.State, RevokedAt: r.RevokedAt, Reason: r.Reason}
+}
+
+// StatusFacts is what a status answer needs of a Record and nothing more:
+// a batch status query reads a thousand of these, and the full Record
+// (certificate, key, names, tags) would be most of its cost. The zero
+// value is a certificate we do not have.
+type StatusFacts struct {
+	Found     bool // false: not a certificate we have
+	Serial    Serial
+	NotAfter  time.Time
+	State     State
+	RevokedAt time.Time
+	Reason    Reason
+}
+
+// StatusAt is [Record.StatusAt] for the record f came from.
+func (f StatusFacts) StatusAt(t time.Time) Answer {
+	if !f.Found {
 		return Answer{Status: Unknown}
 	}
-	a := Answer{Status: Good, Expired: !r.NotAfter.IsZero() && t.After(r.NotAfter)}
-	if r.State == StateRevoked {
+	a := Answer{Status: Good, Expired: !f.NotAfter.IsZero() && t.After(f.NotAfter)}
+	if f.State == StateRevoked {
 		a.Status = Revoked
-		a.RevokedAt = r.RevokedAt
-		a.Reason = r.Reason
+		a.RevokedAt = f.RevokedAt
+		a.Reason = f.Reason
 	}
 	return a
 }

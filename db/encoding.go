@@ -275,6 +275,45 @@ func decodeRecordFields(b []byte, full bool) (certs.Record, error) {
 	return r, err
 }
 
+// decodeFacts decodes what f holds of the encoded record b, appending the
+// serial to serials (the caller slices it out once all are read).
+// encodeRecord writes fields in tag order, so it stops at the first field
+// past rReason: the rest (names, tags, sealed key) is not read at all.
+func decodeFacts(b []byte, f *certs.StatusFacts, serials []byte) ([]byte, error) {
+	b, err := body(b)
+	if err != nil {
+		return serials, err
+	}
+	err = walk(b, func(fl field) error {
+		switch fl.tag {
+		default:
+			if fl.tag > rReason {
+				return errEnough
+			}
+		case rIdentifier:
+			f.Found = len(fl.raw) > 0
+		case rSerial:
+			serials = append(serials, fl.raw...)
+		case rNotAfter:
+			f.NotAfter = fl.time()
+		case rState:
+			f.State = certs.State(fl.num)
+		case rRevokedAt:
+			f.RevokedAt = fl.time()
+		case rReason:
+			f.Reason = certs.Reason(fl.num)
+		}
+		return nil
+	})
+	if err == errEnough {
+		err = nil
+	}
+	return serials, err
+}
+
+// errEnough stops a walk that has read every field it needs.
+var errEnough = errors.New("db: enough fields")
+
 // CA field tags. Never reuse or renumber one.
 const (
 	cIdentifier = 1 + iota

@@ -304,5 +304,12 @@ func FuzzDecodeRecord(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(again, r) {
 			t.Fatalf("decodeRecord(%x) = %+v does not round-trip: %+v, %v", b, r, again, err)
 		}
+		// What Statuses reads of a stored record is what StatusAt reads.
+		var f certs.StatusFacts
+		serial, err := decodeFacts(encodeRecord(r), &f, nil)
+		f.Serial = certs.Serial(serial)
+		if err != nil || f != r.Facts() {
+			t.Fatalf("decodeFacts(%+v) = %+v, %v; want %+v", r, f, err, r.Facts())
+		}
 	})
 }

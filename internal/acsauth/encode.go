@@ -67,13 +67,15 @@ func Equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// pair is one encoded name=value of a canonical query string.
-type pair struct{ name, value string }
+// pair is one name=value of a canonical query string: key is the name
+// percent-encoded (what pairs sort by), name and value are as received.
+type pair struct{ key, name, value string }
 
-// canonicalPairs percent-encodes every name and value of params, skipping
-// the names for which skip returns true, and sorts the pairs by encoded
-// name, then encoded value, in byte order.
-func canonicalPairs(params map[string][]string, skip func(string) bool) string {
+// sortedPairs returns every name=value of params, skipping the names for
+// which skip returns true, sorted by encoded name, then encoded value, in
+// byte order. Values are encoded for sorting only when two names tie: a
+// long value (a thousand identifiers) is encoded once, into the result.
+func sortedPairs(params map[string][]string, skip func(string) bool) []pair {
 	pairs := make([]pair, 0, len(params))
 	for name, values := range params {
 		if skip != nil && skip(name) {
@@ -81,23 +83,79 @@ func canonicalPairs(params map[string][]string, skip func(string) bool) string {
 		}
 		en := PercentEncode(name)
 		for _, v := range values {
-			pairs = append(pairs, pair{en, PercentEncode(v)})
+			pairs = append(pairs, pair{en, name, v})
 		}
 	}
 	slices.SortFunc(pairs, func(a, b pair) int {
-		if c := strings.Compare(a.name, b.name); c != 0 {
+		if c := strings.Compare(a.key, b.key); c != 0 {
 			return c
 		}
-		return strings.Compare(a.value, b.value)
+		return strings.Compare(PercentEncode(a.value), PercentEncode(b.value))
 	})
-	var b strings.Builder
+	return pairs
+}
+
+// canonicalPairs is the canonical query string of params (see sortedPairs):
+// encoded name=value pairs joined by &.
+func canonicalPairs(params map[string][]string, skip func(string) bool) string {
+	return string(appendCanonical(nil, sortedPairs(params, skip), 1))
+}
+
+// appendCanonical appends pairs as name=value&… with every name and value
+// percent-encoded times times (1 or 2) and the = and & encoded times-1
+// times: 2 is V1's encoding of the canonical query inside its string to
+// sign, written in one pass.
+func appendCanonical(b []byte, pairs []pair, times int) []byte {
+	eq, amp := "=", "&"
+	if times == 2 {
+		eq, amp = "%3D", "%26"
+	}
+	n := 0
+	for _, p := range pairs {
+		n += encodedLen(p.name, times) + len(eq) + encodedLen(p.value, times) + len(amp)
+	}
+	b = slices.Grow(b, n)
 	for i, p := range pairs {
 		if i > 0 {
-			b.WriteByte('&')
+			b = append(b, amp...)
 		}
-		b.WriteString(p.name)
-		b.WriteByte('=')
-		b.WriteString(p.value)
+		b = appendEncoded(b, p.name, times)
+		b = append(b, eq...)
+		b = appendEncoded(b, p.value, times)
 	}
-	return b.String()
+	return b
+}
+
+// encodedLen is len(s) percent-encoded times times: every reserved byte
+// becomes %XX, then %25XX.
+func encodedLen(s string, times int) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !unreservedByte[s[i]] {
+			n += 2 * times
+		}
+	}
+	return n
+}
+
+// appendEncoded appends s percent-encoded times times (1 or 2).
+func appendEncoded(b []byte, s string, times int) []byte {
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && unreservedByte[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		c := s[j]
+		b = append(b, '%')
+		if times == 2 {
+			b = append(b, '2', '5')
+		}
+		b = append(b, upperHex[c>>4], upperHex[c&0x0f])
+		i = j + 1
+	}
+	return b
 }

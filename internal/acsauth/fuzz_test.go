@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 // FuzzV1StringToSign checks that arbitrary parameter names and values never
 // panic, that the result does not depend on the order in which parameters
 // (and the values of one name) were added, that Signature is ignored, and
-// that the encoded part holds only unreserved characters and %XX escapes.
+// that the encoded part holds only unreserved characters and %XX escapes,
+// that it equals the definition written plainly, and that V1Verify agrees.
 func FuzzV1StringToSign(f *testing.F) {
 	// A typical request: the common parameters in different orders.
 	f.Add("Action", "DescribeClientCertificateStatus", "Identifier", "id-aaa,id-bbb", "Timestamp", "2026-11-27T23:16:51Z")
@@ -34,6 +36,15 @@ func FuzzV1StringToSign(f *testing.F) {
 			backward.Add(names[j], values[j])
 		}
 		got := acsauth.V1StringToSign("POST", forward)
+		if want := referenceV1StringToSign("POST", forward); got != want {
+			t.Errorf("V1StringToSign = %q, the definition gives %q", got, want)
+		}
+		if sts, ok := acsauth.V1Verify([]byte("k"), "POST", forward, acsauth.V1Signature([]byte("k"), got)); !ok || sts != "" {
+			t.Errorf("V1Verify(right signature) = %q, %v", sts, ok)
+		}
+		if sts, ok := acsauth.V1Verify([]byte("k"), "POST", forward, acsauth.V1Signature([]byte("other"), got)); ok || sts != got {
+			t.Errorf("V1Verify(wrong signature) = %q, %v; want %q, false", sts, ok, got)
+		}
 		if back := acsauth.V1StringToSign("POST", backward); back != got {
 			t.Errorf("order dependent: got %q forward and %q backward", got, back)
 		}
@@ -55,6 +66,31 @@ func FuzzV1StringToSign(f *testing.F) {
 			}
 		}
 	})
+}
+
+// referenceV1StringToSign is alibaba-api.md §2.1 written as plainly as
+// possible: encode every name and value, sort, join, encode again.
+func referenceV1StringToSign(method string, params url.Values) string {
+	var pairs []string
+	for name, values := range params {
+		if name == "Signature" {
+			continue
+		}
+		for _, v := range values {
+			pairs = append(pairs, acsauth.PercentEncode(name)+"="+acsauth.PercentEncode(v))
+		}
+	}
+	// Sorting name=value strings would put "a=" after "a-b=": sort by
+	// encoded name, then encoded value.
+	slices.SortFunc(pairs, func(a, b string) int {
+		an, av, _ := strings.Cut(a, "=")
+		bn, bv, _ := strings.Cut(b, "=")
+		if c := strings.Compare(an, bn); c != 0 {
+			return c
+		}
+		return strings.Compare(av, bv)
+	})
+	return method + "&" + acsauth.PercentEncode("/") + "&" + acsauth.PercentEncode(strings.Join(pairs, "&"))
 }
 
 // FuzzParseAuthorization checks that any header value is either parsed

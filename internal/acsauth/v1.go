@@ -25,19 +25,39 @@ const v1SignatureParam = "Signature"
 //
 // method is used as given; net/http already upper-cases the standard ones.
 func V1StringToSign(method string, params url.Values) string {
-	canonical := canonicalPairs(params, func(name string) bool {
-		return name == v1SignatureParam
-	})
-	return method + "&%2F&" + PercentEncode(canonical)
+	return string(appendV1StringToSign(nil, method, params))
+}
+
+func appendV1StringToSign(b []byte, method string, params url.Values) []byte {
+	pairs := sortedPairs(params, func(name string) bool { return name == v1SignatureParam })
+	b = append(append(b, method...), "&%2F&"...)
+	return appendCanonical(b, pairs, 2)
+}
+
+// V1Verify reports whether signature is the V1 signature, with secret, of
+// a request with these method and params (see V1StringToSign). When it is
+// not, it also returns the string to sign, which Alibaba's
+// SignatureDoesNotMatch message shows the client. It is V1Signature of
+// V1StringToSign compared with Equal, without copying the string to sign.
+func V1Verify(secret []byte, method string, params url.Values, signature string) (stringToSign string, ok bool) {
+	sts := appendV1StringToSign(nil, method, params)
+	if Equal(v1Sign(secret, sts), signature) {
+		return "", true
+	}
+	return string(sts), false
 }
 
 // V1Signature returns base64(HMAC-SHA1(secret + "&", stringToSign)), the
 // value of the Signature parameter. secret is the AccessKey secret; it is
 // not modified.
 func V1Signature(secret []byte, stringToSign string) string {
+	return v1Sign(secret, []byte(stringToSign))
+}
+
+func v1Sign(secret, stringToSign []byte) string {
 	key := make([]byte, 0, len(secret)+1)
 	key = append(append(key, secret...), '&')
 	mac := hmac.New(sha1.New, key)
-	mac.Write([]byte(stringToSign))
+	mac.Write(stringToSign)
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
