@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGET$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseQuick$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuickGET$$' -fuzztime $(FUZZTIME) ./responder/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadRequest$$' -fuzztime $(FUZZTIME) ./internal/quickhttp/
 
 ## bench: the Go benchmarks with allocation counts, then the side-by-side
 ## load test (needs wrk, openssl, taskset; see docs/BENCHMARKS.md)

@@ -1,6 +1,7 @@
 package responder_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto"
@@ -10,9 +11,11 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/certstatus/certstatus/certs"
@@ -138,7 +141,8 @@ func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), n
 
 // The quick path allocates nothing of its own: a POST costs no more
 // allocations than the one store read it makes, a GET two more (its four
-// caching headers share one string and one slice).
+// caching headers share one string and one slice), and AppendQuickHTTP
+// none more for either.
 func TestQuickPath_Allocations(t *testing.T) {
 	w := newWorld(t, responder.Options{})
 	ctx := context.Background()
@@ -177,6 +181,18 @@ func TestQuickPath_Allocations(t *testing.T) {
 		t.Errorf("GET: %v allocations per request, the store read alone %v", n, store)
 	}
 	t.Logf("allocations: store read %v, POST %v, GET %v", store, testing.AllocsPerRun(50, serve(post)), testing.AllocsPerRun(50, serve(get)))
+	// The whole-response form for internal/quickhttp: nothing beyond the
+	// store read, caching headers included.
+	target := "/" + base64.StdEncoding.EncodeToString(der)
+	for _, isGet := range []bool{false, true} {
+		if n := testing.AllocsPerRun(200, func() {
+			if out, ok := w.rsp.AppendQuickHTTP(ctx, buf[:0], isGet, target, der); !ok || len(out) < 100 {
+				t.Fatal("AppendQuickHTTP declined")
+			}
+		}); n > store {
+			t.Errorf("AppendQuickHTTP (GET %v): %v allocations, the store read alone %v", isGet, n, store)
+		}
+	}
 	var _ io.ReadCloser = b
 }
 
@@ -208,5 +224,107 @@ func TestETagInput(t *testing.T) {
 	}
 	if got := responder.ETagInput([]byte("not a response")); string(got) != "not a response" {
 		t.Errorf("ETag input of a non-response: %q", got)
+	}
+}
+
+// AppendQuickHTTP answers what ServeHTTP's quick path answers with the same
+// bytes and headers (Date aside), for POST, GET and URL-encoded GET, and
+// counts them the same; everything else it declines without writing or
+// counting anything.
+func TestAppendQuickHTTP_AnswersAsServeHTTP(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	w := newWorld(t, responder.Options{Metrics: responder.NewMetrics(reg)})
+	ctx := context.Background()
+	_, good := w.issue("quick http good")
+	revRec, revoked := w.issue("quick http revoked")
+	if _, err := w.auth.Revoke(ctx, revRec.Identifier, certs.KeyCompromise, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	unknown := buildRequest([][]byte{certID(w.subCert, crypto.SHA1, big.NewInt(0x7f4321), false, false)}, nil)
+	requests := func() float64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0.0
+		for _, mf := range mfs {
+			if mf.GetName() == "certstatus_ocsp_requests_total" {
+				for _, m := range mf.GetMetric() {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+		return n
+	}
+	encoded := strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D")
+	ders := map[string][]byte{
+		"good": request(t, good, w.subCert, crypto.SHA1), "revoked": request(t, revoked, w.subCert, crypto.SHA1),
+		"good sha256": request(t, good, w.subCert, crypto.SHA256), "unknown": unknown,
+	}
+	for _, der := range ders {
+		serveBoth(t, w.rsp, der) // a SHA-256 answer is stored once asked for
+	}
+	w.rsp.Wait()
+	for name, der := range ders {
+		b64 := base64.StdEncoding.EncodeToString(der)
+		for _, tc := range []struct {
+			method, target string
+		}{{http.MethodPost, "/"}, {http.MethodGet, "/" + b64}, {http.MethodGet, "/" + encoded.Replace(b64)}} {
+			var body io.Reader
+			if tc.method == http.MethodPost {
+				body = bytes.NewReader(der)
+			}
+			rec := httptest.NewRecorder()
+			w.rsp.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.target, body))
+			before := requests()
+			raw, ok := w.rsp.AppendQuickHTTP(ctx, []byte("kept"), tc.method == http.MethodGet, tc.target, der)
+			if !ok {
+				t.Fatalf("%s %s %s: declined", name, tc.method, tc.target)
+			}
+			if requests() != before+1 {
+				t.Errorf("%s %s: counted %v requests, want 1", name, tc.method, requests()-before)
+			}
+			res, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("kept")))), nil)
+			if err != nil || !bytes.HasPrefix(raw, []byte("kept")) {
+				t.Fatalf("%s %s: %v in %q", name, tc.method, err, raw)
+			}
+			got, _ := io.ReadAll(res.Body)
+			if res.StatusCode != rec.Code || !bytes.Equal(got, rec.Body.Bytes()) || res.ContentLength != int64(len(got)) {
+				t.Errorf("%s %s: HTTP %d, %d bytes (Content-Length %d); ServeHTTP: HTTP %d, %d bytes", name, tc.method, res.StatusCode, len(got), res.ContentLength, rec.Code, rec.Body.Len())
+			}
+			for _, h := range []string{"Content-Type", "Cache-Control", "Etag", "Last-Modified", "Expires"} {
+				if res.Header.Get(h) != rec.Header().Get(h) {
+					t.Errorf("%s %s: %s %q, ServeHTTP's %q", name, tc.method, h, res.Header.Get(h), rec.Header().Get(h))
+				}
+			}
+			if d, err := http.ParseTime(res.Header.Get("Date")); err != nil || time.Since(d) > time.Minute {
+				t.Errorf("%s %s: Date %q", name, tc.method, res.Header.Get("Date"))
+			}
+		}
+	}
+	good2 := request(t, good, w.subCert, crypto.SHA1)
+	nonce := buildRequest([][]byte{certID(w.subCert, crypto.SHA1, good.SerialNumber, false, false)}, []byte("0123456789abcdef"))
+	for name, tc := range map[string]struct {
+		get    bool
+		target string
+		der    []byte
+	}{
+		"nonce":               {false, "/", nonce},
+		"two CertIDs":         {false, "/", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, good.SerialNumber, false, false), certID(w.subCert, crypto.SHA1, revoked.SerialNumber, false, false)}, nil)},
+		"no NULL":             {false, "/", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, good.SerialNumber, true, false)}, nil)},
+		"malformed":           {false, "/", []byte{0x30, 0x03, 0x30, 0x01, 0x30}},
+		"unknown, not asked":  {false, "/", buildRequest([][]byte{certID(w.subCert, crypto.SHA1, big.NewInt(0x7f9999), false, false)}, nil)},
+		"query":               {true, "/" + base64.StdEncoding.EncodeToString(good2) + "?x=1", nil},
+		"bad escape":          {true, "/%zz" + base64.StdEncoding.EncodeToString(good2), nil},
+		"GET not base64":      {true, "/healthz", nil},
+		"POST over the limit": {false, "/", make([]byte, responder.MaxRequestBytes+1)},
+	} {
+		before := requests()
+		if out, ok := w.rsp.AppendQuickHTTP(ctx, []byte("kept"), tc.get, tc.target, tc.der); ok || string(out) != "kept" {
+			t.Errorf("%s: taken (%v) or written to (%q)", name, ok, out)
+		}
+		if requests() != before {
+			t.Errorf("%s: declined but counted", name)
+		}
 	}
 }

@@ -1,12 +1,14 @@
 package responder
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -127,31 +129,13 @@ func readBody(body io.Reader, buf []byte) ([]byte, error) {
 func (r *Responder) writeAnswer(w http.ResponseWriter, req *http.Request, a Answer, get bool, now time.Time) {
 	r.m.answered(a.Statuses, a.Cached, a.Nonce, now.Sub(a.ThisUpdate))
 	if get && !a.Nonce {
-		expires := a.NextUpdate
-		if refresh := a.ThisUpdate.Add(r.opts.Validity / 2); refresh.Before(expires) {
-			expires = refresh
-		}
-		maxAge := int64(expires.Sub(now) / time.Second)
-		if maxAge < 0 {
-			maxAge = 0
-		}
 		// The four values share one string and one slice: two allocations
 		// instead of eight on the path every cached GET takes.
-		sum := sha256.Sum256(etagInput(a.DER))
 		var buf [160]byte
-		b := append(buf[:0], "public, no-transform, must-revalidate, max-age="...)
-		b = strconv.AppendInt(b, maxAge, 10)
-		ccEnd := len(b)
-		b = append(b, '"')
-		b = hex.AppendEncode(b, sum[:16])
-		b = append(b, '"')
-		etagEnd := len(b)
-		b = a.ThisUpdate.UTC().AppendFormat(b, http.TimeFormat)
-		lmEnd := len(b)
-		b = now.Add(time.Duration(maxAge)*time.Second).UTC().AppendFormat(b, http.TimeFormat)
+		b, ends := r.cacheValues(buf[:0], a, now)
 		v := string(b)
-		etag := v[ccEnd:etagEnd]
-		vals := []string{v[:ccEnd], etag, v[etagEnd:lmEnd], v[lmEnd:]}
+		etag := v[ends[0]:ends[1]]
+		vals := []string{v[:ends[0]], etag, v[ends[1]:ends[2]], v[ends[2]:]}
 		h := w.Header()
 		h["Cache-Control"] = vals[0:1:1]
 		h["Etag"] = vals[1:2:2]
@@ -163,6 +147,97 @@ func (r *Responder) writeAnswer(w http.ResponseWriter, req *http.Request, a Answ
 		}
 	}
 	writeOCSP(w, a.DER)
+}
+
+// cacheValues appends to b the values of Cache-Control, ETag,
+// Last-Modified and Expires for a GET answer, and returns where the first
+// three end.
+func (r *Responder) cacheValues(b []byte, a Answer, now time.Time) ([]byte, [3]int) {
+	expires := a.NextUpdate
+	if refresh := a.ThisUpdate.Add(r.opts.Validity / 2); refresh.Before(expires) {
+		expires = refresh
+	}
+	maxAge := int64(expires.Sub(now) / time.Second)
+	if maxAge < 0 {
+		maxAge = 0
+	}
+	var ends [3]int
+	sum := sha256.Sum256(etagInput(a.DER))
+	b = append(b, "public, no-transform, must-revalidate, max-age="...)
+	b = strconv.AppendInt(b, maxAge, 10)
+	ends[0] = len(b)
+	b = append(b, '"')
+	b = hex.AppendEncode(b, sum[:16])
+	b = append(b, '"')
+	ends[1] = len(b)
+	b = appendHTTPDate(b, a.ThisUpdate)
+	ends[2] = len(b)
+	b = appendHTTPDate(b, now.Add(time.Duration(maxAge)*time.Second))
+	return b, ends
+}
+
+// AppendQuickHTTP is ServeHTTP for the requests its quick path answers
+// (one canonical CertID, no nonce, a current pre-signed or remembered
+// answer), written as a whole HTTP/1.1 response appended to dst for a
+// server that writes its own (internal/quickhttp): get is a GET of target
+// (the request-target as sent), else a POST of body. The response carries
+// what ServeHTTP's does: the same body, Content-Type, Content-Length, Date
+// and, for GET, Cache-Control, ETag, Last-Modified and Expires. ok is
+// false, with nothing counted, for every other request (a target with a
+// query included); ServeHTTP answers those.
+func (r *Responder) AppendQuickHTTP(ctx context.Context, dst []byte, get bool, target string, body []byte) ([]byte, bool) {
+	sc := getScratch()
+	defer putScratch(sc)
+	now := r.opts.Now()
+	der := body
+	if get {
+		if strings.ContainsAny(target, "?#") {
+			return dst, false
+		}
+		if strings.Contains(target, "%") {
+			// net/http's URL.Path, which ServeHTTP reads: base64 sent
+			// URL-encoded (%2B, %2F, %3D), as many clients do.
+			p, err := url.PathUnescape(target)
+			if err != nil {
+				return dst, false
+			}
+			target = p
+		}
+		d, ok := quickGET(target, r.opts.PathPrefix, sc.req)
+		if !ok {
+			return dst, false
+		}
+		sc.req, der = d, d
+	} else if len(body) > MaxRequestBytes {
+		return dst, false
+	}
+	a, out, ok := r.quick(ctx, now, der, sc.out[:0])
+	sc.out = out
+	if !ok {
+		return dst, false
+	}
+	method := http.MethodPost
+	if get {
+		method = http.MethodGet
+	}
+	r.m.request(method)
+	r.m.answered(a.Statuses, a.Cached, a.Nonce, now.Sub(a.ThisUpdate))
+	dst = append(dst, "HTTP/1.1 200 OK\r\n"...)
+	if get {
+		var buf [160]byte
+		v, ends := r.cacheValues(buf[:0], a, now)
+		dst = append(append(dst, "Cache-Control: "...), v[:ends[0]]...)
+		dst = append(append(dst, "\r\nEtag: "...), v[ends[0]:ends[1]]...)
+		dst = append(append(dst, "\r\nExpires: "...), v[ends[2]:]...)
+		dst = append(append(dst, "\r\nLast-Modified: "...), v[ends[1]:ends[2]]...)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(dst, "Content-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(a.DER)), 10)
+	dst = append(dst, "\r\nContent-Type: application/ocsp-response\r\nDate: "...)
+	dst = appendHTTPDate(dst, now)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, a.DER...), true
 }
 
 // etagInput is what the ETag hashes: the signature of a BasicOCSPResponse

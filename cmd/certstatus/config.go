@@ -58,6 +58,7 @@ type Config struct {
 	OCSPUnknown           string
 	OCSPMaxLive           string
 	OCSPPathPrefix        string
+	OCSPQuickHTTP         string
 
 	// ocspURLDefaulted is true when OCSPURL was derived from OCSPAddr, so
 	// serve may correct it once it knows the port it really bound.
@@ -99,6 +100,7 @@ func (c *Config) settings(withListeners bool) []setting {
 			setting{"ocsp-unknown", &c.OCSPUnknown, "unknown", "answer for serials never issued: unknown, or revoked (RFC 6960 §2.2 certificateHold)"},
 			setting{"ocsp-max-live", &c.OCSPMaxLive, "64", "concurrent live OCSP signatures (nonces, several CertIDs) before tryLater"},
 			setting{"ocsp-path-prefix", &c.OCSPPathPrefix, "", "path prefix of OCSP GET requests, e.g. /ocsp"},
+			setting{"ocsp-quick-http", &c.OCSPQuickHTTP, "true", "answer plain pre-signed OCSP requests with certstatus's own HTTP/1.1 reader, handing every other connection to net/http; false: net/http only"},
 		)
 	}
 	return s

@@ -22,6 +22,7 @@ type ocspSettings struct {
 	unknownAsRevoked            bool
 	maxLive                     int
 	prefix                      string
+	quickHTTP                   bool
 }
 
 func parseOCSPSettings(c *Config) (ocspSettings, error) {
@@ -71,6 +72,9 @@ func parseOCSPSettings(c *Config) (ocspSettings, error) {
 		return o, fmt.Errorf("config: ocsp-max-live %q: want a positive number", c.OCSPMaxLive)
 	}
 	o.prefix = c.OCSPPathPrefix
+	if o.quickHTTP, err = strconv.ParseBool(c.OCSPQuickHTTP); err != nil {
+		return o, fmt.Errorf("config: ocsp-quick-http %q: want true or false", c.OCSPQuickHTTP)
+	}
 	return o, nil
 }
 

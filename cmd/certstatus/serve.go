@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/quickhttp"
 	"github.com/certstatus/certstatus/responder"
 )
 
@@ -88,17 +90,24 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	// Timeouts so that a slow or stalled client cannot hold a connection
 	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM
 	// CSR in the query string, as the Alibaba SDKs send it.
-	servers := []*http.Server{
-		{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	var ocspServer server = ocspHTTP
+	if ocspOpts.quickHTTP {
+		ocspServer = &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
+			IdleTimeout: ocspHTTP.IdleTimeout, ReadHeaderTimeout: ocspHTTP.ReadHeaderTimeout,
+			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout}
+	}
+	servers := []server{
+		&http.Server{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20},
-		{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second},
+		ocspServer,
 	}
 	errc := make(chan error, len(servers))
 	var wg sync.WaitGroup
 	for i, ln := range []net.Listener{apiLn, ocspLn} {
 		wg.Add(1)
-		go func(srv *http.Server, ln net.Listener) {
+		go func(srv server, ln net.Listener) {
 			defer wg.Done()
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
@@ -192,13 +201,48 @@ func (s *service) apiHandler() (http.Handler, error) {
 // /ca/<id>.crt, CRLs at /crl/<id>.crl, and OCSP at every other path. OCSP goes straight to the
 // responder, bypassing any router, because a base64 GET path may hold
 // "//" and "%2F" that routers clean (boulder#884).
+// server is what serve runs on a listener: an http.Server, or the quick
+// OCSP server in front of one.
+type server interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
+}
+
+// quickOCSP answers, for internal/quickhttp, the OCSP requests the
+// responder's quick path takes; requests for the routes ocspHandler sends
+// elsewhere (health, CA certificates, CRLs) are left to it.
+func quickOCSP(ctx context.Context, rsp *responder.Responder) quickhttp.Answer {
+	ctx = context.WithoutCancel(ctx)
+	return func(dst []byte, req quickhttp.Request) ([]byte, bool) {
+		if otherRoute(req.Target) {
+			return dst, false
+		}
+		return rsp.AppendQuickHTTP(ctx, dst, req.Get, req.Target, req.Body)
+	}
+}
+
+// forResponder reports whether ocspHandler sends req to the responder: the
+// quick server then has the responder answer it in place when the quick
+// path does not (a nonce, several CertIDs, a request to sign live).
+func forResponder(req quickhttp.Request) bool {
+	u, err := url.ParseRequestURI(req.Target)
+	return err == nil && !otherRoute(u.Path)
+}
+
+// otherRoute reports whether ocspHandler sends path to echo rather than to
+// the responder.
+func otherRoute(path string) bool {
+	return path == "/healthz" || strings.HasPrefix(path, "/ca/") || strings.HasPrefix(path, "/crl/")
+}
+
 func (s *service) ocspHandler(rsp *responder.Responder) http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)
 	ec.GET("/ca/:file", s.caCertificate)
 	ec.GET("/crl/:file", s.crlHandler)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" || strings.HasPrefix(r.URL.Path, "/ca/") || strings.HasPrefix(r.URL.Path, "/crl/") {
+		if otherRoute(r.URL.Path) {
 			ec.ServeHTTP(w, r)
 			return
 		}
