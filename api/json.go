@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 )
 
 // writeJSON writes v as the JSON body, with no caching.
@@ -22,6 +23,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json;charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	// Declared, so that a large answer (a thousand statuses) is sent as it
+	// is rather than chunked.
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }
@@ -40,7 +44,8 @@ func marshalResp(r resp) ([]byte, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	b := []byte{'{'}
+	b := make([]byte, 1, 256)
+	b[0] = '{'
 	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')

@@ -29,7 +29,12 @@ func (l statusList) appendJSON(b []byte) []byte {
 	if l == nil {
 		return append(b, "null"...)
 	}
-	b = slices.Grow(b, 16+len(l)*110)
+	n := 2
+	for _, e := range l {
+		// {"Identifier":"…","SerialNumber":"…","Status":"…","RevokeTime":…}
+		n += 70 + len(e.Identifier) + len(e.SerialNumber) + len(e.Status)
+	}
+	b = slices.Grow(b, n+16) // one allocation for a thousand entries
 	b = append(b, '[')
 	for i, e := range l {
 		if i > 0 {

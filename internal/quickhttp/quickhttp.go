@@ -268,6 +268,7 @@ func (s *Server) serve(c *conn) {
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // Shutdown closed it
 		}
+		now = time.Now() // the wait may have been long: the write deadline counts from here
 		var start time.Time
 		wait := func(d time.Duration) {
 			if start.IsZero() {

@@ -272,6 +272,26 @@ func TestServer_Timeouts(t *testing.T) {
 	}
 }
 
+// A connection that waited longer than WriteTimeout for its next request
+// still gets its answer: the write deadline counts from the request.
+func TestServer_LongIdleThenRequest(t *testing.T) {
+	ts := startServer(t, func(s *Server) { s.WriteTimeout = 20 * time.Millisecond })
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := range 3 {
+		io.WriteString(c, "GET /quick/"+strconv.Itoa(i)+" HTTP/1.1\r\nHost: a\r\n\r\n")
+		if got := readResponses(t, br, 1); got[0] != "200 quick GET /quick/"+strconv.Itoa(i) {
+			t.Fatalf("request %d: %q", i, got)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
+
 // Shutdown closes idle connections, lets handed-off ones finish through
 // net/http's Shutdown, and makes Serve return ErrServerClosed.
 func TestServer_Shutdown(t *testing.T) {
