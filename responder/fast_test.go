@@ -297,6 +297,20 @@ func TestAppendQuickHTTP_AnswersAsServeHTTP(t *testing.T) {
 					t.Errorf("%s %s: %s %q, ServeHTTP's %q", name, tc.method, h, res.Header.Get(h), rec.Header().Get(h))
 				}
 			}
+			// No header more or less than ServeHTTP's, but those net/http adds.
+			names := map[string]bool{"Date": true, "Content-Length": true}
+			for h := range rec.Header() {
+				names[h] = true
+			}
+			for h := range res.Header {
+				if !names[h] {
+					t.Errorf("%s %s: header %s that ServeHTTP does not send", name, tc.method, h)
+				}
+				delete(names, h)
+			}
+			if len(names) > 0 {
+				t.Errorf("%s %s: headers missing: %v", name, tc.method, names)
+			}
 			if d, err := http.ParseTime(res.Header.Get("Date")); err != nil || time.Since(d) > time.Minute {
 				t.Errorf("%s %s: Date %q", name, tc.method, res.Header.Get("Date"))
 			}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +28,15 @@ func TestServe_QuickHTTPMixedConnection(t *testing.T) {
 	e.serve(t)
 	cert := e.cert(t, id)
 	req := ocspRequest(t, cert, e.subCert, nil)
+	// Until its first answer is stored, the certificate is signed live.
+	for deadline := time.Now().Add(10 * time.Second); metric(t, scrape(t, e.api), "certstatus_ocsp_http_quick_total") == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no answer was ever taken by the quick reader")
+		}
+		postOCSP(t, e.ocsp, req)
+		time.Sleep(10 * time.Millisecond)
+	}
+	before := scrape(t, e.api)
 	nonce := []byte("mixed-connection")
 	u, _ := url.Parse(e.ocsp)
 	c, err := net.Dial("tcp", u.Host)
@@ -78,10 +89,51 @@ func TestServe_QuickHTTPMixedConnection(t *testing.T) {
 	}
 	check(send(http.MethodPost, "/", req), nil)
 	check(send(http.MethodGet, getPath, nil), nil)
-	m := scrape(t, e.api)
-	for _, want := range []string{`certstatus_ocsp_requests_total{method="POST"} 4`, `certstatus_ocsp_requests_total{method="GET"} 2`} {
-		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %s", want)
+	after := scrape(t, e.api)
+	// The quick reader answered the two POSTs and the GET before
+	// /healthz, the responder the nonce in place, net/http the rest.
+	for name, want := range map[string]float64{
+		`certstatus_ocsp_requests_total{method="POST"}`: 4, `certstatus_ocsp_requests_total{method="GET"}`: 2,
+		"certstatus_ocsp_http_quick_total": 3, "certstatus_ocsp_http_local_total": 1, "certstatus_ocsp_http_handoffs_total": 1,
+	} {
+		if got := metric(t, after, name) - metric(t, before, name); got != want {
+			t.Errorf("%s went up by %v, want %v", name, got, want)
+		}
+	}
+}
+
+// metric is the value of the sample name (with its labels) in a scrape, 0
+// if absent.
+func metric(t *testing.T, scrape, name string) float64 {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(scrape)
+	if m == nil {
+		return 0
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// The OCSP listener routes by net/http's URL.Path (no query, unescaped)
+// whichever reader took the request: an OCSP body POSTed to /healthz,
+// escaped or with a query, is not answered as OCSP, pre-signed or not.
+func TestServe_QuickHTTPRoutesLikeNetHTTP(t *testing.T) {
+	e := newOCSPEnv(t)
+	id := e.issue(t, "--cn", "routes")
+	e.serve(t)
+	req := ocspRequest(t, e.cert(t, id), e.subCert, nil)
+	postOCSP(t, e.ocsp, req) // the answer is pre-signed from here on
+	for _, path := range []string{"/%68ealthz", "/healthz?x=1", "/%63a/x", "/crl/x?y"} {
+		res, err := http.Post(e.ocsp+path, "application/ocsp-request", bytes.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if ct := res.Header.Get("Content-Type"); ct == "application/ocsp-response" {
+			t.Errorf("POST %s: answered as OCSP (HTTP %d)", path, res.StatusCode)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certstatus/certstatus/api"
@@ -94,9 +95,11 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
 	var ocspServer server = ocspHTTP
 	if ocspOpts.quickHTTP {
-		ocspServer = &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
+		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
 			IdleTimeout: ocspHTTP.IdleTimeout, ReadHeaderTimeout: ocspHTTP.ReadHeaderTimeout,
 			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout}
+		registerQuickHTTP(reg, q)
+		ocspServer = q
 	}
 	servers := []server{
 		&http.Server{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -197,10 +200,6 @@ func (s *service) apiHandler() (http.Handler, error) {
 	return ec, nil
 }
 
-// ocspHandler serves the OCSP listener: /healthz, the CA certificates at
-// /ca/<id>.crt, CRLs at /crl/<id>.crl, and OCSP at every other path. OCSP goes straight to the
-// responder, bypassing any router, because a base64 GET path may hold
-// "//" and "%2F" that routers clean (boulder#884).
 // server is what serve runs on a listener: an http.Server, or the quick
 // OCSP server in front of one.
 type server interface {
@@ -215,19 +214,43 @@ type server interface {
 func quickOCSP(ctx context.Context, rsp *responder.Responder) quickhttp.Answer {
 	ctx = context.WithoutCancel(ctx)
 	return func(dst []byte, req quickhttp.Request) ([]byte, bool) {
-		if otherRoute(req.Target) {
+		if !forResponder(req) {
 			return dst, false
 		}
 		return rsp.AppendQuickHTTP(ctx, dst, req.Get, req.Target, req.Body)
 	}
 }
 
-// forResponder reports whether ocspHandler sends req to the responder: the
-// quick server then has the responder answer it in place when the quick
-// path does not (a nonce, several CertIDs, a request to sign live).
+// forResponder reports whether ocspHandler sends req to the responder,
+// judging its path as net/http's URL.Path: without the query, unescaped.
+// The quick server has the responder answer such a request in place when
+// the quick path does not (a nonce, several CertIDs, a request to sign
+// live).
 func forResponder(req quickhttp.Request) bool {
-	u, err := url.ParseRequestURI(req.Target)
-	return err == nil && !otherRoute(u.Path)
+	path, _, _ := strings.Cut(req.Target, "?")
+	if strings.Contains(path, "%") {
+		p, err := url.PathUnescape(path)
+		if err != nil {
+			return false
+		}
+		path = p
+	}
+	return !otherRoute(path)
+}
+
+// registerQuickHTTP exports what the OCSP listener's quick reader did.
+func registerQuickHTTP(reg prometheus.Registerer, q *quickhttp.Server) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_ocsp_http_quick_total",
+			Help: "OCSP requests answered whole by the quick reader from pre-signed answers."},
+			func() float64 { return float64(q.Stats().Quick) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_ocsp_http_local_total",
+			Help: "OCSP requests the quick reader had the responder answer in place (nonces, several CertIDs, live signing)."},
+			func() float64 { return float64(q.Stats().Local) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_ocsp_http_handoffs_total",
+			Help: "OCSP listener connections handed to net/http (HEAD, HTTP/1.0, chunked, If-None-Match, /healthz, /ca/, /crl/, malformed requests)."},
+			func() float64 { return float64(q.Stats().HandedOff) }),
+	)
 }
 
 // otherRoute reports whether ocspHandler sends path to echo rather than to
@@ -236,6 +259,10 @@ func otherRoute(path string) bool {
 	return path == "/healthz" || strings.HasPrefix(path, "/ca/") || strings.HasPrefix(path, "/crl/")
 }
 
+// ocspHandler serves the OCSP listener: /healthz, the CA certificates at
+// /ca/<id>.crt, CRLs at /crl/<id>.crl, and OCSP at every other path. OCSP goes straight to the
+// responder, bypassing any router, because a base64 GET path may hold
+// "//" and "%2F" that routers clean (boulder#884).
 func (s *service) ocspHandler(rsp *responder.Responder) http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)

@@ -21,6 +21,7 @@ package quickhttp
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -31,10 +32,13 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Request is a request the quick path may answer.
@@ -67,15 +71,27 @@ type Server struct {
 	// whole request from its first byte, writing a response.
 	IdleTimeout, ReadHeaderTimeout, ReadTimeout, WriteTimeout time.Duration
 
-	mu               sync.Mutex
-	ln               net.Listener
-	conns            map[*conn]struct{}
-	closing          atomic.Bool
-	wg               sync.WaitGroup
-	handoffs         *chanListener
-	ctx              context.Context // of the requests Handler serves; ends with Close
-	cancel           context.CancelFunc
-	handedOff, local atomic.Int64 // connections handed off, requests served by Handler
+	mu                      sync.Mutex
+	ln                      net.Listener
+	conns                   map[*conn]struct{}
+	closing                 atomic.Bool
+	wg                      sync.WaitGroup
+	handoffs                *chanListener
+	ctx                     context.Context // of the requests Handler serves; ends with Close
+	cancel                  context.CancelFunc
+	quick, local, handedOff atomic.Int64 // requests Answer and Handler answered, connections handed off
+}
+
+// Stats counts what the server did since it started.
+type Stats struct {
+	Quick     int64 // requests Answer answered
+	Local     int64 // requests Handler answered in place
+	HandedOff int64 // connections handed to Fallback
+}
+
+// Stats returns the server's counts so far.
+func (s *Server) Stats() Stats {
+	return Stats{Quick: s.quick.Load(), Local: s.local.Load(), HandedOff: s.handedOff.Load()}
 }
 
 // bufSize bounds what the quick path reads of one request: headers and
@@ -100,7 +116,11 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.mu.Unlock()
 	fallbackDone := make(chan error, 1)
-	go func() { fallbackDone <- s.Fallback.Serve(s.handoffs) }()
+	go func() {
+		err := s.Fallback.Serve(s.handoffs)
+		s.handoffs.close() // nothing more can be handed off
+		fallbackDone <- err
+	}()
 	var delay time.Duration
 	for {
 		c, err := ln.Accept()
@@ -158,18 +178,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.closeAll()
 			s.handoffs.close()
 			s.Fallback.Close()
+			s.wg.Wait() // their connections are closed: they end at once
 			return ctx.Err()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
 
-// Close closes the listener and every connection at once.
+// Close closes the listener and every connection at once, and returns
+// when no request is being answered any more.
 func (s *Server) Close() error {
 	s.stop()
 	s.closeAll()
 	s.handoffs.close()
-	return s.Fallback.Close()
+	err := s.Fallback.Close()
+	s.wg.Wait()
+	return err
 }
 
 func (s *Server) stop() {
@@ -244,29 +268,43 @@ func (s *Server) serve(c *conn) {
 	}()
 	br := bufio.NewReaderSize(c.c, bufSize)
 	var out []byte
+	// Timeouts as net/http's: a new connection has ReadHeaderTimeout for
+	// its first request, a kept-alive one IdleTimeout for the next; zero
+	// ones fall back to ReadTimeout.
+	idleTimeout, headerTimeout := cmp.Or(s.IdleTimeout, s.ReadTimeout), cmp.Or(s.ReadHeaderTimeout, s.ReadTimeout)
 	// Deadlines cost a runtime timer update each: the idle and write ones
 	// are moved at most every eighth of their timeout, at most once a
 	// second (a connection idles for 7/8 of IdleTimeout at least), the
 	// request ones only when a request is not already whole in the
 	// buffer, as it nearly always is.
 	var idleSet, writeSet time.Time
-	idleEvery, writeEvery := refresh(s.IdleTimeout), refresh(s.WriteTimeout)
+	idleEvery, writeEvery := refresh(idleTimeout), refresh(s.WriteTimeout)
+	c.c.SetReadDeadline(deadlineFrom(time.Now(), headerTimeout))
+	first, lastPOST := true, false
 	for {
 		if s.closing.Load() {
 			c.c.Close()
 			return
 		}
 		now := time.Now()
-		if br.Buffered() == 0 && now.Sub(idleSet) >= idleEvery {
-			c.c.SetReadDeadline(deadlineFrom(now, s.IdleTimeout))
+		if !first && br.Buffered() == 0 && now.Sub(idleSet) >= idleEvery {
+			c.c.SetReadDeadline(deadlineFrom(now, idleTimeout))
 			idleSet = now
 		}
 		if _, err := br.Peek(1); err != nil {
 			c.c.Close()
 			return
 		}
-		if !c.state.CompareAndSwap(stateIdle, stateActive) {
-			return // Shutdown closed it
+		if lastPOST {
+			// As net/http: up to four CR or LF after a POST body are an old
+			// client's, not the next request's.
+			peek, _ := br.Peek(min(4, br.Buffered()))
+			lastPOST = false
+			if k := leadingCRLF(peek); k > 0 {
+				br.Discard(k)
+				lastPOST = k < 4
+				continue
+			}
 		}
 		now = time.Now() // the wait may have been long: the write deadline counts from here
 		var start time.Time
@@ -277,7 +315,9 @@ func (s *Server) serve(c *conn) {
 			c.c.SetReadDeadline(deadlineFrom(start, d))
 			idleSet = time.Time{}
 		}
-		req, head, body, ok, err := readRequest(br, func() { wait(s.ReadHeaderTimeout) })
+		// The connection stays idle, closable by Shutdown, until its
+		// request is read, as net/http's does.
+		req, head, body, ok, err := readRequest(br, func() { wait(headerTimeout) })
 		n := head + body
 		if err == nil && ok && body > 0 {
 			if br.Buffered() < n {
@@ -289,13 +329,21 @@ func (s *Server) serve(c *conn) {
 			}
 		}
 		if err != nil {
-			// Timed out or cut mid-request, as net/http would have been.
+			// Timed out, cut mid-request or closed by Shutdown, as
+			// net/http's would have been.
 			c.c.Close()
 			return
 		}
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			return // Shutdown closed it
+		}
+		first = false
 		ok0 := ok
 		if ok {
 			out, ok = s.Answer(out[:0], req)
+			if ok {
+				s.quick.Add(1)
+			}
 		}
 		closeAfter := false
 		if !ok && ok0 && s.Handler != nil && (s.Local == nil || s.Local(req)) {
@@ -307,6 +355,7 @@ func (s *Server) serve(c *conn) {
 			return
 		}
 		br.Discard(n)
+		lastPOST = !req.Get
 		if now.Sub(writeSet) >= writeEvery {
 			c.c.SetWriteDeadline(deadlineFrom(now, s.WriteTimeout))
 			writeSet = now
@@ -323,6 +372,15 @@ func (s *Server) serve(c *conn) {
 			return
 		}
 	}
+}
+
+// leadingCRLF counts the CR and LF bytes b starts with.
+func leadingCRLF(b []byte) int {
+	n := 0
+	for n < len(b) && (b[n] == '\r' || b[n] == '\n') {
+		n++
+	}
+	return n
 }
 
 // serveLocal answers req with Handler, as net/http would, into dst. header
@@ -357,13 +415,20 @@ func (s *Server) serveLocal(dst []byte, c net.Conn, req Request, header []byte) 
 	w := &response{h: http.Header{}}
 	s.Handler.ServeHTTP(w, hr)
 	s.local.Add(1)
-	return w.appendTo(dst), w.h.Get("Connection") == "close", true
+	out = w.appendTo(dst)
+	for _, v := range w.h["Connection"] {
+		for _, t := range strings.Split(v, ",") {
+			closeAfter = closeAfter || strings.EqualFold(strings.TrimSpace(t), "close")
+		}
+	}
+	return out, closeAfter, true
 }
 
 // response is the ResponseWriter of serveLocal: the whole response is
 // kept, then written with its length.
 type response struct {
 	h    http.Header
+	sent http.Header // h as WriteHeader saw it: later changes do not count, as with net/http
 	code int
 	body []byte
 }
@@ -373,6 +438,7 @@ func (w *response) Header() http.Header { return w.h }
 func (w *response) WriteHeader(code int) {
 	if w.code == 0 && code >= 200 {
 		w.code = code
+		w.sent = w.h.Clone()
 	}
 }
 
@@ -390,6 +456,9 @@ func (w *response) appendTo(b []byte) []byte {
 	if code == 0 {
 		code = http.StatusOK
 	}
+	if w.sent != nil {
+		w.h = w.sent
+	}
 	bodyless := code == http.StatusNoContent || code == http.StatusNotModified
 	if bodyless {
 		w.body = nil
@@ -405,7 +474,11 @@ func (w *response) appendTo(b []byte) []byte {
 	}
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(code), 10)
-	b = append(append(append(b, ' '), http.StatusText(code)...), "\r\n"...)
+	text := http.StatusText(code)
+	if text == "" {
+		text = "status code " + strconv.Itoa(code)
+	}
+	b = append(append(append(b, ' '), text...), "\r\n"...)
 	buf := bytes.NewBuffer(b)
 	w.h.Write(buf)
 	buf.WriteString("\r\n")
@@ -467,7 +540,7 @@ func readRequest(br *bufio.Reader, wait func()) (req Request, head, body int, ok
 	line, lines, _ := bytes.Cut(lines, crlf)
 	method, rest, ok1 := bytes.Cut(line, sp)
 	target, proto, ok2 := bytes.Cut(rest, sp)
-	if !ok1 || !ok2 || string(proto) != "HTTP/1.1" || len(target) == 0 || target[0] != '/' || !visible(target) {
+	if !ok1 || !ok2 || string(proto) != "HTTP/1.1" || len(target) == 0 || target[0] != '/' || !visible(target) || !escapes(target) {
 		return req, 0, 0, false, nil
 	}
 	switch string(method) {
@@ -491,6 +564,10 @@ func readRequest(br *bufio.Reader, wait func()) (req Request, head, body int, ok
 		}
 		switch {
 		case equalFold(name, "host"):
+			// net/http's server refuses what this refuses (400).
+			if !httpguts.ValidHostHeader(string(value)) {
+				return req, 0, 0, false, nil
+			}
 			hosts++
 		case equalFold(name, "content-length"):
 			if length >= 0 {
@@ -526,6 +603,27 @@ func visible(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// escapes reports whether every % in the path of target (before any ?)
+// starts a %XX escape, as url.ParseRequestURI requires.
+func escapes(target []byte) bool {
+	path, _, _ := bytes.Cut(target, []byte("?"))
+	for i := bytes.IndexByte(path, '%'); i >= 0; {
+		if i+2 >= len(path) || !isHex(path[i+1]) || !isHex(path[i+2]) {
+			return false
+		}
+		j := bytes.IndexByte(path[i+3:], '%')
+		if j < 0 {
+			break
+		}
+		i += 3 + j
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // fieldValue reports whether b is a valid header field value: visible
@@ -618,6 +716,15 @@ func digits(b []byte) int {
 type bufferedConn struct {
 	net.Conn
 	r *bufio.Reader
+}
+
+// CloseWrite lets net/http half-close a handed-off connection, as it does
+// a TCP one, so that an error answer is not lost to a reset.
+func (c *bufferedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) {
