@@ -346,8 +346,10 @@ var base64Values = func() (t [256]byte) {
 // appendBase64 appends the decoding of s, standard or URL-safe base64 with
 // or without '=' padding, to dst. Unused bits of the last character are
 // ignored, as encoding/base64 does outside strict mode.
-func appendBase64(dst []byte, s string) ([]byte, bool) {
-	s = strings.TrimRight(s, "=")
+func appendBase64[S string | []byte](dst []byte, s S) ([]byte, bool) {
+	for len(s) > 0 && s[len(s)-1] == '=' {
+		s = s[:len(s)-1]
+	}
 	if len(s)%4 == 1 {
 		return dst, false
 	}

@@ -22,8 +22,14 @@ func (r *Responder) QuickTakes(der []byte) (certID, serial []byte, ok bool) {
 // QuickGET is the quick path's GET decoder.
 func QuickGET(path, prefix string) ([]byte, bool) { return quickGET(path, prefix, nil) }
 
+// QuickGETEscaped is its decoder of escaped request-targets.
+func QuickGETEscaped(target string) ([]byte, bool) {
+	_, der, ok := quickGETEscaped(target, nil, nil)
+	return der, ok
+}
+
 // AppendBase64 is the base64 decoder of both GET paths.
-var AppendBase64 = appendBase64
+var AppendBase64 = appendBase64[string]
 
 // AppendHTTPDate and ETagInput are the GET header helpers.
 var (

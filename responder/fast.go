@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"errors"
@@ -142,19 +143,21 @@ func current(thisUpdate, nextUpdate, now time.Time) bool {
 // scratch holds one request's bytes and its answer's, reused across
 // requests.
 type scratch struct {
-	req, out []byte
+	req, out, path []byte
 }
 
 // maxPooledScratch keeps buffers grown by an unusual request out of the
 // pool.
 const maxPooledScratch = 16 << 10
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{req: make([]byte, 0, 1024), out: make([]byte, 0, 2048)} }}
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{req: make([]byte, 0, 1024), out: make([]byte, 0, 2048), path: make([]byte, 0, 512)}
+}}
 
 func getScratch() *scratch { return scratchPool.Get().(*scratch) }
 
 func putScratch(s *scratch) {
-	if cap(s.req) <= maxPooledScratch && cap(s.out) <= maxPooledScratch {
+	if cap(s.req) <= maxPooledScratch && cap(s.out) <= maxPooledScratch && cap(s.path) <= maxPooledScratch {
 		scratchPool.Put(s)
 	}
 }
@@ -177,4 +180,47 @@ func quickGET(path, prefix string, dst []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return appendBase64(dst[:0], rest)
+}
+
+// quickGETEscaped is quickGET for a request-target with %XX escapes (base64
+// sent URL-encoded, %2F for '/'), without a path prefix: the path is
+// unescaped as net/http's URL.Path is, into buf, and decoded into dst
+// without allocating. ok is false for anything quickGET would refuse,
+// and for a bad escape.
+func quickGETEscaped(target string, buf, dst []byte) (path, der []byte, ok bool) {
+	path = buf[:0]
+	for i := 0; i < len(target); i++ {
+		c := target[i]
+		if c == '%' {
+			if i+2 >= len(target) {
+				return path, dst, false
+			}
+			hi, lo := unhex(target[i+1]), unhex(target[i+2])
+			if hi < 0 || lo < 0 {
+				return path, dst, false
+			}
+			c = byte(hi<<4 | lo)
+			i += 2
+		}
+		path = append(path, c)
+	}
+	rest := bytes.TrimLeft(path, "/")
+	if len(rest) == 0 || len(rest) > maxQuickGET {
+		return path, dst, false
+	}
+	der, ok = appendBase64(dst[:0], rest)
+	return path, der, ok
+}
+
+// unhex is the value of the hex digit c, or -1.
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	case 'A' <= c && c <= 'F':
+		return int(c - 'A' + 10)
+	}
+	return -1
 }

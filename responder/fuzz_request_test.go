@@ -335,9 +335,22 @@ func FuzzQuickGET(f *testing.F) {
 		f.Add("/ocsp//"+base64.RawURLEncoding.EncodeToString(b), "/ocsp")
 		f.Add("/"+strings.ReplaceAll(base64.StdEncoding.EncodeToString(b), "+", " "), "")
 	}
+	f.Add("/"+strings.ReplaceAll(base64.StdEncoding.EncodeToString(seedRequests(f)[0]), "/", "%2f"), "")
+	f.Add("/%4D%zz", "")
 	f.Fuzz(func(t *testing.T, path, prefix string) {
 		if strings.Contains(path, "%") {
-			return // net/http has unescaped the path the quick decoder sees
+			// A raw target: the escaped decoder must agree with
+			// net/http's unescaping followed by the plain one.
+			der, ok := responder.QuickGETEscaped(path)
+			var want []byte
+			wantOK := false
+			if p, err := url.PathUnescape(path); err == nil {
+				want, wantOK = responder.QuickGET(p, "")
+			}
+			if ok != wantOK || ok && !bytes.Equal(der, want) {
+				t.Fatalf("QuickGETEscaped(%q) = % x, %v; unescape then QuickGET: % x, %v", path, der, ok, want, wantOK)
+			}
+			return
 		}
 		der, ok := responder.QuickGET(path, prefix)
 		if !ok {

@@ -194,16 +194,23 @@ func (r *Responder) AppendQuickHTTP(ctx context.Context, dst []byte, get bool, t
 		if strings.ContainsAny(target, "?#") {
 			return dst, false
 		}
-		if strings.Contains(target, "%") {
-			// net/http's URL.Path, which ServeHTTP reads: base64 sent
-			// URL-encoded (%2B, %2F, %3D), as many clients do.
+		var d []byte
+		var ok bool
+		switch {
+		case !strings.Contains(target, "%"):
+			d, ok = quickGET(target, r.opts.PathPrefix, sc.req)
+		case r.opts.PathPrefix == "":
+			// Base64 sent URL-encoded (%2B, %2F, %3D), as many clients
+			// do: unescaped as net/http's URL.Path, which ServeHTTP
+			// reads, without allocating.
+			sc.path, d, ok = quickGETEscaped(target, sc.path, sc.req)
+		default:
 			p, err := url.PathUnescape(target)
 			if err != nil {
 				return dst, false
 			}
-			target = p
+			d, ok = quickGET(p, r.opts.PathPrefix, sc.req)
 		}
-		d, ok := quickGET(target, r.opts.PathPrefix, sc.req)
 		if !ok {
 			return dst, false
 		}
