@@ -14,10 +14,12 @@ run: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/certstatus
 
-## test: lint, the whole suite under the race detector, and every benchmark
-## once (correctness only: no speed is ever asserted)
+## test: lint, the whole suite under the race detector, the allocation
+## tests without it (it changes sync.Pool), and every benchmark once
+## (correctness only: no speed is ever asserted)
 test: lint
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -count=1 -run 'Allocations' $(PKGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 $(PKGS)
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
