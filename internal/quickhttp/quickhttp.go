@@ -356,6 +356,11 @@ func (s *Server) serve(c *conn) {
 		}
 		br.Discard(n)
 		lastPOST = !req.Get
+		if s.closing.Load() {
+			// As net/http: an answer written while shutting down says the
+			// connection ends with it.
+			out, closeAfter = connectionClose(out), true
+		}
 		if now.Sub(writeSet) >= writeEvery {
 			c.c.SetWriteDeadline(deadlineFrom(now, s.WriteTimeout))
 			writeSet = now
@@ -372,6 +377,21 @@ func (s *Server) serve(c *conn) {
 			return
 		}
 	}
+}
+
+// connectionClose adds "Connection: close" to the response in b, after
+// its status line, unless it has one.
+func connectionClose(b []byte) []byte {
+	line, end := bytes.Index(b, crlf), bytes.Index(b, crlfcrlf)
+	if line < 0 || end < 0 || bytes.Contains(b[:end+2], []byte("\r\nConnection: close\r\n")) {
+		return b
+	}
+	at := line + len(crlf)
+	const h = "Connection: close\r\n"
+	b = append(b, h...)
+	copy(b[at+len(h):], b[at:len(b)-len(h)])
+	copy(b[at:], h)
+	return b
 }
 
 // leadingCRLF counts the CR and LF bytes b starts with.

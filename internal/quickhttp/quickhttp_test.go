@@ -339,6 +339,64 @@ func TestServer_Shutdown(t *testing.T) {
 	}
 }
 
+// A request being answered when Shutdown starts is answered, with
+// "Connection: close" as net/http's would be, and Shutdown waits for it.
+func TestServer_ShutdownDuringAnswer(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	ts := startServer(t, func(s *Server) {
+		answer := s.Answer
+		s.Answer = func(dst []byte, req Request) ([]byte, bool) {
+			if req.Target == "/quick/slow" {
+				close(entered)
+				<-release
+			}
+			return answer(dst, req)
+		}
+	})
+	c, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "GET /quick/slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	<-entered
+	shut := make(chan error, 1)
+	go func() { shut <- ts.Shutdown(context.Background()) }()
+	for !ts.closing.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	br := bufio.NewReader(c)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if string(body) != "quick GET /quick/slow" || !res.Close {
+		t.Errorf("answer %q, Connection: close %v", body, res.Close)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after the answer: %v, want EOF", err)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown = %v", err)
+	}
+}
+
+func TestConnectionClose(t *testing.T) {
+	for in, want := range map[string]string{
+		"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody":                      "HTTP/1.1 200 OK\r\nConnection: close\r\nA: b\r\n\r\nbody",
+		"HTTP/1.1 200 OK\r\n\r\n":                                  "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nx":            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nx",
+		"HTTP/1.1 200 OK\r\nA: b\r\n\r\n\r\nConnection: close\r\n": "HTTP/1.1 200 OK\r\nConnection: close\r\nA: b\r\n\r\n\r\nConnection: close\r\n",
+	} {
+		if got := string(connectionClose([]byte(in))); got != want {
+			t.Errorf("connectionClose(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // Shutdown does not wait for a client in the middle of sending a header
 // (net/http's does not either), and closes the idle connections handed to
 // net/http.
