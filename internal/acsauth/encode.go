@@ -14,32 +14,11 @@ const upperHex = "0123456789ABCDEF"
 // is %20 (never +), * is %2A and ~ is kept. Invalid UTF-8 is encoded byte
 // by byte, like the official clients do.
 func PercentEncode(s string) string {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !unreservedByte[s[i]] {
-			n++
-		}
-	}
-	if n == 0 {
+	n := encodedLen(s, 1)
+	if n == len(s) {
 		return s
 	}
-	b := make([]byte, 0, len(s)+2*n)
-	for i := 0; i < len(s); {
-		// Copy a run of unreserved bytes at once: long parameters (a
-		// thousand identifiers, a PEM CSR) are mostly such runs.
-		j := i
-		for j < len(s) && unreservedByte[s[j]] {
-			j++
-		}
-		b = append(b, s[i:j]...)
-		if j == len(s) {
-			break
-		}
-		c := s[j]
-		b = append(b, '%', upperHex[c>>4], upperHex[c&0x0f])
-		i = j + 1
-	}
-	return string(b)
+	return string(appendEncoded(make([]byte, 0, n), s, 1))
 }
 
 // unreservedByte is unreserved as a table, for the encoding loops.

@@ -72,15 +72,23 @@ func startServer(t *testing.T, configure func(*Server)) *testServer {
 	return ts
 }
 
-// exchange writes raw to a new connection and reads n responses.
-func (ts *testServer) exchange(t *testing.T, raw string, n int) []string {
+// dial connects to the server, for at most 10 s; the connection is closed
+// when the test ends.
+func (ts *testServer) dial(t *testing.T) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+// exchange writes raw to a new connection and reads n responses.
+func (ts *testServer) exchange(t *testing.T, raw string, n int) []string {
+	t.Helper()
+	c := ts.dial(t)
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
@@ -204,12 +212,7 @@ func TestServer_HandsOffEverythingElse(t *testing.T) {
 // usable.
 func TestServer_HEAD(t *testing.T) {
 	ts := startServer(t, nil)
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := ts.dial(t)
 	io.WriteString(c, "HEAD /quick HTTP/1.1\r\nHost: a\r\n\r\nGET /quick/next HTTP/1.1\r\nHost: a\r\n\r\n")
 	br := bufio.NewReader(c)
 	res, err := http.ReadResponse(br, &http.Request{Method: http.MethodHead})
@@ -241,12 +244,7 @@ func TestServer_Pipelined(t *testing.T) {
 // A request that arrives a byte at a time is still read whole.
 func TestServer_SlowClient(t *testing.T) {
 	ts := startServer(t, nil)
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := ts.dial(t)
 	raw := "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nquick"
 	for i := range len(raw) {
 		c.Write([]byte{raw[i]})
@@ -275,12 +273,7 @@ func TestServer_Timeouts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ts := startServer(t, func(s *Server) { s.IdleTimeout, s.ReadHeaderTimeout, s.ReadTimeout = tc.idle, tc.header, tc.read })
-			c, err := net.Dial("tcp", ts.addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(5 * time.Second))
+			c := ts.dial(t)
 			io.WriteString(c, tc.raw)
 			br := bufio.NewReader(c)
 			if tc.answered {
@@ -297,12 +290,7 @@ func TestServer_Timeouts(t *testing.T) {
 // still gets its answer: the write deadline counts from the request.
 func TestServer_LongIdleThenRequest(t *testing.T) {
 	ts := startServer(t, func(s *Server) { s.WriteTimeout = 20 * time.Millisecond })
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := ts.dial(t)
 	br := bufio.NewReader(c)
 	for i := range 3 {
 		io.WriteString(c, "GET /quick/"+strconv.Itoa(i)+" HTTP/1.1\r\nHost: a\r\n\r\n")
@@ -317,12 +305,7 @@ func TestServer_LongIdleThenRequest(t *testing.T) {
 // net/http's Shutdown, and makes Serve return ErrServerClosed.
 func TestServer_Shutdown(t *testing.T) {
 	ts := startServer(t, nil)
-	idle, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	idle.SetDeadline(time.Now().Add(10 * time.Second))
+	idle := ts.dial(t)
 	io.WriteString(idle, "GET /quick HTTP/1.1\r\nHost: a\r\n\r\n")
 	br := bufio.NewReader(idle)
 	readResponses(t, br, 1)
@@ -353,12 +336,7 @@ func TestServer_ShutdownDuringAnswer(t *testing.T) {
 			return answer(dst, req)
 		}
 	})
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := ts.dial(t)
 	io.WriteString(c, "GET /quick/slow HTTP/1.1\r\nHost: a\r\n\r\n")
 	<-entered
 	shut := make(chan error, 1)
@@ -403,12 +381,7 @@ func TestConnectionClose(t *testing.T) {
 func TestServer_ShutdownTricklingAndHandedOff(t *testing.T) {
 	ts := startServer(t, func(s *Server) { s.ReadHeaderTimeout = time.Minute })
 	dial := func(raw string) *bufio.Reader {
-		c, err := net.Dial("tcp", ts.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetDeadline(time.Now().Add(30 * time.Second))
+		c := ts.dial(t)
 		io.WriteString(c, raw)
 		return bufio.NewReader(c)
 	}
@@ -489,12 +462,7 @@ func TestServer_PanicClosesTheConnection(t *testing.T) {
 			return answer(dst, req)
 		}
 	})
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := ts.dial(t)
 	io.WriteString(c, "GET /quick/panic HTTP/1.1\r\nHost: a\r\n\r\n")
 	if _, err := bufio.NewReader(c).ReadByte(); err != io.EOF {
 		t.Errorf("after the panic: %v, want EOF", err)
@@ -535,12 +503,7 @@ func TestServer_LocalHandler(t *testing.T) {
 		})
 		s.Local = func(r Request) bool { return r.Target != "/handoff" }
 	})
-	c, err := net.Dial("tcp", ts.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := ts.dial(t)
 	io.WriteString(c, "GET /other?q=1 HTTP/1.1\r\nHost: h\r\nX-Test: t\r\n\r\n"+
 		"POST /nonce HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nnonce"+
 		"GET /quick/after HTTP/1.1\r\nHost: h\r\n\r\n"+
