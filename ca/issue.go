@@ -134,9 +134,6 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 			return certs.Issued{}, err
 		}
 		pub = key.Public()
-		if csrPEM, err = makeCSR(key, subj, sans.Hosts()); err != nil {
-			return certs.Issued{}, err
-		}
 	}
 	p := profile{
 		usages: leafUsages(pub, req.Kind == certs.KindServer), pathLen: -1, notBefore: nb, notAfter: na,
@@ -153,7 +150,12 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	if hosts == nil {
 		hosts = []string{} // non-nil: replace whatever the CSR asked for
 	}
-	der, err := sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj))
+	var der []byte
+	if csrPEM != nil {
+		der, err = sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj))
+	} else {
+		der, err = signLeaf(caKey, caCert, p, pub, serial, hosts, subj)
+	}
 	if err != nil {
 		return certs.Issued{}, err
 	}

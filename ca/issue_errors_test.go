@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,8 @@ func TestIssue_BadParameters(t *testing.T) {
 		{"error/control char", certs.IssueRequest{Kind: certs.KindClient, Subject: certs.Subject{CommonName: "a\nb"}, Validity: d}, certs.ErrInvalid, "control character"},
 		{"error/bad DNS", certs.IssueRequest{Kind: certs.KindServer, Subject: cn, SANs: certs.SANs{DNSNames: []string{"-bad-.example.com"}}, Validity: d}, certs.ErrInvalid, "hyphen"},
 		{"error/bad email", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{Emails: []string{"Alice <a@b.c>"}}, Validity: d}, certs.ErrInvalid, "e-mail"},
+		{"error/URI host with an empty label", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{URIs: []*url.URL{{Scheme: "spiffe", Host: ".00"}}}, Validity: d}, certs.ErrInvalid, "empty label"},
+		{"error/non-ASCII URI", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{URIs: []*url.URL{{Scheme: "https", Host: "bücher.example"}}}, Validity: d}, certs.ErrInvalid, "ASCII"},
 		{"error/bad IP", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{IPs: []net.IP{{1, 2, 3}}}, Validity: d}, certs.ErrInvalid, "IP"},
 		{"error/no validity", certs.IssueRequest{Kind: certs.KindClient, Subject: cn}, certs.ErrInvalid, "validity"},
 		{"error/negative days", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: certs.Validity{Days: -1}}, certs.ErrInvalid, "positive"},

@@ -248,6 +248,9 @@ func (s SANs) Validate() error {
 		if u == nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
 			return fmt.Errorf("%w SAN: URI %v needs a scheme and an authority", ErrInvalid, u)
 		}
+		if err := checkURI(u); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -257,7 +260,39 @@ func parseURI(v string) (*url.URL, error) {
 	if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
 		return nil, fmt.Errorf("%w SAN: %q is not an absolute URI", ErrInvalid, v)
 	}
-	return u, nil
+	return u, checkURI(u)
+}
+
+// checkURI refuses a URI that crypto/x509 would refuse to parse back from a
+// certificate: one whose text (u.String(), what the certificate holds) is
+// not printable ASCII (uniformResourceIdentifier is an IA5String), or whose
+// host, parsed back from that text, has an empty label or a character
+// outside '!'..'~' ("spiffe://.td", "https://a..b", "https://bücher.example").
+func checkURI(u *url.URL) error {
+	s := u.String()
+	for i := 0; i < len(s); i++ {
+		if s[i] > 0x7e || s[i] < 0x21 {
+			return fmt.Errorf("%w SAN: URI %q must be printable ASCII (IA5String)", ErrInvalid, s)
+		}
+	}
+	back, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%w SAN: URI %q does not parse back: %v", ErrInvalid, s, err)
+	}
+	if back.Host == "" {
+		return nil
+	}
+	for _, label := range strings.Split(back.Host, ".") {
+		if label == "" {
+			return fmt.Errorf("%w SAN: URI %q has an empty label in its host", ErrInvalid, s)
+		}
+		for _, c := range label {
+			if c < 0x21 || c > 0x7e {
+				return fmt.Errorf("%w SAN: URI %q has a host that is not printable ASCII (use its xn-- form)", ErrInvalid, s)
+			}
+		}
+	}
+	return nil
 }
 
 func checkEmail(v string) error {
