@@ -180,10 +180,13 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	}
 	out := certs.Issued{Chain: chain}
 	if key != nil {
-		if rec.SealedKey, err = a.sealKey(rec.Identifier, key); err != nil {
+		p8, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return certs.Issued{}, fmt.Errorf("ca: marshal key: %w", err)
+		}
+		if rec.SealedKey, err = a.sealer.Seal([]byte(rec.Identifier), p8); err != nil {
 			return certs.Issued{}, err
 		}
-		p8, _ := x509.MarshalPKCS8PrivateKey(key)
 		out.KeyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8})
 	}
 	if err := a.store.Put(ctx, rec, a.presign(ctx, rec)...); err != nil {

@@ -131,7 +131,7 @@ func createLeaf(t, parent *x509.Certificate, key crypto.Signer) ([]byte, error) 
 	if err != nil {
 		return nil, fmt.Errorf("ca: sign certificate: %w", err)
 	}
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, len(tbs)+32+len(sig)))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddBytes(tbs)
 		alg.add(b)
@@ -213,7 +213,7 @@ func leafTBS(t, parent *x509.Certificate, alg sigAlg) ([]byte, error) {
 	if string(issuer) != string(subject) {
 		aki = parent.SubjectKeyId
 	}
-	var b cryptobyte.Builder
+	b := cryptobyte.NewBuilder(make([]byte, 0, 1024))
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1Int64(2)

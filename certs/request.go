@@ -32,7 +32,7 @@ const (
 // Alibaba's RSA_1024, ECC_512 and SM2_256 are refused with the reason.
 func ParseAlgorithm(s string) (Algorithm, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
-	t = strings.NewReplacer("-", "", "_", "", " ", "").Replace(t)
+	t = dropSeparators.Replace(t)
 	switch t {
 	case "ECC256", "EC256", "ECDSA256", "P256", "ECDSAP256", "ECP256":
 		return ECC256, nil

@@ -162,7 +162,7 @@ func ParseReason(s string) (Reason, error) {
 		}
 		return r, nil
 	}
-	norm := strings.NewReplacer("-", "", "_", "", " ", "").Replace(strings.ToLower(t))
+	norm := dropSeparators.Replace(strings.ToLower(t))
 	for r, name := range reasonNames {
 		if strings.ToLower(name) == norm {
 			return r, nil

@@ -272,6 +272,7 @@ type Stats struct {
 	Writes     int64         // durable writes (Put, Revoke, …) since open, failed ones included
 	Commits    int64         // transactions they took: Writes/Commits is the writes per fsync
 	WriteTime  time.Duration // their total latency: batching wait, transaction and fsync
+	PageWrites int64         // pages the commits wrote: PageWrites/Writes is the pages a write dirties
 	ReadTxns   int64         // read transactions started since open
 	OpenReadTx int           // read transactions open now
 }
@@ -283,6 +284,7 @@ func (s *Store) Stats() Stats {
 		Writes:     s.writes.Load(),
 		Commits:    s.group.commits.Load(),
 		WriteTime:  time.Duration(s.writeNanos.Load()),
+		PageWrites: bs.TxStats.GetWrite(),
 		ReadTxns:   int64(bs.TxN),
 		OpenReadTx: bs.OpenTxN,
 	}
