@@ -150,18 +150,19 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	if hosts == nil {
 		hosts = []string{} // non-nil: replace whatever the CSR asked for
 	}
-	var der []byte
+	var (
+		der  []byte
+		cert *x509.Certificate // serial and validity as issued
+	)
 	if csrPEM != nil {
-		der, err = sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj))
-	} else {
-		der, err = signLeaf(caKey, caCert, p, pub, serial, hosts, subj)
-	}
-	if err != nil {
+		if der, err = sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj)); err != nil {
+			return certs.Issued{}, err
+		}
+		if cert, err = x509.ParseCertificate(der); err != nil {
+			return certs.Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
+		}
+	} else if der, cert, err = signLeaf(caKey, caCert, p, pub, serial, hosts, subj); err != nil {
 		return certs.Issued{}, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return certs.Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
 	}
 	rec := certs.Record{
 		Identifier:       certs.IdentifierOf(der),

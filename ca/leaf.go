@@ -53,13 +53,21 @@ func leafTemplate(pub crypto.PublicKey, subj certs.Subject, hosts []string, p pr
 }
 
 // signLeaf issues the certificate sign would issue for a CSR of pub with
-// subj and hosts, without the CSR.
-func signLeaf(caKey crypto.Signer, caCert *x509.Certificate, p profile, pub crypto.PublicKey, serial *big.Int, hosts []string, subj certs.Subject) ([]byte, error) {
+// subj and hosts, without the CSR. It returns the template too, with the
+// serial and validity as encoded (whole seconds, UTC): what
+// x509.ParseCertificate would say of them.
+func signLeaf(caKey crypto.Signer, caCert *x509.Certificate, p profile, pub crypto.PublicKey, serial *big.Int, hosts []string, subj certs.Subject) ([]byte, *x509.Certificate, error) {
 	t, err := leafTemplate(pub, subj, hosts, p, serial)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return createLeaf(t, caCert, caKey)
+	t.NotBefore = t.NotBefore.UTC().Truncate(time.Second)
+	t.NotAfter = t.NotAfter.UTC().Truncate(time.Second)
+	der, err := createLeaf(t, caCert, caKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return der, t, nil
 }
 
 // sigAlg is how a CA key signs: what cfssl's DefaultSigAlgo picks.

@@ -108,7 +108,7 @@ func viaCFSSL(tb testing.TB, c leafCA, key crypto.Signer, p profile, serial *big
 func sameLeaf(t *testing.T, c leafCA, key crypto.Signer, p profile, serial *big.Int, hosts []string, subj certs.Subject) {
 	t.Helper()
 	want, werr := viaCFSSL(t, c, key, p, serial, hosts, subj)
-	got, gerr := signLeaf(c.key, c.cert, p, key.Public(), serial, hosts, subj)
+	got, tmpl, gerr := signLeaf(c.key, c.cert, p, key.Public(), serial, hosts, subj)
 	if (werr == nil) != (gerr == nil) {
 		t.Fatalf("cfssl err %v, signLeaf err %v (subject %+v, hosts %q)", werr, gerr, subj, hosts)
 	}
@@ -125,6 +125,10 @@ func sameLeaf(t *testing.T, c leafCA, key crypto.Signer, p profile, serial *big.
 	}
 	if !bytes.Equal(gc.RawTBSCertificate, wc.RawTBSCertificate) {
 		t.Fatalf("TBSCertificate differs from cfssl's (subject %+v, hosts %q)\n got %x\nwant %x", subj, hosts, gc.RawTBSCertificate, wc.RawTBSCertificate)
+	}
+	if !gc.NotBefore.Equal(tmpl.NotBefore) || !gc.NotAfter.Equal(tmpl.NotAfter) || gc.SerialNumber.Cmp(tmpl.SerialNumber) != 0 ||
+		gc.NotBefore.Location() != tmpl.NotBefore.Location() {
+		t.Fatalf("template says %v..%v serial %v, certificate %v..%v serial %v", tmpl.NotBefore, tmpl.NotAfter, tmpl.SerialNumber, gc.NotBefore, gc.NotAfter, gc.SerialNumber)
 	}
 	if gc.SignatureAlgorithm != wc.SignatureAlgorithm {
 		t.Fatalf("signature algorithm %v, cfssl %v", gc.SignatureAlgorithm, wc.SignatureAlgorithm)
@@ -215,7 +219,7 @@ func FuzzLeaf_SameAsCFSSL(f *testing.F) {
 		p := profile{pathLen: -1, notBefore: now, notAfter: now.Add(time.Duration(days%40000+1) * 24 * time.Hour), ocspURL: "http://ocsp.test", crlURL: "http://ocsp.test/crl"}
 		c, key := cas[int(days)%len(cas)], keys[int(days)%len(keys)]
 		p.usages = leafUsages(key.Public(), isServer)
-		if _, err := signLeaf(c.key, c.cert, p, key.Public(), big.NewInt(int64(days)+1), hosts, subj); err != nil {
+		if _, _, err := signLeaf(c.key, c.cert, p, key.Public(), big.NewInt(int64(days)+1), hosts, subj); err != nil {
 			t.Fatalf("valid subject %+v and SANs %q refused: %v", subj, hosts, err)
 		}
 		sameLeaf(t, c, key, p, big.NewInt(int64(days)+1), hosts, subj)
@@ -242,14 +246,14 @@ func TestLeaf_ExternalSignerChecked(t *testing.T) {
 	now := time.Now()
 	p := client(profile{pathLen: -1, notBefore: now, notAfter: now.Add(time.Hour)}, keys[0].Public())
 	for _, c := range cas {
-		der, err := signLeaf(wrappedSigner{Signer: c.key}, c.cert, p, keys[0].Public(), big.NewInt(5), []string{}, certs.Subject{CommonName: "x"})
+		der, _, err := signLeaf(wrappedSigner{Signer: c.key}, c.cert, p, keys[0].Public(), big.NewInt(5), []string{}, certs.Subject{CommonName: "x"})
 		if err != nil {
 			t.Fatalf("%s: good external signer refused: %v", c.name, err)
 		}
 		if _, err := x509.ParseCertificate(der); err != nil {
 			t.Fatal(err)
 		}
-		_, err = signLeaf(wrappedSigner{Signer: c.key, bad: true}, c.cert, p, keys[0].Public(), big.NewInt(5), []string{}, certs.Subject{CommonName: "x"})
+		_, _, err = signLeaf(wrappedSigner{Signer: c.key, bad: true}, c.cert, p, keys[0].Public(), big.NewInt(5), []string{}, certs.Subject{CommonName: "x"})
 		if err == nil || !strings.Contains(err.Error(), "signature returned by signer is invalid") {
 			t.Fatalf("%s: bad external signature: err %v", c.name, err)
 		}

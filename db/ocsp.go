@@ -121,10 +121,6 @@ func (s *Store) OCSPResponse(ctx context.Context, issuer certs.Identifier, seria
 // revocation is never written after it), and an existing response must not
 // be newer. It reports whether o was written.
 func putOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
-	key, err := ocspKey(o.Issuer, o.Serial, o.Hash)
-	if err != nil {
-		return false, err
-	}
 	isKey, err := issuerSerialKey(o.Issuer, o.Serial)
 	if err != nil {
 		return false, err
@@ -150,6 +146,17 @@ func putOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
 	}
 	if (state == certs.StateRevoked) != (o.Status == certs.Revoked) {
 		return false, nil
+	}
+	return writeOCSP(tx, o)
+}
+
+// writeOCSP is putOCSP for a caller that knows o tells its certificate's
+// status (Put, which has the record in hand): o is written unless a newer
+// response with the same status is stored.
+func writeOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
+	key, err := ocspKey(o.Issuer, o.Serial, o.Hash)
+	if err != nil {
+		return false, err
 	}
 	b := tx.Bucket(bucketOCSP)
 	if old := b.Get(key); old != nil {

@@ -69,8 +69,8 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 		if err := cb.Put([]byte(r.Identifier), val); err != nil {
 			return err
 		}
-		for _, o := range responses {
-			if _, err := putOCSP(tx, o); err != nil {
+		for _, o := range responses { // checkResponses: they tell r's status
+			if _, err := writeOCSP(tx, o); err != nil {
 				return err
 			}
 		}
@@ -302,8 +302,8 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 		if err := markCRLStale(tx, r.Issuer); err != nil {
 			return err
 		}
-		for _, o := range responses {
-			if _, err := putOCSP(tx, o); err != nil {
+		for _, o := range responses { // checkResponses: they say revoked
+			if _, err := writeOCSP(tx, o); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,73 @@
+package db
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+func testCertDER(tb testing.TB, serial *big.Int) []byte {
+	tb.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "serial test"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return der
+}
+
+func TestCheckSerial(t *testing.T) {
+	big1 := new(big.Int).Lsh(big.NewInt(0x1234), 112)
+	der := testCertDER(t, big1)
+	if err := checkSerial(der, certs.SerialFromBig(big1)); err != nil {
+		t.Fatalf("good certificate: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		der    []byte
+		serial certs.Serial
+	}{
+		"other serial":   {der, "1234"},
+		"empty":          {nil, "1"},
+		"garbage":        {[]byte("not a certificate"), "1"},
+		"trailing data":  {append(append([]byte(nil), der...), 0), certs.SerialFromBig(big1)},
+		"truncated":      {der[:len(der)-1], certs.SerialFromBig(big1)},
+		"no signature":   {der[:len(der)-72], certs.SerialFromBig(big1)},
+		"PEM":            {[]byte("-----BEGIN CERTIFICATE-----\n"), "1"},
+		"serial missing": {[]byte{0x30, 0x07, 0x30, 0x00, 0x30, 0x00, 0x03, 0x01, 0x00}, "1"},
+	} {
+		if err := checkSerial(tc.der, tc.serial); !errors.Is(err, certs.ErrInvalid) {
+			t.Errorf("%s: err %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+// FuzzCheckSerial holds checkSerial to x509.ParseCertificate: whatever
+// x509 parses, checkSerial accepts with x509's serial and no other.
+func FuzzCheckSerial(f *testing.F) {
+	f.Add(testCertDER(f, big.NewInt(1)))
+	f.Add(testCertDER(f, new(big.Int).Lsh(big.NewInt(1), 150)))
+	f.Add([]byte{0x30, 0x03, 0x30, 0x01, 0x02})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return
+		}
+		want := certs.SerialFromBig(c.SerialNumber)
+		if err := checkSerial(der, want); err != nil {
+			t.Fatalf("x509 parses it with serial %s, checkSerial: %v", want, err)
+		}
+		if err := checkSerial(der, want+"0"); err == nil {
+			t.Fatalf("checkSerial accepted serial %s0 for a certificate of serial %s", want, want)
+		}
+	})
+}
