@@ -23,6 +23,7 @@ import (
 // Store is what the CA needs from storage. *db.Store satisfies it.
 type Store interface {
 	CA(ctx context.Context, id certs.Identifier) (certs.CA, error)
+	CAChain(ctx context.Context, id certs.Identifier) ([]certs.CA, error) // id first, up to its root
 	CAs(ctx context.Context) ([]certs.CA, error)
 	PutCA(ctx context.Context, c certs.CA) error
 	UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error)
@@ -232,19 +233,7 @@ func (a *Authority) PrivateKey(r certs.Record) ([]byte, error) {
 
 // Chain returns CA id and its ancestors, issuing CA first, root last.
 func (a *Authority) Chain(ctx context.Context, id certs.Identifier) ([]certs.CA, error) {
-	var chain []certs.CA
-	for next := id; next != ""; {
-		if len(chain) > 16 {
-			return nil, fmt.Errorf("ca: chain of %s is longer than 16 CAs", id)
-		}
-		c, err := a.store.CA(ctx, next)
-		if err != nil {
-			return nil, err
-		}
-		chain = append(chain, c)
-		next = c.Parent
-	}
-	return chain, nil
+	return a.store.CAChain(ctx, id)
 }
 
 // issuer loads CA id with its chain and checks that it may sign at now:

@@ -75,6 +75,38 @@ func (s *Store) CA(ctx context.Context, id certs.Identifier) (certs.CA, error) {
 	return c, err
 }
 
+// CAChain returns CA id and its ancestors up to the root, id first, read in
+// one transaction (so one consistent state, and one read transaction per
+// issuance instead of one per CA). A chain longer than 16 CAs or one with
+// a missing parent is an error.
+func (s *Store) CAChain(ctx context.Context, id certs.Identifier) ([]certs.CA, error) {
+	var chain []certs.CA
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		chain = chain[:0]
+		b := tx.Bucket(bucketCAs)
+		for next := id; next != ""; {
+			if len(chain) == 16 {
+				return fmt.Errorf("db: chain of CA %s is longer than 16 CAs", id)
+			}
+			v := b.Get([]byte(next))
+			if v == nil {
+				return fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, next)
+			}
+			c, err := decodeCA(v)
+			if err != nil {
+				return fmt.Errorf("db: CA %s: %w", next, err)
+			}
+			chain = append(chain, c)
+			next = c.Parent
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return chain, nil
+}
+
 // CAs returns every CA, oldest first.
 func (s *Store) CAs(ctx context.Context) ([]certs.CA, error) {
 	var out []certs.CA

@@ -197,6 +197,37 @@ func TestStore_PutCA_Errors(t *testing.T) {
 	}
 }
 
+func TestStore_CAChain(t *testing.T) {
+	s := dbtest.New(t)
+	root := dbtest.RootCA("Chain Root")
+	sub := dbtest.SubCA(root, 0x30, "Chain Sub")
+	leafCA := dbtest.SubCA(sub, 0x31, "Chain Sub 2")
+	mustPutCA(t, s, root.CA, sub.CA, leafCA.CA)
+	chain, err := s.CAChain(t.Context(), leafCA.CA.Identifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []certs.Identifier
+	for _, c := range chain {
+		got = append(got, c.Identifier)
+	}
+	want := []certs.Identifier{leafCA.CA.Identifier, sub.CA.Identifier, root.CA.Identifier}
+	if !slices.Equal(got, want) {
+		t.Fatalf("CAChain = %v, want %v", got, want)
+	}
+	if chain, err := s.CAChain(t.Context(), root.CA.Identifier); err != nil || len(chain) != 1 {
+		t.Fatalf("CAChain(root) = %d CAs, %v", len(chain), err)
+	}
+	if _, err := s.CAChain(t.Context(), dbtest.RootCA("Unstored").CA.Identifier); !errors.Is(err, certs.ErrNotFound) {
+		t.Fatalf("CAChain(unknown) = %v, want ErrNotFound", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.CAChain(ctx, root.CA.Identifier); !errors.Is(err, context.Canceled) {
+		t.Fatalf("CAChain(canceled) = %v", err)
+	}
+}
+
 func TestStore_UpdateCA(t *testing.T) {
 	s := dbtest.New(t)
 	root := dbtest.RootCA("Update Root")
