@@ -1,6 +1,7 @@
 package db
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,6 +11,8 @@ import (
 	"math/big"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -70,4 +73,59 @@ func FuzzCheckSerial(f *testing.F) {
 			t.Fatalf("checkSerial accepted serial %s0 for a certificate of serial %s", want, want)
 		}
 	})
+}
+
+// Records put in ascending serial order (as ca's time-ordered serials
+// arrive) fill the pages of the trees keyed by issuer and serial instead of
+// leaving each half empty behind the right edge (at bbolt's 50% split they
+// were 50% and 45% full).
+func TestPut_AscendingSerialsFillPages(t *testing.T) {
+	density := func() (is, answers float64) {
+		s, f := newCheckStore(t)
+		subC, err := x509.ParseCertificate(f.sub.DER)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := t.Context()
+		base := new(big.Int).Lsh(big.NewInt(1), 100)
+		for i := range 400 {
+			n := new(big.Int).Add(base, big.NewInt(int64(i)<<20))
+			c := wbCert(t, 1, false, subC)
+			tmpl := *c
+			tmpl.SerialNumber = n
+			der, err := x509.CreateCertificate(rand.Reader, &tmpl, subC, &wbKey().PublicKey, wbKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := certs.Record{Identifier: certs.IdentifierOf(der), Issuer: f.sub.Identifier, Kind: certs.KindClient,
+				Serial: certs.SerialFromBig(n), DER: der, State: certs.StateIssued}
+			now := time.Now().UTC().Truncate(time.Second)
+			o := certs.OCSPResponse{Issuer: r.Issuer, Serial: r.Serial, Hash: crypto.SHA1, Status: certs.Good,
+				DER: randBytes(t, 300), ThisUpdate: now, NextUpdate: now.Add(time.Hour)}
+			if err := s.Put(ctx, r, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.bolt.View(func(tx *bolt.Tx) error {
+			fill := func(name []byte) float64 {
+				st := tx.Bucket(name).Stats()
+				return float64(st.LeafInuse) / float64(st.LeafPageN*s.bolt.Info().PageSize)
+			}
+			is, answers = fill(bucketIssuerSerial), fill(bucketOCSP)
+			return nil
+		})
+		return is, answers
+	}
+	is, answers := density()
+	if is < 0.75 || answers < 0.75 {
+		t.Errorf("ascending serials: leaf pages %.0f%% (issuer+serial) and %.0f%% (answers) full, want at least 75%%", is*100, answers*100)
+	}
+}
+
+func randBytes(t *testing.T, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
