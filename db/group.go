@@ -30,6 +30,12 @@ type groupCommit struct {
 	busy    bool // a goroutine is committing
 
 	commits atomic.Int64 // transactions committed (or failed) for groups
+
+	// gen counts the transactions that have ended, committed or not. It is
+	// bumped after a transaction returns and before any of its writers do,
+	// so a reader that sees the same gen before and after reading saw no
+	// write land in between (answerCache relies on it).
+	gen atomic.Uint64
 }
 
 type groupCall struct {
@@ -53,6 +59,7 @@ func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
 	err := <-c.done
 	if err == errSolo {
 		err = g.db.Update(func(tx *bolt.Tx) error { return safeCall(fn, tx) })
+		g.gen.Add(1)
 	}
 	return err
 }
@@ -96,6 +103,7 @@ func (g *groupCommit) commit(group []*groupCall) {
 			}
 			return nil
 		})
+		g.gen.Add(1)
 		if failed < 0 || len(group) == 1 {
 			for _, c := range group {
 				c.done <- err

@@ -38,6 +38,10 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 	if err != nil {
 		return fmt.Errorf("db: put: %w", err)
 	}
+	oKey, err := ocspPrefix(r.Issuer, r.Serial)
+	if err != nil {
+		return fmt.Errorf("db: put: %w", err)
+	}
 	val := encodeRecord(r)
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		cb := tx.Bucket(bucketCerts)
@@ -60,12 +64,12 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 			}
 		}
 		idb, _ := idBytes(r.Identifier)
-		appendOnly(is, isKey)
+		appendOnly(is, isKey, 16)
 		if err := is.Put(isKey, idb); err != nil {
 			return err
 		}
 		sb := tx.Bucket(bucketSerials)
-		appendOnly(sb, sKey)
+		appendOnly(sb, sKey, 1)
 		if err := sb.Put(sKey, nil); err != nil {
 			return err
 		}
@@ -73,7 +77,7 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 			return err
 		}
 		if len(responses) > 0 {
-			appendOnly(tx.Bucket(bucketOCSP), isKey) // its keys are issuer+serial+hash
+			appendOnly(tx.Bucket(bucketOCSP), oKey, 16)
 		}
 		for _, o := range responses { // checkResponses: they tell r's status
 			if _, err := writeOCSP(tx, o); err != nil {
@@ -86,15 +90,17 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 
 // checkResponses makes sure responses are about r and say what r says.
 // appendOnly fills b's pages to 90% instead of bbolt's 50% in this
-// transaction when key sorts after every key b holds. Serials ascend with
-// the time of issue (ca's newSerial), so new certificates go to the right
-// edge of the trees keyed by issuer and serial, where a page split at 50%
-// leaves a half-empty page behind for good: twice the pages written and
-// stored. The 10% slack absorbs a value growing in place (a revoked answer
-// is longer than a good one). Imported and older random serials still land
-// anywhere and keep the default.
-func appendOnly(b *bolt.Bucket, key []byte) {
-	if last, _ := b.Cursor().Last(); last == nil || bytes.Compare(key, last) > 0 {
+// transaction when key is the last of its kind: no key at or after it
+// shares its first prefix bytes (its CA, or its serial length). Serials
+// ascend with the time of issue (ca's newSerial), so a CA's new
+// certificates go to the right edge of its range in the trees keyed by
+// issuer and serial, where a page split at 50% leaves a half-empty page
+// behind for good: twice the pages written and stored. The 10% slack
+// absorbs a value growing in place (a revoked answer is longer than a good
+// one). Imported and older random serials still land anywhere and keep
+// the default.
+func appendOnly(b *bolt.Bucket, key []byte, prefix int) {
+	if k, _ := b.Cursor().Seek(key); k == nil || !bytes.Equal(k[:min(prefix, len(k))], key[:prefix]) {
 		b.FillPercent = 0.9
 	}
 }

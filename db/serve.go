@@ -61,8 +61,18 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 		return dst, certs.OCSPResponse{}, certs.ErrNotFound
 	}
 	key = append(key, byte(h))
+	if err := ctx.Err(); err != nil {
+		return dst, certs.OCSPResponse{}, err
+	}
+	gen := s.group.gen.Load() // before the read: see answerCache
 	o := certs.OCSPResponse{Issuer: issuer, Hash: h}
 	start := len(dst)
+	if e := s.answers.get(key, gen); e != nil {
+		o.Status, o.ThisUpdate, o.NextUpdate = e.status, e.this, e.next
+		dst = append(dst, e.der...)
+		o.DER = dst[start:]
+		return dst, o, nil
+	}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketOCSP).Get(key)
 		if v == nil {
@@ -81,6 +91,7 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 		return dst[:start], certs.OCSPResponse{}, err
 	}
 	o.DER = dst[start:]
+	s.answers.put(key, gen, o)
 	return dst, o, nil
 }
 

@@ -13,9 +13,12 @@ import (
 )
 
 // The serving-path reads allocate nothing beyond what one bbolt read
-// transaction with one Get allocates by itself.
+// transaction with one Get allocates by itself, and an answer found in the
+// answer cache nothing at all.
 func TestServingPathAllocations(t *testing.T) {
 	s := openT(t, t.TempDir())
+	cache := s.answers
+	s.answers = newAnswerCache(&s.group.gen, -1) // the database read first
 	ctx := context.Background()
 	issuer := certs.Identifier(strings.Repeat("ab", certs.IdentifierLen/2))
 	serial := []byte{0x00, 0x92, 0x34}
@@ -51,6 +54,17 @@ func TestServingPathAllocations(t *testing.T) {
 	})
 	if b := bare(bucketOCSP, okey); got > b {
 		t.Errorf("AppendOCSPResponse allocates %v times per call, one bare bbolt read %v", got, b)
+	}
+	s.answers = cache
+	s.AppendOCSPResponse(ctx, buf, issuer, serial, crypto.SHA1) // fills the cache
+	hit := testing.AllocsPerRun(200, func() {
+		out, o, err := s.AppendOCSPResponse(ctx, buf, issuer, serial, crypto.SHA1)
+		if err != nil || string(out) != "der" || o.Status != certs.Good {
+			t.Fatalf("AppendOCSPResponse (cached) = %q, %+v, %v", out, o, err)
+		}
+	})
+	if st := s.Stats(); hit != 0 || st.AnswerCacheHits < 200 {
+		t.Errorf("a cached answer allocates %v times per call (want 0); %d hits", hit, st.AnswerCacheHits)
 	}
 	if b := bare(bucketIssuerSerial, ikey); has > b {
 		t.Errorf("HasSerial allocates %v times per call, one bare bbolt read %v", has, b)

@@ -51,15 +51,20 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives migration and open messages. If nil, they are discarded.
 	Logger *slog.Logger
+	// AnswerCache is how many pre-signed answers the OCSP serving path
+	// (AppendOCSPResponse) keeps in memory; any write retires them all. If
+	// zero, 10,000; negative turns the cache off.
+	AnswerCache int
 }
 
 // Store is the bbolt-backed certstatus database. It is safe for concurrent use.
 type Store struct {
-	bolt   *bolt.DB
-	group  *groupCommit // every write goes through it
-	dir    string
-	log    *slog.Logger
-	schema int
+	bolt    *bolt.DB
+	group   *groupCommit // every write goes through it
+	answers *answerCache
+	dir     string
+	log     *slog.Logger
+	schema  int
 
 	writes     atomic.Int64
 	writeNanos atomic.Int64
@@ -84,6 +89,9 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	if o.MaxGroup <= 0 {
 		o.MaxGroup = 1000
 	}
+	if o.AnswerCache == 0 {
+		o.AnswerCache = 10000
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +113,7 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("db: open %s: %w", path, err)
 	}
 	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger, group: &groupCommit{db: bdb, max: o.MaxGroup}}
+	s.answers = newAnswerCache(&s.group.gen, o.AnswerCache)
 	if o.ReadOnly {
 		err = s.readSchema()
 	} else {
@@ -274,19 +283,25 @@ type Stats struct {
 	WriteTime  time.Duration // their total latency: batching wait, transaction and fsync
 	PageWrites int64         // pages the commits wrote: PageWrites/Writes is the pages a write dirties
 	ReadTxns   int64         // read transactions started since open
-	OpenReadTx int           // read transactions open now
+	// AnswerCacheHits and AnswerCacheMisses count the serving path's
+	// pre-signed answers found current in the answer cache or read from the
+	// database (a miss is counted only when the cache is on).
+	AnswerCacheHits, AnswerCacheMisses int64
+	OpenReadTx                         int // read transactions open now
 }
 
 // Stats returns the store's current figures.
 func (s *Store) Stats() Stats {
 	bs := s.bolt.Stats()
 	st := Stats{
-		Writes:     s.writes.Load(),
-		Commits:    s.group.commits.Load(),
-		WriteTime:  time.Duration(s.writeNanos.Load()),
-		PageWrites: bs.TxStats.GetWrite(),
-		ReadTxns:   int64(bs.TxN),
-		OpenReadTx: bs.OpenTxN,
+		Writes:            s.writes.Load(),
+		Commits:           s.group.commits.Load(),
+		WriteTime:         time.Duration(s.writeNanos.Load()),
+		PageWrites:        bs.TxStats.GetWrite(),
+		AnswerCacheHits:   s.answers.hits.Load(),
+		AnswerCacheMisses: s.answers.misses.Load(),
+		ReadTxns:          int64(bs.TxN),
+		OpenReadTx:        bs.OpenTxN,
 	}
 	if fi, err := os.Stat(s.Path()); err == nil {
 		st.FileBytes = fi.Size()

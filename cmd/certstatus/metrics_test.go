@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -60,6 +62,24 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	// The same plain request again is served from the answer cache once
+	// the first answer, signed live, has been stored.
+	hits := regexp.MustCompile(`(?m)^certstatus_ocsp_answer_cache_hits_total (\d+)$`)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		postOCSP(t, e.ocsp, req)
+		postOCSP(t, e.ocsp, req)
+		m = scrape(t, e.api)
+		if h := hits.FindStringSubmatch(m); h != nil && h[1] != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer cache hits after repeating a plain request for 10 s:\n%s", hits.FindString(m))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(m, "certstatus_ocsp_answer_cache_misses_total") {
+		t.Error("/metrics lacks certstatus_ocsp_answer_cache_misses_total")
 	}
 	for _, leak := range []string{id, string(certs.SerialFromBig(cert.SerialNumber)), "Fooxxx", e.subID} {
 		if strings.Contains(m, leak) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -154,11 +155,22 @@ type service struct {
 // master key (serve's bootstrap); offline commands refuse to, so that a
 // mistyped --data never silently starts a second CA.
 func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ps *presigner) (*service, error) {
+	dbOpts := &db.Options{Logger: log}
+	if c.OCSPAnswerCache != "" { // serve
+		n, err := strconv.Atoi(c.OCSPAnswerCache)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("config: ocsp-answer-cache %q: want a number of answers (0 turns the cache off)", c.OCSPAnswerCache)
+		}
+		dbOpts.AnswerCache = n
+		if n == 0 {
+			dbOpts.AnswerCache = -1
+		}
+	}
 	sealer, created, err := loadSealer(c, createKey, getenv)
 	if err != nil {
 		return nil, err
 	}
-	store, err := db.Open(c.Data, &db.Options{Logger: log})
+	store, err := db.Open(c.Data, dbOpts)
 	if err != nil {
 		return nil, err
 	}

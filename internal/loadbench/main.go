@@ -64,6 +64,7 @@ type config struct {
 	keep        bool
 	only        string
 	certstatus  string // prebuilt binary; empty builds one
+	csArgs      string // extra arguments of every measured certstatus serve
 	cfssl       string // prebuilt binary; empty looks on PATH, then builds
 	sampleSize  int
 	connections []int
@@ -97,6 +98,7 @@ func main() {
 	flag.BoolVar(&c.keep, "keep", false, "keep the fixture directory")
 	flag.StringVar(&c.only, "only", "", "comma-separated servers to run (ceiling,certstatus,cfssl,openssl); empty runs all")
 	flag.StringVar(&c.certstatus, "certstatus-bin", "", "certstatus binary to measure (default: go build ./cmd/certstatus)")
+	flag.StringVar(&c.csArgs, "certstatus-args", "", "extra arguments for every measured certstatus serve, space-separated (e.g. \"--ocsp-answer-cache 0\")")
 	flag.StringVar(&c.cfssl, "cfssl-bin", "", "cfssl binary (default: PATH, else go install cfssl@v1.6.5)")
 	flag.IntVar(&c.sampleSize, "requests", 300, "distinct OCSP requests the wrk script cycles through")
 	flag.StringVar(&conns, "conns", "16,64", "wrk connection counts")
@@ -144,7 +146,7 @@ func run(c config) error {
 		if err != nil {
 			return err
 		}
-		cs, err := prepareCertstatus(dir, bin, fx)
+		cs, err := prepareCertstatus(dir, bin, fx, strings.Fields(c.csArgs))
 		if err != nil {
 			return fmt.Errorf("certstatus: %w", err)
 		}
@@ -581,7 +583,7 @@ func buildCertstatus(dir, prebuilt string) (string, error) {
 // prepareCertstatus bootstraps a data directory, imports the fixture with
 // "import openssl-index" (the documented bulk-load path) and returns the
 // server.
-func prepareCertstatus(dir, bin string, fx *fixture) (server, error) {
+func prepareCertstatus(dir, bin string, fx *fixture, args []string) (server, error) {
 	data := filepath.Join(dir, "certstatus-data")
 	env := []string{"CERTSTATUS_DATA=" + data, "CERTSTATUS_LOG_LEVEL=warn"}
 	port, err := freePort()
@@ -626,7 +628,7 @@ func prepareCertstatus(dir, bin string, fx *fixture) (server, error) {
 		return base, func() { logMemory("certstatus", "http://"+api+"/metrics", serverPID[base]); stop() }, nil
 	}
 	return server{name: "certstatus", nonces: true, startWith: startWith, metrics: "http://" + api + "/metrics", imported: time.Now(),
-		start: func(cpu string) (string, func(), error) { return startWith(cpu) }}, nil
+		start: func(cpu string) (string, func(), error) { return startWith(cpu, args...) }}, nil
 }
 
 // ceilingFrom is a bare net/http server pinned like the others that answers
@@ -1186,7 +1188,7 @@ func measureRefresh(c config, cs server, sc scripts, reqs []request) error {
 		time.Sleep(wait) // every answer must be older than --ocsp-refresh-after
 	}
 	t0 := time.Now()
-	url, stop, err := cs.startWith(c.serverCPU, "--ocsp-refresh-after", "1m")
+	url, stop, err := cs.startWith(c.serverCPU, append([]string{"--ocsp-refresh-after", "1m"}, strings.Fields(c.csArgs)...)...)
 	if err != nil {
 		return err
 	}

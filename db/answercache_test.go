@@ -1,0 +1,151 @@
+package db_test
+
+import (
+	"crypto"
+	"fmt"
+	"math/big"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db"
+	"github.com/certstatus/certstatus/db/dbtest"
+)
+
+// A cached answer serves until the next write and not after: a revocation,
+// a refreshed answer and an unrelated write each make the next read go to
+// the database; with the cache off nothing is counted as a hit.
+func TestAnswerCache_RetiredByWrites(t *testing.T) {
+	for _, size := range []int{0, -1} {
+		t.Run(fmt.Sprintf("AnswerCache=%d", size), func(t *testing.T) {
+			s, err := db.Open(t.TempDir(), &db.Options{AnswerCache: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := t.Context()
+			root := dbtest.RootCA("Cache Root")
+			sub := dbtest.SubCA(root, 2, "Cache Sub")
+			mustPutCA(t, s, root.CA, sub.CA)
+			leaf, other := dbtest.Leaf(sub, 0x10), dbtest.Leaf(sub, 0x11)
+			for _, r := range []certs.Record{leaf, other} {
+				if err := s.Put(ctx, r, resp(r, crypto.SHA1, certs.Good, base, "good-"+r.Serial.String())); err != nil {
+					t.Fatal(err)
+				}
+			}
+			serial := derInt(big.NewInt(0x10))
+			read := func() (string, certs.Status) {
+				t.Helper()
+				out, o, err := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, serial, crypto.SHA1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(out), o.Status
+			}
+			hits := func() int64 { return s.Stats().AnswerCacheHits }
+			for range 3 {
+				if der, st := read(); der != "good-10" || st != certs.Good {
+					t.Fatalf("read %q %v", der, st)
+				}
+			}
+			if want := map[int]int64{0: 2, -1: 0}[size]; hits() != want {
+				t.Fatalf("%d hits after three reads, want %d", hits(), want)
+			}
+			// An unrelated write retires the entry, but the answer is the same.
+			h := hits()
+			if _, err := s.PutOCSPResponses(ctx, resp(other, crypto.SHA1, certs.Good, base.Add(time.Hour), "good-11b")); err != nil {
+				t.Fatal(err)
+			}
+			if der, _ := read(); der != "good-10" || hits() != h {
+				t.Fatalf("after another certificate's write: %q, hits %d -> %d (want a database read)", der, h, hits())
+			}
+			// A refreshed answer is served at once.
+			if _, err := s.PutOCSPResponses(ctx, resp(leaf, crypto.SHA1, certs.Good, base.Add(time.Hour), "good-10b")); err != nil {
+				t.Fatal(err)
+			}
+			if der, _ := read(); der != "good-10b" {
+				t.Fatalf("after a refresh: %q, want good-10b", der)
+			}
+			read()
+			// A revocation is served at once.
+			if _, err := s.Revoke(ctx, leaf.Identifier, certs.KeyCompromise, base.Add(2*time.Hour), resp(leaf, crypto.SHA1, certs.Revoked, base.Add(2*time.Hour), "revoked-10")); err != nil {
+				t.Fatal(err)
+			}
+			if der, st := read(); der != "revoked-10" || st != certs.Revoked {
+				t.Fatalf("after Revoke returned: %q %v, want the revoked answer", der, st)
+			}
+		})
+	}
+}
+
+// No reader that starts after Revoke returns gets the old answer, with
+// readers and the revoking writer running at once (run with -race).
+func TestAnswerCache_NoStaleAnswerUnderLoad(t *testing.T) {
+	s := dbtest.New(t)
+	ctx := t.Context()
+	root := dbtest.RootCA("Load Root")
+	sub := dbtest.SubCA(root, 2, "Load Sub")
+	mustPutCA(t, s, root.CA, sub.CA)
+	const n = 24
+	var leaves []certs.Record
+	for i := range n {
+		r := dbtest.Leaf(sub, int64(0x100+i))
+		if err := s.Put(ctx, r, resp(r, crypto.SHA1, certs.Good, base, "good")); err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, r)
+	}
+	var (
+		revoked atomic.Int64 // leaves[:revoked] are revoked and their Revoke returned
+		stale   atomic.Int64
+		reads   atomic.Int64
+		done    = make(chan struct{})
+		wg      sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 64)
+			for i := w; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				k := i % n
+				before := revoked.Load()
+				_, o, err := s.AppendOCSPResponse(ctx, buf, sub.CA.Identifier, derInt(big.NewInt(int64(0x100+k))), crypto.SHA1)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				reads.Add(1)
+				if int64(k) < before && o.Status != certs.Revoked {
+					stale.Add(1)
+				}
+			}
+		}()
+	}
+	for i, r := range leaves {
+		time.Sleep(time.Millisecond)
+		at := base.Add(time.Duration(i+1) * time.Minute)
+		if _, err := s.Revoke(ctx, r.Identifier, certs.Superseded, at, resp(r, crypto.SHA1, certs.Revoked, at, "revoked")); err != nil {
+			t.Fatal(err)
+		}
+		revoked.Store(int64(i + 1))
+	}
+	time.Sleep(5 * time.Millisecond)
+	close(done)
+	wg.Wait()
+	st := s.Stats()
+	t.Logf("%d reads, %d cache hits, %d stale", reads.Load(), st.AnswerCacheHits, stale.Load())
+	if stale.Load() != 0 {
+		t.Fatalf("%d answers read after the revocation returned said good", stale.Load())
+	}
+	if st.AnswerCacheHits == 0 {
+		t.Fatal("the readers never hit the cache: the test does not exercise it")
+	}
+}

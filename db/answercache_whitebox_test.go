@@ -1,0 +1,41 @@
+package db
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// The cache holds at most its size, keeps its own copy of the DER, and
+// refuses an entry read at a generation that has passed.
+func TestAnswerCache_Bounds(t *testing.T) {
+	var gen atomic.Uint64
+	c := newAnswerCache(&gen, 128)
+	der := []byte("answer")
+	for i := range 1000 {
+		c.put(fmt.Appendf(nil, "key-%d", i), 0, certs.OCSPResponse{Status: certs.Good, DER: der})
+	}
+	if n := c.len(); n > 128 || n < 64 {
+		t.Fatalf("%d entries after 1,000 puts into a cache of 128", n)
+	}
+	c.put([]byte("mine"), 0, certs.OCSPResponse{Status: certs.Revoked, DER: der})
+	der[0] = 'X'
+	if e := c.get([]byte("mine"), 0); e == nil || string(e.der) != "answer" || e.status != certs.Revoked {
+		t.Fatalf("get = %+v", e)
+	}
+	gen.Add(1)
+	if e := c.get([]byte("mine"), 1); e != nil {
+		t.Fatal("an entry of generation 0 served at generation 1")
+	}
+	c.put([]byte("late"), 0, certs.OCSPResponse{DER: der}) // read before the write that made gen 1
+	if e := c.get([]byte("late"), 0); e != nil {
+		t.Fatal("an entry read before a write was stored after it")
+	}
+	off := newAnswerCache(&gen, -1)
+	off.put([]byte("k"), 1, certs.OCSPResponse{DER: der})
+	if off.get([]byte("k"), 1) != nil || off.len() != 0 {
+		t.Fatal("a cache of size -1 stored an entry")
+	}
+}
