@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseQuick$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzQuickGET$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadRequest$$' -fuzztime $(FUZZTIME) ./internal/quickhttp/
+	$(GO) test -run '^$$' -fuzz '^FuzzForResponder$$' -fuzztime $(FUZZTIME) ./cmd/certstatus/
 
 ## bench: the Go benchmarks with allocation counts, then the side-by-side
 ## load test (needs wrk, openssl, taskset; see docs/BENCHMARKS.md)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+
+	"github.com/certstatus/certstatus/internal/quickhttp"
 )
 
 // One kept-alive connection to the OCSP listener carrying what clients
@@ -136,4 +138,43 @@ func TestServe_QuickHTTPRoutesLikeNetHTTP(t *testing.T) {
 			t.Errorf("POST %s: answered as OCSP (HTTP %d)", path, res.StatusCode)
 		}
 	}
+}
+
+// forResponderRef is forResponder's definition: net/http's URL.Path
+// (without the query, unescaped) is not one of the other routes, and a path
+// that does not unescape is net/http's to refuse.
+func forResponderRef(target string) bool {
+	path, _, _ := strings.Cut(target, "?")
+	p, err := url.PathUnescape(path)
+	if err != nil {
+		return false
+	}
+	return !otherRoute(p)
+}
+
+func TestForResponder(t *testing.T) {
+	for _, target := range []string{
+		"/", "/MFEwTzBN%2FwYF", "/healthz", "/%68ealthz", "/healthz%3F", "/healthzz", "/%2568ealthz",
+		"/ca/x.crt", "/%63a/x.crt", "/c%61/", "/crl/x.crl", "/%63%72%6C/x", "/cr%6c/", "/crl",
+		"/bad%2", "/bad%zz", "/%", "/MFE%2F%2Fw?x=%zz", "/healthz?x", "/%2Fhealthz", "%2Fhealthz",
+	} {
+		if got, want := forResponder(quickhttp.Request{Target: target}), forResponderRef(target); got != want {
+			t.Errorf("forResponder(%q) = %v, want %v", target, got, want)
+		}
+	}
+	long := "/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ%2F" + strings.Repeat("abc%2F", 20)
+	if n := testing.AllocsPerRun(100, func() { forResponder(quickhttp.Request{Target: long}) }); n != 0 {
+		t.Errorf("forResponder allocates %v times for an escaped GET path", n)
+	}
+}
+
+func FuzzForResponder(f *testing.F) {
+	for _, s := range []string{"/healthz", "/%68ealthz", "/ca/x", "/%zz", "/MFE%2F?q"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		if got, want := forResponder(quickhttp.Request{Target: target}), forResponderRef(target); got != want {
+			t.Fatalf("forResponder(%q) = %v, want %v", target, got, want)
+		}
+	})
 }

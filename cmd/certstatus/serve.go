@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -228,14 +227,44 @@ func quickOCSP(ctx context.Context, rsp *responder.Responder) quickhttp.Answer {
 // live).
 func forResponder(req quickhttp.Request) bool {
 	path, _, _ := strings.Cut(req.Target, "?")
-	if strings.Contains(path, "%") {
-		p, err := url.PathUnescape(path)
-		if err != nil {
-			return false
-		}
-		path = p
+	if strings.IndexByte(path, '%') < 0 {
+		return !otherRoute(path)
 	}
-	return !otherRoute(path)
+	// url.PathUnescape would allocate the whole path (a GET's base64 is
+	// full of %2F) where otherRoute looks at no more than nine bytes: check
+	// every escape as it does (a bad one is net/http's to refuse) and
+	// unescape only the head.
+	var head [9]byte
+	n := 0
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if c == '%' {
+			if i+2 >= len(path) || !isHexDigit(path[i+1]) || !isHexDigit(path[i+2]) {
+				return false
+			}
+			c = hexValue(path[i+1])<<4 | hexValue(path[i+2])
+			i += 2
+		}
+		if n < len(head) {
+			head[n] = c
+			n++
+		}
+	}
+	return !otherRoute(string(head[:n]))
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func hexValue(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // registerQuickHTTP exports what the OCSP listener's quick reader did.
