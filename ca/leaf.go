@@ -75,7 +75,6 @@ type sigAlg struct {
 	oid    asn1.ObjectIdentifier
 	null   bool // RSA PKCS #1 v1.5 identifiers carry NULL parameters
 	hash   crypto.Hash
-	x509   x509.SignatureAlgorithm
 	native bool // a Go key, whose signatures need no check
 }
 
@@ -85,11 +84,11 @@ func sigAlgFor(key crypto.Signer) (sigAlg, error) {
 	case *ecdsa.PublicKey:
 		switch pub.Curve {
 		case elliptic.P256():
-			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, hash: crypto.SHA256, x509: x509.ECDSAWithSHA256}
+			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}, hash: crypto.SHA256}
 		case elliptic.P384():
-			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}, hash: crypto.SHA384, x509: x509.ECDSAWithSHA384}
+			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}, hash: crypto.SHA384}
 		case elliptic.P521():
-			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, hash: crypto.SHA512, x509: x509.ECDSAWithSHA512}
+			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, hash: crypto.SHA512}
 		default:
 			return a, fmt.Errorf("ca: CA key on curve %s cannot sign", pub.Curve.Params().Name)
 		}
@@ -97,11 +96,11 @@ func sigAlgFor(key crypto.Signer) (sigAlg, error) {
 	case *rsa.PublicKey:
 		switch n := pub.N.BitLen(); {
 		case n >= 4096:
-			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}, null: true, hash: crypto.SHA512, x509: x509.SHA512WithRSA}
+			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}, null: true, hash: crypto.SHA512}
 		case n >= 3072:
-			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}, null: true, hash: crypto.SHA384, x509: x509.SHA384WithRSA}
+			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}, null: true, hash: crypto.SHA384}
 		case n >= 2048:
-			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, null: true, hash: crypto.SHA256, x509: x509.SHA256WithRSA}
+			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, null: true, hash: crypto.SHA256}
 		default:
 			return a, fmt.Errorf("ca: CA RSA key of %d bits is too weak to sign", n)
 		}

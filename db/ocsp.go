@@ -207,12 +207,19 @@ func (s *Store) PutOCSPResponses(ctx context.Context, rs ...certs.OCSPResponse) 
 	return n, err
 }
 
+// dueScanMax is how many responses one OCSPResponsesDue call examines at
+// most (~10 ms of a core).
+var dueScanMax = 16384
+
 // OCSPResponsesDue calls fn, in key order from after (exclusive; nil for
 // the start), with the responses whose ThisUpdate is before cutoff, at
 // most limit of them, and returns the key to continue after (nil at the
-// end). The responses' DER is copied. fn runs inside a read transaction and
-// must not write to the store (bbolt would deadlock on a remap): collect,
-// return, then write.
+// end). It also returns early after examining dueScanMax responses, with
+// fewer than limit or none, so that a caller paging through a large store
+// can pace itself between calls (a whole pass over a million answers in one
+// call was 0.65 s of uninterrupted CPU). The responses' DER is copied. fn
+// runs inside a read transaction and must not write to the store (bbolt
+// would deadlock on a remap): collect, return, then write.
 func (s *Store) OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []byte, limit int, fn func(certs.OCSPResponse) error) ([]byte, error) {
 	var next []byte
 	cut := uint64(cutoff.UnixMicro())
@@ -225,10 +232,16 @@ func (s *Store) OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []
 				k, v = c.Next()
 			}
 		}
-		n := 0
+		n, examined := 0, 0
 		var last []byte
 		for ; k != nil; k, v = c.Next() {
+			if examined == dueScanMax {
+				next = clone(last)
+				return nil
+			}
+			examined++
 			if len(v) < 17 || binary.BigEndian.Uint64(v[1:9]) >= cut {
+				last = k
 				continue
 			}
 			if n == limit {

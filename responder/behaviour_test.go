@@ -211,9 +211,9 @@ func TestRefreshAfter(t *testing.T) {
 	}
 }
 
-// A refresh pass pauses after every signature and every batch write as
-// RefreshShare asks, and not at all with a share of 1; the re-signed
-// answers are counted batch by batch.
+// A refresh pass pauses after every page of its scan, every signature and
+// every batch write as RefreshShare asks, and not at all with a share of 1;
+// the re-signed answers are counted batch by batch.
 func TestRefreshShare(t *testing.T) {
 	for _, c := range []struct {
 		share float64
@@ -238,8 +238,8 @@ func TestRefreshShare(t *testing.T) {
 		switch {
 		case c.share == 1 && len(pauses) != 0:
 			t.Errorf("share 1 paused %d times", len(pauses))
-		case c.share < 1 && positive != c.certs+2:
-			t.Errorf("share %v: %d pauses, want one per signature and one per batch write (%d)", c.share, positive, c.certs+2)
+		case c.share < 1 && positive != 2+c.certs+2:
+			t.Errorf("share %v: %d pauses, want one per page of the scan (2), per signature and per batch write (2): %d", c.share, positive, 2+c.certs+2)
 		}
 	}
 }
