@@ -53,7 +53,8 @@ func servingKey(buf *[16 + 1 + maxKeySerial + 1]byte, issuer certs.Identifier, d
 // ThisUpdate and NextUpdate set, and DER pointing into the returned slice
 // (Serial is left empty: formatting it would allocate). A missing
 // response, or a serial this path does not take, is certs.ErrNotFound
-// itself, unwrapped.
+// itself, unwrapped. Answers found are kept in the answer cache until the
+// next write (see answerCache).
 func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs.Identifier, serial []byte, h crypto.Hash) ([]byte, certs.OCSPResponse, error) {
 	var buf [16 + 1 + maxKeySerial + 1]byte
 	key, ok := servingKey(&buf, issuer, serial, true)
