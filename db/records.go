@@ -88,7 +88,6 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 	})
 }
 
-// checkResponses makes sure responses are about r and say what r says.
 // appendOnly fills b's pages to 90% instead of bbolt's 50% in this
 // transaction when key is the last of its kind: no key at or after it
 // shares its first prefix bytes (its CA, or its serial length). Serials
@@ -105,6 +104,7 @@ func appendOnly(b *bolt.Bucket, key []byte, prefix int) {
 	}
 }
 
+// checkResponses makes sure responses are about r and say what r says.
 func checkResponses(r certs.Record, responses []certs.OCSPResponse) error {
 	for _, o := range responses {
 		if err := o.Validate(); err != nil {

@@ -283,11 +283,11 @@ type Stats struct {
 	WriteTime  time.Duration // their total latency: batching wait, transaction and fsync
 	PageWrites int64         // pages the commits wrote: PageWrites/Writes is the pages a write dirties
 	ReadTxns   int64         // read transactions started since open
+	OpenReadTx int           // read transactions open now
 	// AnswerCacheHits and AnswerCacheMisses count the serving path's
 	// pre-signed answers found current in the answer cache or read from the
 	// database (a miss is counted only when the cache is on).
 	AnswerCacheHits, AnswerCacheMisses int64
-	OpenReadTx                         int // read transactions open now
 }
 
 // Stats returns the store's current figures.
