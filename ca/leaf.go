@@ -3,6 +3,7 @@ package ca
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -90,7 +91,7 @@ func sigAlgFor(key crypto.Signer) (sigAlg, error) {
 		case elliptic.P521():
 			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}, hash: crypto.SHA512}
 		default:
-			return a, fmt.Errorf("ca: CA key on curve %s cannot sign", pub.Curve.Params().Name)
+			return a, fmt.Errorf("%w: curve %s", errLeafKey, pub.Curve.Params().Name)
 		}
 		_, a.native = key.(*ecdsa.PrivateKey)
 	case *rsa.PublicKey:
@@ -102,14 +103,22 @@ func sigAlgFor(key crypto.Signer) (sigAlg, error) {
 		case n >= 2048:
 			a = sigAlg{oid: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, null: true, hash: crypto.SHA256}
 		default:
-			return a, fmt.Errorf("ca: CA RSA key of %d bits is too weak to sign", n)
+			return a, fmt.Errorf("%w: RSA key of %d bits", errLeafKey, n)
 		}
 		_, a.native = key.(*rsa.PrivateKey)
+	case ed25519.PublicKey:
+		a = sigAlg{oid: asn1.ObjectIdentifier{1, 3, 101, 112}} // PureEd25519: the TBS itself is signed
+		_, a.native = key.(ed25519.PrivateKey)
 	default:
-		return a, fmt.Errorf("ca: CA key type %T cannot sign leaves", pub)
+		return a, fmt.Errorf("%w: CA key type %T", errLeafKey, pub)
 	}
 	return a, nil
 }
+
+// errLeafKey is sigAlgFor's refusal of a CA key it has no encoding for
+// (RSA under 2048 bits and curves other than P-256/384/521, which cfssl
+// signs with SHA-1): Issue then takes cfssl's path, as it always did.
+var errLeafKey = errors.New("ca: no leaf encoding for this CA key")
 
 func (a sigAlg) add(b *cryptobyte.Builder) {
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -132,9 +141,13 @@ func createLeaf(t, parent *x509.Certificate, key crypto.Signer) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	h := alg.hash.New()
-	h.Write(tbs)
-	sig, err := key.Sign(rand.Reader, h.Sum(nil), alg.hash)
+	digest := tbs
+	if alg.hash != 0 {
+		h := alg.hash.New()
+		h.Write(tbs)
+		digest = h.Sum(nil)
+	}
+	sig, err := key.Sign(rand.Reader, digest, alg.hash)
 	if err != nil {
 		return nil, fmt.Errorf("ca: sign certificate: %w", err)
 	}
@@ -203,6 +216,8 @@ func leafTBS(t, parent *x509.Certificate, alg sigAlg) ([]byte, error) {
 		return nil, errors.New("ca: leaf: template has fields only x509.CreateCertificate encodes")
 	case t.SerialNumber == nil || t.SerialNumber.Sign() <= 0:
 		return nil, errors.New("ca: leaf: serial number must be positive")
+	case t.KeyUsage < 0 || t.KeyUsage > x509.KeyUsageDecipherOnly<<1-1:
+		return nil, fmt.Errorf("ca: leaf: key usage %#x beyond decipherOnly", t.KeyUsage)
 	}
 	spki, err := x509.MarshalPKIXPublicKey(t.PublicKey)
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"math/big"
 	"strings"
@@ -83,9 +85,21 @@ func testLeafCAs(tb testing.TB) ([]leafCA, []crypto.Signer) {
 		}
 		c, _ := x509.ParseCertificate(der)
 		leafCAs = append(leafCAs, leafCA{name: "P-521", key: p521, cert: c})
+		// An Ed25519 CA (importable; cfssl signs with PureEd25519).
+		_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+		csrDER, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "Leaf Test Ed25519", Organization: []string{"certstatus"}, Country: []string{"US"}}}, edKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		der, err = sign(rootKey, root, profile{usages: caUsages, isCA: true, pathLen: 0, notBefore: now, notAfter: now.AddDate(5, 0, 0)}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}), big.NewInt(10), nil, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c, _ = x509.ParseCertificate(der)
+		leafCAs = append(leafCAs, leafCA{name: "Ed25519", key: edKey, cert: c})
 		leafKeys = []crypto.Signer{mustKey(tb, certs.ECC256), mustKey(tb, certs.ECC384), leafCAs[2].key}
 	})
-	if len(leafCAs) != 4 {
+	if len(leafCAs) != 5 {
 		tb.Fatal("test CAs were not made")
 	}
 	return leafCAs, leafKeys
@@ -265,15 +279,17 @@ func TestLeaf_RefusesWhatItCannotEncode(t *testing.T) {
 	now := time.Now()
 	p := client(profile{pathLen: -1, notBefore: now, notAfter: now.Add(time.Hour)}, keys[0].Public())
 	for name, mutate := range map[string]func(*x509.Certificate){
-		"CA":              func(c *x509.Certificate) { c.IsCA = true },
-		"policy":          func(c *x509.Certificate) { c.PolicyIdentifiers = append(c.PolicyIdentifiers, oidSKI) },
-		"extra extension": func(c *x509.Certificate) { c.ExtraExtensions = append(c.ExtraExtensions, pkix.Extension{Id: oidSKI}) },
-		"name constraint": func(c *x509.Certificate) { c.PermittedDNSDomains = []string{"x"} },
-		"zero serial":     func(c *x509.Certificate) { c.SerialNumber = new(big.Int) },
-		"odd IP":          func(c *x509.Certificate) { c.IPAddresses = append(c.IPAddresses, []byte{1, 2, 3}) },
-		"non-ASCII DNS":   func(c *x509.Certificate) { c.DNSNames = []string{"é.example"} },
-		"unknown EKU":     func(c *x509.Certificate) { c.ExtKeyUsage = append(c.ExtKeyUsage, x509.ExtKeyUsage(99)) },
-		"year 10000":      func(c *x509.Certificate) { c.NotAfter = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"CA":               func(c *x509.Certificate) { c.IsCA = true },
+		"policy":           func(c *x509.Certificate) { c.PolicyIdentifiers = append(c.PolicyIdentifiers, oidSKI) },
+		"extra extension":  func(c *x509.Certificate) { c.ExtraExtensions = append(c.ExtraExtensions, pkix.Extension{Id: oidSKI}) },
+		"name constraint":  func(c *x509.Certificate) { c.PermittedDNSDomains = []string{"x"} },
+		"zero serial":      func(c *x509.Certificate) { c.SerialNumber = new(big.Int) },
+		"odd IP":           func(c *x509.Certificate) { c.IPAddresses = append(c.IPAddresses, []byte{1, 2, 3}) },
+		"non-ASCII DNS":    func(c *x509.Certificate) { c.DNSNames = []string{"é.example"} },
+		"unknown EKU":      func(c *x509.Certificate) { c.ExtKeyUsage = append(c.ExtKeyUsage, x509.ExtKeyUsage(99)) },
+		"key usage bit 9":  func(c *x509.Certificate) { c.KeyUsage = 1 << 9 },
+		"key usage bit 16": func(c *x509.Certificate) { c.KeyUsage = 1 << 16 },
+		"year 10000":       func(c *x509.Certificate) { c.NotAfter = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
 	} {
 		tmpl, err := leafTemplate(keys[0].Public(), certs.Subject{CommonName: "x"}, []string{}, p, big.NewInt(1))
 		if err != nil {

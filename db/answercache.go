@@ -46,14 +46,20 @@ type cachedAnswer struct {
 	der        []byte
 }
 
+// MaxAnswerCache is the most answers the cache holds, whatever it is
+// asked for (~1.5 GB of answers carrying a responder certificate).
+const MaxAnswerCache = 1 << 20
+
 // newAnswerCache holds up to entries answers (rounded up to a multiple of
-// the shard count); entries <= 0 turns it off.
+// the shard count, at most MaxAnswerCache); entries <= 0 turns it off. The
+// maps grow as answers arrive: an unused capacity costs nothing.
 func newAnswerCache(gen *atomic.Uint64, entries int) *answerCache {
 	c := &answerCache{gen: gen, seed: maphash.MakeSeed()}
 	if entries > 0 {
+		entries = min(entries, MaxAnswerCache)
 		c.perShard = (entries + answerShards - 1) / answerShards
 		for i := range c.shards {
-			c.shards[i].m = make(map[string]*cachedAnswer, c.perShard)
+			c.shards[i].m = make(map[string]*cachedAnswer, min(c.perShard, 64))
 		}
 	}
 	return c

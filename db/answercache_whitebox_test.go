@@ -2,6 +2,7 @@ package db
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 	"testing"
 
@@ -32,6 +33,11 @@ func TestAnswerCache_Bounds(t *testing.T) {
 	c.put([]byte("late"), 0, certs.OCSPResponse{DER: der}) // read before the write that made gen 1
 	if e := c.get([]byte("late"), 0); e != nil {
 		t.Fatal("an entry read before a write was stored after it")
+	}
+	for _, huge := range []int{MaxAnswerCache + 1, math.MaxInt} {
+		if h := newAnswerCache(&gen, huge); h.perShard != MaxAnswerCache/answerShards {
+			t.Fatalf("a cache asked for %d answers holds %d a shard, want the cap %d", huge, h.perShard, MaxAnswerCache/answerShards)
+		}
 	}
 	off := newAnswerCache(&gen, -1)
 	off.put([]byte("k"), 1, certs.OCSPResponse{DER: der})

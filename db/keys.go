@@ -51,7 +51,8 @@ func issuerSerialKey(issuer certs.Identifier, serial certs.Serial) ([]byte, erro
 // checkSerial makes sure a record's serial is its certificate's, since the
 // indexes (and so OCSP) find records by it. It reads the DER only as far as
 // the serial, after checking the outer Certificate structure (TBSCertificate,
-// signature algorithm, signature, nothing after): every writer hands the
+// signature algorithm, signature, nothing after the Certificate; like x509,
+// it lets elements follow the signature inside it): every writer hands the
 // store a certificate it made or parsed, Check parses each one in full, and
 // a full parse here was a tenth of an issuance's CPU.
 func checkSerial(der []byte, s certs.Serial) error {
@@ -61,7 +62,7 @@ func checkSerial(der []byte, s certs.Serial) error {
 		n         = new(big.Int)
 	)
 	if !in.ReadASN1(&cert, cbasn1.SEQUENCE) || !in.Empty() ||
-		!cert.ReadASN1(&tbs, cbasn1.SEQUENCE) || !cert.SkipASN1(cbasn1.SEQUENCE) || !cert.SkipASN1(cbasn1.BIT_STRING) || !cert.Empty() ||
+		!cert.ReadASN1(&tbs, cbasn1.SEQUENCE) || !cert.SkipASN1(cbasn1.SEQUENCE) || !cert.SkipASN1(cbasn1.BIT_STRING) ||
 		!tbs.SkipOptionalASN1(cbasn1.Tag(0).Constructed().ContextSpecific()) || !tbs.ReadASN1Integer(n) {
 		return fmt.Errorf("%w: certificate does not parse: not a DER Certificate", certs.ErrInvalid)
 	}

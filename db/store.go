@@ -53,7 +53,7 @@ type Options struct {
 	Logger *slog.Logger
 	// AnswerCache is how many pre-signed answers the OCSP serving path
 	// (AppendOCSPResponse) keeps in memory; any write retires them all. If
-	// zero, 10,000; negative turns the cache off.
+	// zero, 10,000; negative turns the cache off; at most MaxAnswerCache.
 	AnswerCache int
 }
 

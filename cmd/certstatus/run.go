@@ -158,8 +158,8 @@ func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) strin
 	dbOpts := &db.Options{Logger: log}
 	if c.OCSPAnswerCache != "" { // serve
 		n, err := strconv.Atoi(c.OCSPAnswerCache)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("config: ocsp-answer-cache %q: want a number of answers (0 turns the cache off)", c.OCSPAnswerCache)
+		if err != nil || n < 0 || n > db.MaxAnswerCache {
+			return nil, fmt.Errorf("config: ocsp-answer-cache %q: want a number of answers from 0 (no cache) to %d", c.OCSPAnswerCache, db.MaxAnswerCache)
 		}
 		dbOpts.AnswerCache = n
 		if n == 0 {
