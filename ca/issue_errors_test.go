@@ -33,6 +33,8 @@ func TestIssue_BadParameters(t *testing.T) {
 		{"error/bad DNS", certs.IssueRequest{Kind: certs.KindServer, Subject: cn, SANs: certs.SANs{DNSNames: []string{"-bad-.example.com"}}, Validity: d}, certs.ErrInvalid, "hyphen"},
 		{"error/bad email", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{Emails: []string{"Alice <a@b.c>"}}, Validity: d}, certs.ErrInvalid, "e-mail"},
 		{"error/URI host with an empty label", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{URIs: []*url.URL{{Scheme: "spiffe", Host: ".00"}}}, Validity: d}, certs.ErrInvalid, "empty label"},
+		{"error/URI with a fragment", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{URIs: []*url.URL{{Scheme: "spiffe", Host: "td", Path: "/a", Fragment: "b"}}}, Validity: d}, certs.ErrInvalid, "fragment"},
+		{"error/URI that reads as an e-mail", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{URIs: []*url.URL{{Scheme: "urn", Opaque: "x@y.z;"}}}, Validity: d}, certs.ErrInvalid, "e-mail"},
 		{"error/non-ASCII URI", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{URIs: []*url.URL{{Scheme: "https", Host: "bücher.example"}}}, Validity: d}, certs.ErrInvalid, "ASCII"},
 		{"error/bad IP", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, SANs: certs.SANs{IPs: []net.IP{{1, 2, 3}}}, Validity: d}, certs.ErrInvalid, "IP"},
 		{"error/no validity", certs.IssueRequest{Kind: certs.KindClient, Subject: cn}, certs.ErrInvalid, "validity"},

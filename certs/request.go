@@ -270,6 +270,16 @@ func parseURI(v string) (*url.URL, error) {
 // outside '!'..'~' ("spiffe://.td", "https://a..b", "https://bücher.example").
 func checkURI(u *url.URL) error {
 	s := u.String()
+	// The signer takes SANs as strings and sorts them by form again
+	// (cfssl's OverrideHosts): a URI that reads as an e-mail address
+	// ("urn:x@y.z;") would be issued as one, and one with a fragment
+	// ("spiffe://td/a#b") as another URI ("…/a%23b").
+	if u.Fragment != "" || u.RawFragment != "" || strings.HasSuffix(s, "#") {
+		return fmt.Errorf("%w SAN: URI %q has a fragment, which a certificate's URI SAN does not carry", ErrInvalid, s)
+	}
+	if _, err := mail.ParseAddress(s); err == nil {
+		return fmt.Errorf("%w SAN: URI %q also reads as an e-mail address group (\"name: addr;\"), and would be issued as one", ErrInvalid, s)
+	}
 	for i := 0; i < len(s); i++ {
 		if s[i] > 0x7e || s[i] < 0x21 {
 			return fmt.Errorf("%w SAN: URI %q must be printable ASCII (IA5String)", ErrInvalid, s)
