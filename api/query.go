@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/certstatus/certstatus/internal/hexdigit"
 )
 
 // maxQueryParams is net/url's default limit on the parameters of one query
@@ -86,25 +88,12 @@ func queryUnescape(s string) (string, error) {
 			b = append(b, ' ')
 			i = j + 1
 		default:
-			if j+2 >= len(s) || unhex(s[j+1]) < 0 || unhex(s[j+2]) < 0 {
+			if j+2 >= len(s) || hexdigit.Value(s[j+1]) < 0 || hexdigit.Value(s[j+2]) < 0 {
 				return "", url.EscapeError(s[j:min(j+3, len(s))])
 			}
-			b = append(b, byte(unhex(s[j+1])<<4|unhex(s[j+2])))
+			b = append(b, byte(hexdigit.Value(s[j+1])<<4|hexdigit.Value(s[j+2])))
 			i = j + 3
 		}
 	}
 	return string(b), nil
-}
-
-// unhex is the value of the hex digit c, or -1.
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
-	}
-	return -1
 }

@@ -13,6 +13,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/hexdigit"
 )
 
 // The quick path answers the request nearly every client sends — one
@@ -195,7 +196,7 @@ func quickGETEscaped(target string, buf, dst []byte) (path, der []byte, ok bool)
 			if i+2 >= len(target) {
 				return path, dst, false
 			}
-			hi, lo := unhex(target[i+1]), unhex(target[i+2])
+			hi, lo := hexdigit.Value(target[i+1]), hexdigit.Value(target[i+2])
 			if hi < 0 || lo < 0 {
 				return path, dst, false
 			}
@@ -210,17 +211,4 @@ func quickGETEscaped(target string, buf, dst []byte) (path, der []byte, ok bool)
 	}
 	der, ok = appendBase64(dst[:0], rest)
 	return path, der, ok
-}
-
-// unhex is the value of the hex digit c, or -1.
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
-	}
-	return -1
 }

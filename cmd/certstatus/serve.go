@@ -16,6 +16,7 @@ import (
 
 	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/hexdigit"
 	"github.com/certstatus/certstatus/internal/quickhttp"
 	"github.com/certstatus/certstatus/responder"
 )
@@ -239,10 +240,14 @@ func forResponder(req quickhttp.Request) bool {
 	for i := 0; i < len(path); i++ {
 		c := path[i]
 		if c == '%' {
-			if i+2 >= len(path) || !isHexDigit(path[i+1]) || !isHexDigit(path[i+2]) {
+			hi, lo := -1, -1
+			if i+2 < len(path) {
+				hi, lo = hexdigit.Value(path[i+1]), hexdigit.Value(path[i+2])
+			}
+			if hi < 0 || lo < 0 {
 				return false
 			}
-			c = hexValue(path[i+1])<<4 | hexValue(path[i+2])
+			c = byte(hi<<4 | lo)
 			i += 2
 		}
 		if n < len(head) {
@@ -251,20 +256,6 @@ func forResponder(req quickhttp.Request) bool {
 		}
 	}
 	return !otherRoute(string(head[:n]))
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func hexValue(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
 
 // registerQuickHTTP exports what the OCSP listener's quick reader did.

@@ -39,6 +39,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/certstatus/certstatus/internal/hexdigit"
 )
 
 // Request is a request the quick path may answer.
@@ -630,7 +632,7 @@ func visible(b []byte) bool {
 func escapes(target []byte) bool {
 	path, _, _ := bytes.Cut(target, []byte("?"))
 	for i := bytes.IndexByte(path, '%'); i >= 0; {
-		if i+2 >= len(path) || !isHex(path[i+1]) || !isHex(path[i+2]) {
+		if i+2 >= len(path) || hexdigit.Value(path[i+1]) < 0 || hexdigit.Value(path[i+2]) < 0 {
 			return false
 		}
 		j := bytes.IndexByte(path[i+3:], '%')
@@ -640,10 +642,6 @@ func escapes(target []byte) bool {
 		i += 3 + j
 	}
 	return true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // fieldValue reports whether b is a valid header field value: visible
