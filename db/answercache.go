@@ -23,6 +23,13 @@ import (
 // returns reads the database. Entries are immutable once stored; a shard
 // that is full drops an arbitrary entry to take a new one, so the cache
 // holds at most its configured number of answers.
+//
+// The same type, a second instance (Store.absent, an eighth of the size),
+// remembers what the serving path looked for and did not find — no answer
+// under a key, no certificate with a serial — under the same rule, so that
+// a request about a serial the CA never issued costs no read transaction
+// either (it took two: the answer, then the serial) and a flood of such
+// requests cannot push the hot answers out.
 type answerCache struct {
 	gen      *atomic.Uint64
 	seed     maphash.Seed
@@ -79,11 +86,26 @@ func (c *answerCache) get(key []byte, gen uint64) *cachedAnswer {
 	e := sh.m[string(key)]
 	sh.mu.RUnlock()
 	if e == nil || e.gen != gen {
-		c.misses.Add(1)
 		return nil
 	}
 	c.hits.Add(1)
 	return e
+}
+
+// miss counts an answer read from the database while the cache is on.
+func (c *answerCache) miss() {
+	if c.perShard != 0 {
+		c.misses.Add(1)
+	}
+}
+
+// absentSize is the size of the cache of keys found absent next to an
+// answer cache of n: an eighth, at least a slot a shard, off with it.
+func absentSize(n int) int {
+	if n <= 0 {
+		return n
+	}
+	return max(min(n, MaxAnswerCache)/8, answerShards)
 }
 
 // put stores o (with a copy of its DER) for key as read at generation gen,

@@ -149,3 +149,145 @@ func TestAnswerCache_NoStaleAnswerUnderLoad(t *testing.T) {
 		t.Fatal("the readers never hit the cache: the test does not exercise it")
 	}
 }
+
+// What the serving path looked for and did not find — no answer for a
+// serial, no certificate with it — is remembered until the next write: a
+// second request about an unknown serial opens no read transaction, and
+// the first request after the certificate's Put returns finds it. With the
+// cache off every request reads.
+func TestAnswerCache_AbsentUntilWritten(t *testing.T) {
+	for _, size := range []int{0, -1} {
+		t.Run(fmt.Sprintf("AnswerCache=%d", size), func(t *testing.T) {
+			s, err := db.Open(t.TempDir(), &db.Options{AnswerCache: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx := t.Context()
+			root := dbtest.RootCA("Absent Root")
+			sub := dbtest.SubCA(root, 2, "Absent Sub")
+			mustPutCA(t, s, root.CA, sub.CA)
+			known := dbtest.Leaf(sub, 0x10)
+			if err := s.Put(ctx, known, resp(known, crypto.SHA1, certs.Good, base, "good-10")); err != nil {
+				t.Fatal(err)
+			}
+			noAnswer := dbtest.Leaf(sub, 0x30) // a certificate without a pre-signed answer
+			if err := s.Put(ctx, noAnswer); err != nil {
+				t.Fatal(err)
+			}
+			ask := func(serial int64) (answer string, err error, issued bool) {
+				t.Helper()
+				out, _, err := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, derInt(big.NewInt(serial)), crypto.SHA1)
+				issued, herr := s.HasSerial(ctx, sub.CA.Identifier, derInt(big.NewInt(serial)))
+				if herr != nil {
+					t.Fatal(herr)
+				}
+				return string(out), err, issued
+			}
+			reads := func() int64 { return s.Stats().ReadTxns }
+			wantReads := map[int]int64{0: 0, -1: 2}[size] // per repeated question
+
+			for _, serial := range []int64{0x20, 0x30} {
+				if _, err, issued := ask(serial); err != certs.ErrNotFound || issued != (serial == 0x30) {
+					t.Fatalf("serial %#x: %v, issued %v", serial, err, issued)
+				}
+				r := reads()
+				for range 3 {
+					if _, err, issued := ask(serial); err != certs.ErrNotFound || issued != (serial == 0x30) {
+						t.Fatalf("serial %#x again: %v, issued %v", serial, err, issued)
+					}
+				}
+				want := 3 * wantReads
+				if serial == 0x30 {
+					want = 3 * min(wantReads+1, 2) // an issued serial is not remembered: HasSerial reads
+				}
+				if got := reads() - r; got != want {
+					t.Fatalf("serial %#x: %d read transactions for three repeated questions, want %d", serial, got, want)
+				}
+			}
+			misses := s.Stats().AnswerCacheMisses
+			if _, err, _ := ask(0x10); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[int]int64{0: 1, -1: 0}[size]; s.Stats().AnswerCacheMisses-misses != want {
+				t.Fatalf("an answer read from the database counted %d misses, want %d", s.Stats().AnswerCacheMisses-misses, want)
+			}
+
+			// The certificate arrives: the next question finds it and its answer.
+			now := dbtest.Leaf(sub, 0x20)
+			if err := s.Put(ctx, now, resp(now, crypto.SHA1, certs.Good, base, "good-20")); err != nil {
+				t.Fatal(err)
+			}
+			if answer, err, issued := ask(0x20); err != nil || answer != "good-20" || !issued {
+				t.Fatalf("after Put returned: %q, %v, issued %v", answer, err, issued)
+			}
+			// So does the missing answer of an issued certificate.
+			if _, err := s.PutOCSPResponses(ctx, resp(noAnswer, crypto.SHA1, certs.Good, base, "good-30")); err != nil {
+				t.Fatal(err)
+			}
+			if answer, err, _ := ask(0x30); err != nil || answer != "good-30" {
+				t.Fatalf("after its answer was stored: %q, %v", answer, err)
+			}
+		})
+	}
+}
+
+// No HasSerial that starts after the certificate's Put returns says the
+// serial is unknown, with readers asking about serials as they are issued
+// (run with -race).
+func TestAnswerCache_NoStaleAbsenceUnderLoad(t *testing.T) {
+	s := dbtest.New(t)
+	ctx := t.Context()
+	root := dbtest.RootCA("Absent Load Root")
+	sub := dbtest.SubCA(root, 2, "Absent Load Sub")
+	mustPutCA(t, s, root.CA, sub.CA)
+	const n = 24
+	var (
+		issued atomic.Int64 // serials 0x200 .. 0x200+issued-1 are stored and their Put returned
+		stale  atomic.Int64
+		reads  atomic.Int64
+		done   = make(chan struct{})
+		wg     sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				k := i % n
+				before := issued.Load()
+				serial := derInt(big.NewInt(int64(0x200 + k)))
+				_, _, aerr := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, serial, crypto.SHA1)
+				found, err := s.HasSerial(ctx, sub.CA.Identifier, serial)
+				if err != nil || (aerr != nil && aerr != certs.ErrNotFound) {
+					t.Error(err, aerr)
+					return
+				}
+				reads.Add(1)
+				if int64(k) < before && (!found || aerr != nil) {
+					stale.Add(1)
+				}
+			}
+		}()
+	}
+	for i := range n {
+		time.Sleep(time.Millisecond)
+		r := dbtest.Leaf(sub, int64(0x200+i))
+		if err := s.Put(ctx, r, resp(r, crypto.SHA1, certs.Good, base, "good")); err != nil {
+			t.Fatal(err)
+		}
+		issued.Store(int64(i + 1))
+	}
+	time.Sleep(5 * time.Millisecond)
+	close(done)
+	wg.Wait()
+	t.Logf("%d questions, %d stale", reads.Load(), stale.Load())
+	if stale.Load() != 0 {
+		t.Fatalf("%d questions asked after the certificate's Put returned found it missing", stale.Load())
+	}
+}

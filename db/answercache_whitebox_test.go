@@ -45,3 +45,13 @@ func TestAnswerCache_Bounds(t *testing.T) {
 		t.Fatal("a cache of size -1 stored an entry")
 	}
 }
+
+// The cache of keys found absent is an eighth of the answer cache, never
+// less than a slot a shard, and off with it.
+func TestAbsentSize(t *testing.T) {
+	for n, want := range map[int]int{-1: -1, 0: 0, 1: answerShards, 10000: 1250, math.MaxInt: MaxAnswerCache / 8} {
+		if got := absentSize(n); got != want {
+			t.Errorf("absentSize(%d) = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -74,6 +74,9 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 		o.DER = dst[start:]
 		return dst, o, nil
 	}
+	if s.absent.get(key, gen) != nil {
+		return dst, certs.OCSPResponse{}, certs.ErrNotFound
+	}
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketOCSP).Get(key)
 		if v == nil {
@@ -88,10 +91,14 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 		dst = append(dst, v[17:]...)
 		return nil
 	})
+	if err == certs.ErrNotFound {
+		s.absent.put(key, gen, certs.OCSPResponse{})
+	}
 	if err != nil {
 		return dst[:start], certs.OCSPResponse{}, err
 	}
 	o.DER = dst[start:]
+	s.answers.miss()
 	s.answers.put(key, gen, o)
 	return dst, o, nil
 }
@@ -102,14 +109,29 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 // this path does not take is an error wrapping certs.ErrInvalid.
 func (s *Store) HasSerial(ctx context.Context, issuer certs.Identifier, serial []byte) (bool, error) {
 	var buf [16 + 1 + maxKeySerial + 1]byte
-	key, ok := servingKey(&buf, issuer, serial, false)
+	key, ok := servingKey(&buf, issuer, serial, true)
 	if !ok {
 		return false, certs.ErrInvalid
 	}
+	// The absent cache's key for a serial is issuer ‖ length ‖ serial: an
+	// answer's key is one byte longer for the same length byte, so the two
+	// cannot meet. The bucket's key has no length byte.
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	gen := s.group.gen.Load() // before the read: see answerCache
+	if s.absent.get(key, gen) != nil {
+		return false, nil
+	}
+	var bbuf [16 + 1 + maxKeySerial + 1]byte
+	bucketKey, _ := servingKey(&bbuf, issuer, serial, false)
 	found := false
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketIssuerSerial).Get(key) != nil
+		found = tx.Bucket(bucketIssuerSerial).Get(bucketKey) != nil
 		return nil
 	})
+	if err == nil && !found {
+		s.absent.put(key, gen, certs.OCSPResponse{})
+	}
 	return found, err
 }

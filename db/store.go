@@ -62,6 +62,7 @@ type Store struct {
 	bolt    *bolt.DB
 	group   *groupCommit // every write goes through it
 	answers *answerCache
+	absent  *answerCache // keys the serving path found missing (see answerCache)
 	dir     string
 	log     *slog.Logger
 	schema  int
@@ -114,6 +115,7 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	}
 	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger, group: &groupCommit{db: bdb, max: o.MaxGroup}}
 	s.answers = newAnswerCache(&s.group.gen, o.AnswerCache)
+	s.absent = newAnswerCache(&s.group.gen, absentSize(o.AnswerCache))
 	if o.ReadOnly {
 		err = s.readSchema()
 	} else {

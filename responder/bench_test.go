@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -75,6 +76,27 @@ func BenchmarkRespond(b *testing.B) {
 			}
 		}
 	})
+	// The quick path of internal/quickhttp, for a pre-signed answer and for
+	// a serial the CA never issued (a tenth of loadbench's requests): the
+	// unknown answer is remembered, and so is the serial's absence.
+	unknown := buildRequest([][]byte{certID(w.subCert, crypto.SHA1, new(big.Int).Lsh(big.NewInt(0x4d), 120), false, false)}, nil)
+	if a, err := w.rsp.Respond(ctx, unknown); err != nil || a.Statuses[0] != certs.Unknown {
+		b.Fatalf("unknown serial: %v %v", a.Statuses, err)
+	}
+	for _, q := range []struct {
+		name string
+		der  []byte
+	}{{"quick-post-presigned", plain}, {"quick-post-unknown", unknown}} {
+		b.Run(q.name, func(b *testing.B) {
+			var out []byte
+			for b.Loop() {
+				var ok bool
+				if out, ok = w.rsp.AppendQuickHTTP(ctx, out[:0], false, "/", q.der); !ok {
+					b.Fatal("not answered on the quick path")
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkRevoke revokes certificates through the CA with their revoked
