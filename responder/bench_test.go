@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -83,15 +84,19 @@ func BenchmarkRespond(b *testing.B) {
 	if a, err := w.rsp.Respond(ctx, unknown); err != nil || a.Statuses[0] != certs.Unknown {
 		b.Fatalf("unknown serial: %v %v", a.Statuses, err)
 	}
+	// GET as loadbench's clients send it: the base64 URL-escaped.
+	escaped := "/" + url.PathEscape(base64.StdEncoding.EncodeToString(plain))
 	for _, q := range []struct {
-		name string
-		der  []byte
-	}{{"quick-post-presigned", plain}, {"quick-post-unknown", unknown}} {
+		name   string
+		get    bool
+		target string
+		der    []byte
+	}{{"quick-post-presigned", false, "/", plain}, {"quick-post-unknown", false, "/", unknown}, {"quick-get-presigned", true, escaped, nil}} {
 		b.Run(q.name, func(b *testing.B) {
 			var out []byte
 			for b.Loop() {
 				var ok bool
-				if out, ok = w.rsp.AppendQuickHTTP(ctx, out[:0], false, "/", q.der); !ok {
+				if out, ok = w.rsp.AppendQuickHTTP(ctx, out[:0], q.get, q.target, q.der); !ok {
 					b.Fatal("not answered on the quick path")
 				}
 			}

@@ -191,7 +191,9 @@ func (r *Responder) AppendQuickHTTP(ctx context.Context, dst []byte, get bool, t
 	now := r.opts.Now()
 	der := body
 	if get {
-		if strings.ContainsAny(target, "?#") {
+		// Two vectorised byte searches: ContainsAny walks the target
+		// byte by byte (~0.1 µs of a ~1 µs GET).
+		if strings.IndexByte(target, '?') >= 0 || strings.IndexByte(target, '#') >= 0 {
 			return dst, false
 		}
 		var d []byte
