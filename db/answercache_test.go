@@ -97,53 +97,18 @@ func TestAnswerCache_NoStaleAnswerUnderLoad(t *testing.T) {
 		}
 		leaves = append(leaves, r)
 	}
-	var (
-		revoked atomic.Int64 // leaves[:revoked] are revoked and their Revoke returned
-		stale   atomic.Int64
-		reads   atomic.Int64
-		done    = make(chan struct{})
-		wg      sync.WaitGroup
-	)
-	for w := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 0, 64)
-			for i := w; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				k := i % n
-				before := revoked.Load()
-				_, o, err := s.AppendOCSPResponse(ctx, buf, sub.CA.Identifier, derInt(big.NewInt(int64(0x100+k))), crypto.SHA1)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				reads.Add(1)
-				if int64(k) < before && o.Status != certs.Revoked {
-					stale.Add(1)
-				}
-			}
-		}()
-	}
-	for i, r := range leaves {
-		time.Sleep(time.Millisecond)
-		at := base.Add(time.Duration(i+1) * time.Minute)
-		if _, err := s.Revoke(ctx, r.Identifier, certs.Superseded, at, resp(r, crypto.SHA1, certs.Revoked, at, "revoked")); err != nil {
-			t.Fatal(err)
-		}
-		revoked.Store(int64(i + 1))
-	}
-	time.Sleep(5 * time.Millisecond)
-	close(done)
-	wg.Wait()
+	reads, stale := readWhileWriting(t, n, func(k int) (bool, error) {
+		_, o, err := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, derInt(big.NewInt(int64(0x100+k))), crypto.SHA1)
+		return o.Status == certs.Revoked, err
+	}, func(i int) error {
+		r, at := leaves[i], base.Add(time.Duration(i+1)*time.Minute)
+		_, err := s.Revoke(ctx, r.Identifier, certs.Superseded, at, resp(r, crypto.SHA1, certs.Revoked, at, "revoked"))
+		return err
+	})
 	st := s.Stats()
-	t.Logf("%d reads, %d cache hits, %d stale", reads.Load(), st.AnswerCacheHits, stale.Load())
-	if stale.Load() != 0 {
-		t.Fatalf("%d answers read after the revocation returned said good", stale.Load())
+	t.Logf("%d reads, %d cache hits, %d stale", reads, st.AnswerCacheHits, stale)
+	if stale != 0 {
+		t.Fatalf("%d answers read after the revocation returned said good", stale)
 	}
 	if st.AnswerCacheHits == 0 {
 		t.Fatal("the readers never hit the cache: the test does not exercise it")
@@ -241,13 +206,35 @@ func TestAnswerCache_NoStaleAbsenceUnderLoad(t *testing.T) {
 	root := dbtest.RootCA("Absent Load Root")
 	sub := dbtest.SubCA(root, 2, "Absent Load Sub")
 	mustPutCA(t, s, root.CA, sub.CA)
-	const n = 24
+	reads, stale := readWhileWriting(t, 24, func(k int) (bool, error) {
+		serial := derInt(big.NewInt(int64(0x200 + k)))
+		_, _, aerr := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, serial, crypto.SHA1)
+		if aerr != nil && aerr != certs.ErrNotFound {
+			return false, aerr
+		}
+		found, err := s.HasSerial(ctx, sub.CA.Identifier, serial)
+		return found && aerr == nil, err
+	}, func(i int) error {
+		r := dbtest.Leaf(sub, int64(0x200+i))
+		return s.Put(ctx, r, resp(r, crypto.SHA1, certs.Good, base, "good"))
+	})
+	t.Logf("%d questions, %d stale", reads, stale)
+	if stale != 0 {
+		t.Fatalf("%d questions asked after the certificate's Put returned found it missing", stale)
+	}
+}
+
+// readWhileWriting runs four readers over items 0..n-1 while write(i)
+// changes item i, one after the other, a millisecond apart. read(k) says
+// whether it saw item k changed; a read that started after write(k)
+// returned and did not see it is stale.
+func readWhileWriting(t *testing.T, n int, read func(k int) (bool, error), write func(i int) error) (reads, stale int64) {
+	t.Helper()
 	var (
-		issued atomic.Int64 // serials 0x200 .. 0x200+issued-1 are stored and their Put returned
-		stale  atomic.Int64
-		reads  atomic.Int64
-		done   = make(chan struct{})
-		wg     sync.WaitGroup
+		written    atomic.Int64 // items 0..written-1 are changed and their write returned
+		nRead, bad atomic.Int64
+		done       = make(chan struct{})
+		wg         sync.WaitGroup
 	)
 	for w := range 4 {
 		wg.Add(1)
@@ -260,34 +247,29 @@ func TestAnswerCache_NoStaleAbsenceUnderLoad(t *testing.T) {
 				default:
 				}
 				k := i % n
-				before := issued.Load()
-				serial := derInt(big.NewInt(int64(0x200 + k)))
-				_, _, aerr := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, serial, crypto.SHA1)
-				found, err := s.HasSerial(ctx, sub.CA.Identifier, serial)
-				if err != nil || (aerr != nil && aerr != certs.ErrNotFound) {
-					t.Error(err, aerr)
+				before := written.Load()
+				changed, err := read(k)
+				if err != nil {
+					t.Error(err)
 					return
 				}
-				reads.Add(1)
-				if int64(k) < before && (!found || aerr != nil) {
-					stale.Add(1)
+				nRead.Add(1)
+				if int64(k) < before && !changed {
+					bad.Add(1)
 				}
 			}
 		}()
 	}
 	for i := range n {
 		time.Sleep(time.Millisecond)
-		r := dbtest.Leaf(sub, int64(0x200+i))
-		if err := s.Put(ctx, r, resp(r, crypto.SHA1, certs.Good, base, "good")); err != nil {
-			t.Fatal(err)
+		if err := write(i); err != nil {
+			t.Error(err)
+			break
 		}
-		issued.Store(int64(i + 1))
+		written.Store(int64(i + 1))
 	}
 	time.Sleep(5 * time.Millisecond)
 	close(done)
 	wg.Wait()
-	t.Logf("%d questions, %d stale", reads.Load(), stale.Load())
-	if stale.Load() != 0 {
-		t.Fatalf("%d questions asked after the certificate's Put returned found it missing", stale.Load())
-	}
+	return nRead.Load(), bad.Load()
 }

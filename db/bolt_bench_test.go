@@ -23,6 +23,22 @@ func openBenchBolt(b *testing.B) *bolt.DB {
 	return bdb
 }
 
+// commitEach runs update n times in one fsync'd transaction.
+func commitEach(b *testing.B, bdb *bolt.DB, n int, update func(*bolt.Tx) error) {
+	b.Helper()
+	err := bdb.Update(func(tx *bolt.Tx) error {
+		for range n {
+			if err := update(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
 // reportCommits reports what the commits of one sub-benchmark cost per
 // write and how many pages each commit wrote.
 func reportCommits(b *testing.B, bdb *bolt.DB, group int, run func()) {
@@ -93,17 +109,7 @@ func BenchmarkBoltGroupCommit(b *testing.B) {
 		for _, group := range []int{1, 27, 64} {
 			b.Run(fmt.Sprintf("layout=%s/updates=%d", layout, group), func(b *testing.B) {
 				reportCommits(b, bdb, group, func() {
-					err := bdb.Update(func(tx *bolt.Tx) error {
-						for range group {
-							if err := update[layout](tx, keys[mrand.IntN(n)]); err != nil {
-								return err
-							}
-						}
-						return nil
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
+					commitEach(b, bdb, group, func(tx *bolt.Tx) error { return update[layout](tx, keys[mrand.IntN(n)]) })
 				})
 			})
 		}
@@ -154,30 +160,8 @@ func BenchmarkBoltInsertOrder(b *testing.B) {
 					}
 					return nil
 				}
-				err := bdb.Update(func(tx *bolt.Tx) error {
-					for range existing {
-						if err := insert(tx); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				reportCommits(b, bdb, group, func() {
-					err := bdb.Update(func(tx *bolt.Tx) error {
-						for range group {
-							if err := insert(tx); err != nil {
-								return err
-							}
-						}
-						return nil
-					})
-					if err != nil {
-						b.Fatal(err)
-					}
-				})
+				commitEach(b, bdb, existing, insert)
+				reportCommits(b, bdb, group, func() { commitEach(b, bdb, group, insert) })
 			})
 		}
 	}
