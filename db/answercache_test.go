@@ -20,15 +20,8 @@ import (
 func TestAnswerCache_RetiredByWrites(t *testing.T) {
 	for _, size := range []int{0, -1} {
 		t.Run(fmt.Sprintf("AnswerCache=%d", size), func(t *testing.T) {
-			s, err := db.Open(t.TempDir(), &db.Options{AnswerCache: size})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, sub := cacheStore(t, size, "Cache")
 			ctx := t.Context()
-			root := dbtest.RootCA("Cache Root")
-			sub := dbtest.SubCA(root, 2, "Cache Sub")
-			mustPutCA(t, s, root.CA, sub.CA)
 			leaf, other := dbtest.Leaf(sub, 0x10), dbtest.Leaf(sub, 0x11)
 			for _, r := range []certs.Record{leaf, other} {
 				if err := s.Put(ctx, r, resp(r, crypto.SHA1, certs.Good, base, "good-"+r.Serial.String())); err != nil {
@@ -83,11 +76,8 @@ func TestAnswerCache_RetiredByWrites(t *testing.T) {
 // No reader that starts after Revoke returns gets the old answer, with
 // readers and the revoking writer running at once (run with -race).
 func TestAnswerCache_NoStaleAnswerUnderLoad(t *testing.T) {
-	s := dbtest.New(t)
+	s, sub := cacheStore(t, 0, "Load")
 	ctx := t.Context()
-	root := dbtest.RootCA("Load Root")
-	sub := dbtest.SubCA(root, 2, "Load Sub")
-	mustPutCA(t, s, root.CA, sub.CA)
 	const n = 24
 	var leaves []certs.Record
 	for i := range n {
@@ -123,15 +113,8 @@ func TestAnswerCache_NoStaleAnswerUnderLoad(t *testing.T) {
 func TestAnswerCache_AbsentUntilWritten(t *testing.T) {
 	for _, size := range []int{0, -1} {
 		t.Run(fmt.Sprintf("AnswerCache=%d", size), func(t *testing.T) {
-			s, err := db.Open(t.TempDir(), &db.Options{AnswerCache: size})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, sub := cacheStore(t, size, "Absent")
 			ctx := t.Context()
-			root := dbtest.RootCA("Absent Root")
-			sub := dbtest.SubCA(root, 2, "Absent Sub")
-			mustPutCA(t, s, root.CA, sub.CA)
 			known := dbtest.Leaf(sub, 0x10)
 			if err := s.Put(ctx, known, resp(known, crypto.SHA1, certs.Good, base, "good-10")); err != nil {
 				t.Fatal(err)
@@ -201,11 +184,8 @@ func TestAnswerCache_AbsentUntilWritten(t *testing.T) {
 // serial is unknown, with readers asking about serials as they are issued
 // (run with -race).
 func TestAnswerCache_NoStaleAbsenceUnderLoad(t *testing.T) {
-	s := dbtest.New(t)
+	s, sub := cacheStore(t, 0, "Absent Load")
 	ctx := t.Context()
-	root := dbtest.RootCA("Absent Load Root")
-	sub := dbtest.SubCA(root, 2, "Absent Load Sub")
-	mustPutCA(t, s, root.CA, sub.CA)
 	reads, stale := readWhileWriting(t, 24, func(k int) (bool, error) {
 		serial := derInt(big.NewInt(int64(0x200 + k)))
 		_, _, aerr := s.AppendOCSPResponse(ctx, nil, sub.CA.Identifier, serial, crypto.SHA1)
@@ -222,6 +202,21 @@ func TestAnswerCache_NoStaleAbsenceUnderLoad(t *testing.T) {
 	if stale != 0 {
 		t.Fatalf("%d questions asked after the certificate's Put returned found it missing", stale)
 	}
+}
+
+// cacheStore opens a store with an answer cache of size (0: the default)
+// holding a root CA and the sub CA it returns, named after name.
+func cacheStore(t *testing.T, size int, name string) (*db.Store, dbtest.Issuer) {
+	t.Helper()
+	s, err := db.Open(t.TempDir(), &db.Options{AnswerCache: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	root := dbtest.RootCA(name + " Root")
+	sub := dbtest.SubCA(root, 2, name+" Sub")
+	mustPutCA(t, s, root.CA, sub.CA)
+	return s, sub
 }
 
 // readWhileWriting runs four readers over items 0..n-1 while write(i)
