@@ -113,12 +113,12 @@ func (s *Store) HasSerial(ctx context.Context, issuer certs.Identifier, serial [
 	if !ok {
 		return false, certs.ErrInvalid
 	}
-	// The absent cache's key for a serial is issuer ‖ length ‖ serial: an
-	// answer's key is one byte longer for the same length byte, so the two
-	// cannot meet. The bucket's key has no length byte.
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	// The absent cache's key for a serial is issuer ‖ length ‖ serial: an
+	// answer's key is one byte longer for the same length byte, so the two
+	// cannot meet. The bucket's key has no length byte.
 	gen := s.group.gen.Load() // before the read: see answerCache
 	if s.absent.get(key, gen) != nil {
 		return false, nil

@@ -54,6 +54,8 @@ type Options struct {
 	// AnswerCache is how many pre-signed answers the OCSP serving path
 	// (AppendOCSPResponse) keeps in memory; any write retires them all. If
 	// zero, 10,000; negative turns the cache off; at most MaxAnswerCache.
+	// An eighth as many keys the serving path found absent (no answer, no
+	// such serial) are remembered under the same rule, and off with it.
 	AnswerCache int
 }
 
