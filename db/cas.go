@@ -62,17 +62,24 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 func (s *Store) CA(ctx context.Context, id certs.Identifier) (certs.CA, error) {
 	var c certs.CA
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketCAs).Get([]byte(id))
-		if v == nil {
-			return fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
-		}
 		var err error
-		if c, err = decodeCA(v); err != nil {
-			return fmt.Errorf("db: CA %s: %w", id, err)
-		}
-		return nil
+		c, err = getCA(tx.Bucket(bucketCAs), id)
+		return err
 	})
 	return c, err
+}
+
+// getCA reads and decodes CA id from the CA bucket b.
+func getCA(b *bolt.Bucket, id certs.Identifier) (certs.CA, error) {
+	v := b.Get([]byte(id))
+	if v == nil {
+		return certs.CA{}, fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
+	}
+	c, err := decodeCA(v)
+	if err != nil {
+		return certs.CA{}, fmt.Errorf("db: CA %s: %w", id, err)
+	}
+	return c, nil
 }
 
 // CAChain returns CA id and its ancestors up to the root, id first, read in
@@ -88,13 +95,9 @@ func (s *Store) CAChain(ctx context.Context, id certs.Identifier) ([]certs.CA, e
 			if len(chain) == 16 {
 				return fmt.Errorf("db: chain of CA %s is longer than 16 CAs", id)
 			}
-			v := b.Get([]byte(next))
-			if v == nil {
-				return fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, next)
-			}
-			c, err := decodeCA(v)
+			c, err := getCA(b, next)
 			if err != nil {
-				return fmt.Errorf("db: CA %s: %w", next, err)
+				return err
 			}
 			chain = append(chain, c)
 			next = c.Parent
@@ -133,15 +136,11 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 	var out certs.CA
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketCAs)
-		v := b.Get([]byte(id))
-		if v == nil {
-			return fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
-		}
-		old, err := decodeCA(v)
+		old, err := getCA(b, id)
 		if err != nil {
-			return fmt.Errorf("db: CA %s: %w", id, err)
+			return err
 		}
-		c, _ := decodeCA(v)
+		c, _ := getCA(b, id) // a copy of its own for fn: old's slices stay as read
 		if err := fn(&c); err != nil {
 			return err
 		}
