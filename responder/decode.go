@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -17,12 +18,6 @@ const (
 	// maxGETPath bounds the escaped path DecodeGET looks at: a 10 KiB
 	// request in base64 with every character percent-escaped fits.
 	maxGETPath = 48 << 10
-	// maxRepairLen and maxRepairTries bound the merged-slash repair,
-	// which any client can trigger. RFC 5019 and RFC 9919 have clients use
-	// GET only for URLs of at most 255 bytes.
-	maxRepairLen   = 360
-	maxRepairTries = 256 // combinations: about 10 slashes in the path
-	maxRepairSlash = 3   // slashes a collapsed run may have lost
 	// maxTrailingPlus bounds the readings of trailing spaces.
 	maxTrailingPlus = 3
 	maxDERDepth     = 64
@@ -40,23 +35,43 @@ const (
 // escaped twice; extra slashes between the prefix and the base64 (an AIA URL
 // ending in '/'); CR, LF and tab anywhere (line-wrapped base64).
 //
-// A '/' inside the base64 is data ("//" is two 63 values), so the literal
-// string is tried first. Only if it does not decode to one well-formed DER
-// element are variants tried: spaces dropped instead of read as '+', runs of
-// '/' collapsed (a doubled slash), and last, for paths of at most 360
-// characters and about 10 slashes, merged slashes re-expanded (nginx's
-// merge_slashes, or a client following the redirect Go's ServeMux sends for
-// a path with "//"). Up to three slashes are put back; the repair is used
-// only if exactly one way of putting them back parses with ParseRequest and
-// it changes more than the contents of the last primitive element, where a
-// truncated request would look the same. Like the other variants it is a
-// guess: a path garbled in some other way (a character lost inside a hash)
-// can, rarely, come out as a different well-formed request, whose response
-// then names a CertID the client did not ask for.
+// A '/' inside the base64 is data ("//" is two 63 values), and the path is
+// read as sent. The one repair DecodeGET makes is of spaces, which base64
+// never holds: each reading of them (a '+' a proxy decoded like a query,
+// or line wrapping) is tried, and if more than one is a well-formed request
+// the path is refused.
+//
+// Anything else that does not decode as sent is refused, and the responder
+// answers malformedRequest. Slashes merged or doubled on the way are among
+// them (nginx's merge_slashes, or a client following the redirect Go's
+// ServeMux sends for a path with "//"): a path that lost a slash next to
+// another is indistinguishable from one that lost any other character
+// there, so putting slashes back, or taking them out, is a guess — an
+// earlier version made it and answered, for about one random damaged GET
+// in ten thousand, a CertID the client never sent. Such clients must reach
+// the responder without the merge (nginx: merge_slashes off) or use POST.
+// The work is bounded: one base64 decoding of each of at most six readings
+// of the spaces.
 //
 // The result is one DER SEQUENCE with consistent nested lengths; whether it
 // is a valid OCSPRequest is for ParseRequest to say.
 func DecodeGET(rawPath, prefix string) ([]byte, error) {
+	var w getWork
+	return w.decodeGET(rawPath, prefix)
+}
+
+// getWork counts the base64 decodings of one DecodeGET call, so that a
+// test can hold the work per request to its bound.
+type getWork struct{ decodes, chars int }
+
+// decode is decodeDER, counted.
+func (w *getWork) decode(s string) ([]byte, bool) {
+	w.decodes++
+	w.chars += len(s)
+	return decodeDER(s)
+}
+
+func (w *getWork) decodeGET(rawPath, prefix string) ([]byte, error) {
 	if len(rawPath) > maxGETPath {
 		return nil, fmt.Errorf("%w: path of %d bytes is too long", ErrBadGET, len(rawPath))
 	}
@@ -82,28 +97,31 @@ func DecodeGET(rawPath, prefix string) ([]byte, error) {
 	}, s)
 
 	variants := spaceVariants(s)
-	for _, v := range variants {
-		if der, ok := decodeDER(v); ok {
-			return der, nil
-		}
+	der, n := w.decodeOne(variants)
+	if n == 1 {
+		return der, nil
 	}
-	for _, v := range variants {
-		if c := collapseSlashes(v); c != v {
-			if der, ok := decodeDER(c); ok {
-				return der, nil
-			}
-		}
+	if n > 1 {
+		return nil, fmt.Errorf("%w: the spaces in the path can be read as more than one request", ErrBadGET)
 	}
-	for _, v := range variants[:min(2, len(variants))] {
-		der, ambiguous := repairSlashes(v)
-		if der != nil {
-			return der, nil
-		}
-		if ambiguous {
-			return nil, fmt.Errorf("%w: not base64 of a DER request, and merged slashes cannot be restored unambiguously", ErrBadGET)
-		}
+	if strings.Contains(s, "/") {
+		return nil, fmt.Errorf("%w: not base64 of a DER request (if a proxy merged doubled slashes, turn that off or use POST)", ErrBadGET)
 	}
 	return nil, fmt.Errorf("%w: not base64 of a DER request", ErrBadGET)
+}
+
+// decodeOne decodes each reading and returns the request and how many
+// distinct readings were well-formed requests.
+func (w *getWork) decodeOne(readings []string) ([]byte, int) {
+	var found []byte
+	n := 0
+	for _, v := range readings {
+		if der, ok := w.decode(v); ok && (found == nil || !bytes.Equal(found, der)) {
+			found = der
+			n++
+		}
+	}
+	return found, n
 }
 
 // stripPrefix removes prefix from the path. Leading slashes of both are
@@ -160,153 +178,6 @@ func spaceVariants(s string) []string {
 		out = append(out, t)
 	}
 	return out
-}
-
-func collapseSlashes(s string) string {
-	for strings.Contains(s, "//") {
-		s = strings.ReplaceAll(s, "//", "/")
-	}
-	return s
-}
-
-// repairSlashes undoes merged slashes: it re-inserts up to maxRepairSlash
-// slashes next to the slashes of s, in every combination. It returns the
-// repaired DER only if exactly one combination parses and that
-// combination changes more than the contents of the last primitive element
-// (an insertion there is indistinguishable from a truncated or garbled
-// request). ambiguous reports a failure that had candidates.
-func repairSlashes(s string) (der []byte, ambiguous bool) {
-	if len(s) > maxRepairLen || !strings.Contains(s, "/") {
-		return nil, false
-	}
-	var pos []int
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' {
-			pos = append(pos, i)
-		}
-	}
-	// How many slashes went missing: known from the DER header, unless a
-	// slash in the header itself may have been merged.
-	minD, maxD := 1, maxRepairSlash
-	if d := missingChars(s); d >= 0 {
-		if d < 1 || d > maxRepairSlash {
-			return nil, false
-		}
-		minD, maxD = d, d
-	}
-	// Try every combination or none: a partial search could miss the
-	// right one and accept a wrong one.
-	combos := 0
-	for d := minD; d <= maxD; d++ {
-		combos += multisets(len(pos), d)
-	}
-	if combos > maxRepairTries {
-		return nil, false
-	}
-	var found []byte
-	n, foundAt := 0, 0
-	tried := make(map[string]bool)
-	extra := make([]int, 0, maxD) // indexes into pos, ascending
-	var walk func(from int)
-	walk = func(from int) {
-		if len(extra) >= minD {
-			var b strings.Builder
-			last := 0
-			for _, e := range extra {
-				b.WriteString(s[last : pos[e]+1])
-				b.WriteByte('/')
-				last = pos[e] + 1
-			}
-			b.WriteString(s[last:])
-			c := b.String()
-			if tried[c] {
-				return // the same string from another slash of one run
-			}
-			tried[c] = true
-			if der, ok := decodeDER(c); ok && parses(der) {
-				if n == 0 {
-					found, foundAt = der, pos[extra[0]]+1
-				}
-				n++
-			}
-		}
-		for i := from; i < len(pos) && len(extra) < maxD && n < 2; i++ {
-			extra = append(extra, i)
-			walk(i)
-			extra = extra[:len(extra)-1]
-		}
-	}
-	walk(0)
-	if n == 0 {
-		return nil, false
-	}
-	// The inserted slash shifts every bit from character foundAt on.
-	if n > 1 || foundAt*6/8 >= lastLeafStart(found) {
-		return nil, true
-	}
-	return found, false
-}
-
-// multisets is the number of ways to put d slashes after k slashes.
-func multisets(k, d int) int {
-	n := 1
-	for i := 0; i < d; i++ {
-		n = n * (k + i) / (i + 1)
-	}
-	return n
-}
-
-// missingChars returns how many base64 characters s lacks for the length
-// its DER header announces, or -1 if its first 8 characters, which hold the
-// header, contain a slash.
-func missingChars(s string) int {
-	if len(s) < 8 || strings.Contains(s[:8], "/") {
-		return -1
-	}
-	h, ok := decodeBase64(s[:8])
-	if !ok || h[0] != 0x30 {
-		return 0
-	}
-	total := 2 + int(h[1])
-	if h[1] >= 0x80 {
-		n := int(h[1] & 0x7f)
-		if n < 1 || n > 3 {
-			return 0
-		}
-		total = 2 + n
-		for _, b := range h[2 : 2+n] {
-			total += int(b) << (8 * (n - 1))
-			n--
-		}
-	}
-	return (total*4+2)/3 - len(strings.TrimRight(s, "="))
-}
-
-// parses reports whether der is an OCSPRequest ParseRequest accepts.
-func parses(der []byte) bool {
-	_, err := ParseRequest(der)
-	return err == nil
-}
-
-// lastLeafStart returns the offset in der, a well-formed DER element, of
-// the contents of its last primitive element.
-func lastLeafStart(der []byte) int {
-	s := cryptobyte.String(der)
-	for {
-		var contents, last cryptobyte.String
-		var tag, lastTag cbasn1.Tag
-		for !s.Empty() {
-			if !s.ReadAnyASN1(&contents, &tag) {
-				return 0
-			}
-			last, lastTag = contents, tag
-		}
-		if lastTag&0x20 == 0 || len(last) == 0 {
-			// last shares der's array: the capacity difference is its offset.
-			return cap(der) - cap(last)
-		}
-		s = last
-	}
 }
 
 // decodeDER decodes s as standard or URL-safe base64, padded or not, and

@@ -45,3 +45,11 @@ func (r *Responder) WatchRefreshPauses(pauses *[]time.Duration) {
 		return nil
 	}
 }
+
+// DecodeGETWork is DecodeGET that also says how many base64 decodings it
+// made and of how many characters in all.
+func DecodeGETWork(rawPath, prefix string) (der []byte, err error, decodes, chars int) {
+	var w getWork
+	der, err = w.decodeGET(rawPath, prefix)
+	return der, err, w.decodes, w.chars
+}
