@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"os/user"
 	"strconv"
 	"strings"
@@ -197,6 +198,15 @@ func loadSealer(c *Config, create bool, getenv func(string) string) (*keyseal.Se
 		return s, false, err
 	}
 	if create {
+		s, err := keyseal.LoadFile(c.MasterKeyFile)
+		if !errors.Is(err, os.ErrNotExist) {
+			return s, false, err
+		}
+		// A database without its master key holds keys nothing can open:
+		// a new key would start a CA that cannot sign for the old one.
+		if fi, err := os.Stat(filepath.Join(c.Data, db.FileName)); err == nil && fi.Size() > 0 {
+			return nil, false, fmt.Errorf("data directory %s has a database but no master key at %s: the key that decrypts its CA and certificate keys is missing; restore it from your backup (or give it with --master-key-file or CERTSTATUS_MASTER_KEY); certstatus will not create a new key for existing data", c.Data, c.MasterKeyFile)
+		}
 		return keyseal.LoadOrCreateFile(c.MasterKeyFile)
 	}
 	s, err := keyseal.LoadFile(c.MasterKeyFile)

@@ -262,3 +262,26 @@ func TestServe_BootstrapResumesInterruptedFirstStart(t *testing.T) {
 		t.Errorf("bootstrap added CAs under an operator root: %+v", cas)
 	}
 }
+
+// TestServe_RefusesMissingMasterKey: a data directory whose database is
+// there but whose master key is not must not get a fresh key (its stored
+// keys would never open again), and the message must say the key is missing.
+func TestServe_RefusesMissingMasterKey(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "d")
+	c := newCLI(t, data)
+	_, _, _, stop := startServe(t, c)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(data, "master.key")
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	err := runEnv(context.Background(), []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, &cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: c.getenv})
+	if err == nil || !strings.Contains(err.Error(), "no master key") || !strings.Contains(err.Error(), "restore it from your backup") {
+		t.Fatalf("serve without its master key: %v", err)
+	}
+	if _, err := os.Stat(keyFile); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("serve wrote a new master key over existing data (stat: %v)", err)
+	}
+}
