@@ -123,12 +123,41 @@ func (s *Server) listPage(c *call, f certs.Filter, page, size int64) ([]certs.Re
 	if err != nil {
 		return nil, 0, s.internal(c, "count", err)
 	}
-	f.Limit = int(page * size)
+	f.Offset, f.Limit = int((page-1)*size), int(size)
 	recs, _, err := s.store.List(c.ctx, f)
 	if err != nil {
 		return nil, 0, s.internal(c, "list", err)
 	}
-	return pageOf(recs, page, size), total, nil
+	return recs, total, nil
+}
+
+// cursorPaged reports whether the call pages by MaxResults/NextToken.
+func cursorPaged(c *call) bool { return c.p.has("MaxResults") || c.p.has("NextToken") }
+
+// listCursor lists the certificates matching f from NextToken (the
+// identifier the previous page ended with) for MaxResults, and returns
+// the next token, empty at the end.
+func (s *Server) listCursor(c *call, f certs.Filter, defMax int64) ([]certs.Record, int64, string, *Error) {
+	max, aerr := c.p.integer("MaxResults", defMax, 1, 1000)
+	if aerr != nil {
+		return nil, 0, "", aerr
+	}
+	if tok := c.p.str("NextToken"); tok != "" {
+		id, err := certs.ParseIdentifier(tok)
+		if err != nil {
+			return nil, 0, "", errInvalid("NextToken", "%q does not continue a listing", tok)
+		}
+		f.After = id
+	}
+	f.Limit = int(max)
+	recs, next, err := s.store.List(c.ctx, f)
+	if errors.Is(err, certs.ErrNotFound) {
+		return nil, 0, "", errInvalid("NextToken", "%q does not continue a listing", f.After)
+	}
+	if err != nil {
+		return nil, 0, "", s.internal(c, "list", err)
+	}
+	return recs, max, string(next), nil
 }
 
 func (s *Server) listClientCertificate(c *call) (resp, *Error) {
@@ -143,6 +172,9 @@ func (s *Server) listClientCertificate(c *call) (resp, *Error) {
 		}
 		return resp{"CertificateList": []certView{viewOf(r)}, "CurrentPage": 1, "ShowSize": size, "TotalCount": 1, "PageCount": 1}, nil
 	}
+	if cursorPaged(c) {
+		return s.listCursorResp(c, certs.Filter{}, 20, func(r certs.Record) any { return viewOf(r) })
+	}
 	recs, total, aerr := s.listPage(c, certs.Filter{}, page, size)
 	if aerr != nil {
 		return nil, aerr
@@ -152,6 +184,29 @@ func (s *Server) listClientCertificate(c *call) (resp, *Error) {
 		list = append(list, viewOf(r))
 	}
 	return resp{"CertificateList": list, "CurrentPage": page, "ShowSize": size, "TotalCount": total, "PageCount": pages(total, size)}, nil
+}
+
+// listCursorResp answers a CertificateList action paged by NextToken (an
+// extension of ListClientCertificate and ListRevokeCertificate, which
+// Alibaba pages by CurrentPage alone).
+func (s *Server) listCursorResp(c *call, f certs.Filter, defMax int64, view func(certs.Record) any) (resp, *Error) {
+	total, err := s.store.Count(c.ctx, f)
+	if err != nil {
+		return nil, s.internal(c, "count", err)
+	}
+	recs, max, next, aerr := s.listCursor(c, f, defMax)
+	if aerr != nil {
+		return nil, aerr
+	}
+	list := make([]any, 0, len(recs))
+	for _, r := range recs {
+		list = append(list, view(r))
+	}
+	out := resp{"CertificateList": list, "MaxResults": max, "TotalCount": total}
+	if next != "" {
+		out["NextToken"] = next
+	}
+	return out, nil
 }
 
 // listCert answers ListCert, paged by MaxResults/NextToken (the identifier
@@ -203,22 +258,10 @@ func (s *Server) listCert(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.internal(c, "count", err)
 	}
-	if c.p.has("MaxResults") || c.p.has("NextToken") {
-		max, aerr := c.p.integer("MaxResults", 50, 1, 1000)
+	if cursorPaged(c) {
+		recs, max, next, aerr := s.listCursor(c, f, 50)
 		if aerr != nil {
 			return nil, aerr
-		}
-		if tok := c.p.str("NextToken"); tok != "" {
-			id, err := certs.ParseIdentifier(tok)
-			if err != nil {
-				return nil, errInvalid("NextToken", "%q does not continue a listing", tok)
-			}
-			f.After = id
-		}
-		f.Limit = int(max)
-		recs, next, err := s.store.List(c.ctx, f)
-		if err != nil {
-			return nil, s.internal(c, "list", err)
 		}
 		list := make([]map[string]any, 0, len(recs))
 		for _, r := range recs {
@@ -249,6 +292,9 @@ func (s *Server) listRevoked(c *call) (resp, *Error) {
 	page, size, aerr := c.p.page(20)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if cursorPaged(c) {
+		return s.listCursorResp(c, certs.Filter{State: certs.StateRevoked}, 20, func(r certs.Record) any { return stringDated(viewOf(r), r) })
 	}
 	recs, total, aerr := s.listPage(c, certs.Filter{State: certs.StateRevoked}, page, size)
 	if aerr != nil {

@@ -176,12 +176,22 @@ func (p params) tags(prefix string) ([]certs.Tag, *Error) {
 	return out, nil
 }
 
+// MaxListWindow bounds CurrentPage × ShowSize: a page costs the records
+// before it, so deeper listings go by MaxResults and NextToken, whose
+// cost is the page alone.
+const MaxListWindow = 10000
+
 // page reads CurrentPage/ShowSize paging.
 func (p params) page(defSize int64) (page, size int64, aerr *Error) {
 	if page, aerr = p.integer("CurrentPage", 1, 1, 1<<31-1); aerr != nil {
 		return
 	}
-	size, aerr = p.integer("ShowSize", defSize, 1, 1000)
+	if size, aerr = p.integer("ShowSize", defSize, 1, 1000); aerr != nil {
+		return
+	}
+	if page*size > MaxListWindow {
+		return 0, 0, errInvalid("CurrentPage", "CurrentPage × ShowSize is %d, more than %d; list further with MaxResults and NextToken", page*size, MaxListWindow)
+	}
 	return
 }
 

@@ -146,35 +146,48 @@ func (s *Server) listTagResources(c *call) (resp, *Error) {
 				add(id, ca.Tags)
 			}
 		}
-	} else {
-		recs, _, err := s.store.List(c.ctx, certs.Filter{})
-		if err != nil {
-			return nil, s.internal(c, "list", err)
-		}
-		for _, r := range recs {
-			add(r.Identifier, r.Tags)
-		}
-		cas, err := s.store.CAs(c.ctx)
-		if err != nil {
-			return nil, s.internal(c, "list CAs", err)
-		}
-		for _, ca := range cas {
-			add(ca.Identifier, ca.Tags)
-		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].ResourceId < out[j].ResourceId })
 	max, aerr := c.p.integer("MaxResults", 50, 1, 1000)
 	if aerr != nil {
 		return nil, aerr
 	}
-	start, aerr := c.p.integer("NextToken", 0, 0, 1<<31)
+	start, aerr := c.p.integer("NextToken", 0, 0, MaxListWindow)
 	if aerr != nil {
-		return nil, aerr
+		return nil, errInvalid("NextToken", "does not continue a listing (listings by tag end after %d entries; narrow them with Tag.N or ResourceId.N)", MaxListWindow)
 	}
-	page := pageOf(out, start/max+1, max)
 	if start%max != 0 {
 		return nil, errInvalid("NextToken", "does not continue a listing")
 	}
+	if len(c.p.indexed("ResourceId")) > 0 {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].ResourceId < out[j].ResourceId })
+	} else {
+		// CAs by identifier, then certificates newest first, read a batch
+		// at a time until the page and one entry more are found: memory
+		// and work end with the page, not with the store.
+		cas, err := s.store.CAs(c.ctx)
+		if err != nil {
+			return nil, s.internal(c, "list CAs", err)
+		}
+		sort.Slice(cas, func(i, j int) bool { return cas[i].Identifier < cas[j].Identifier })
+		for _, ca := range cas {
+			add(ca.Identifier, ca.Tags)
+		}
+		f := certs.Filter{Limit: 256}
+		for int64(len(out)) <= start+max {
+			recs, next, err := s.store.List(c.ctx, f)
+			if err != nil {
+				return nil, s.internal(c, "list", err)
+			}
+			for _, r := range recs {
+				add(r.Identifier, r.Tags)
+			}
+			if next == "" {
+				break
+			}
+			f.After = next
+		}
+	}
+	page := pageOf(out, start/max+1, max)
 	data := map[string]any{"MaxResults": max, "TagResources": map[string]any{"TagResources": page}}
 	if next := start + int64(len(page)); next < int64(len(out)) {
 		data["NextToken"] = strconv.FormatInt(next, 10)

@@ -270,12 +270,14 @@ type Filter struct {
 	IncludeDeleted bool
 	// After resumes a listing after this identifier (exclusive).
 	After Identifier
+	// Offset skips this many matching records (after After).
+	Offset int
 	// Limit caps the number of records returned; 0 means no cap.
 	Limit int
 }
 
 // Match reports whether r passes the filter's Issuer, Kind, State and
-// IncludeDeleted conditions (After and Limit are for paging).
+// IncludeDeleted conditions (After, Offset and Limit are for paging).
 func (f Filter) Match(r Record) bool {
 	return (f.Issuer == "" || r.Issuer == f.Issuer) &&
 		(f.Kind == KindUnknown || r.Kind == f.Kind) &&

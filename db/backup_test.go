@@ -68,7 +68,7 @@ func populate(t *testing.T, s *db.Store) fixture {
 		}
 	}
 	f.recs = []certs.Record{full, server, revoked, deleted, fromRoot}
-	slices.SortFunc(f.recs, func(a, b certs.Record) int { return strings.Compare(string(a.Identifier), string(b.Identifier)) })
+	sortNewestFirst(f.recs)
 	return f
 }
 
@@ -273,4 +273,15 @@ func TestStore_Backup_DuringWrites(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sortNewestFirst sorts records in List's order: newest first by their
+// stored creation time, then by identifier, descending.
+func sortNewestFirst(recs []certs.Record) {
+	slices.SortFunc(recs, func(a, b certs.Record) int {
+		if c := b.CreatedAt.Truncate(time.Microsecond).Compare(a.CreatedAt.Truncate(time.Microsecond)); c != 0 {
+			return c
+		}
+		return strings.Compare(string(b.Identifier), string(a.Identifier))
+	})
 }

@@ -100,3 +100,46 @@ func BenchmarkStore_Put(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStore_List is a page of 20 at the front of 5,000 certificates,
+// by a cursor at their far end, and by an offset of 4,900: the cursor page
+// costs what the first does, the offset page what it skips.
+func BenchmarkStore_List(b *testing.B) {
+	s := dbtest.New(b)
+	root := dbtest.RootCA("List Root")
+	sub := dbtest.SubCA(root, 2, "List Sub")
+	ctx := context.Background()
+	if err := s.PutCA(ctx, root.CA); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.PutCA(ctx, sub.CA); err != nil {
+		b.Fatal(err)
+	}
+	recs := make([]certs.Record, 5000)
+	for i := range recs {
+		recs[i] = dbtest.Leaf(sub, int64(1000+i))
+	}
+	if _, err := s.PutMany(ctx, recs); err != nil {
+		b.Fatal(err)
+	}
+	all, _, err := s.List(ctx, certs.Filter{})
+	if err != nil || len(all) != len(recs) {
+		b.Fatalf("List: %d, %v", len(all), err)
+	}
+	for _, bc := range []struct {
+		name string
+		f    certs.Filter
+	}{
+		{"first-page", certs.Filter{Limit: 20}},
+		{"cursor-deep", certs.Filter{Limit: 20, After: all[len(all)-41].Identifier}},
+		{"offset-4900", certs.Filter{Limit: 20, Offset: 4900}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if page, _, err := s.List(ctx, bc.f); err != nil || len(page) != 20 {
+					b.Fatalf("List: %d, %v", len(page), err)
+				}
+			}
+		})
+	}
+}

@@ -89,6 +89,9 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 			if err := cb.Put([]byte(r.Identifier), encodeRecord(r)); err != nil {
 				return err
 			}
+			if err := indexCreated(tx, r); err != nil {
+				return err
+			}
 			if r.State == certs.StateRevoked {
 				if err := markCRLStale(tx, r.Issuer); err != nil {
 					return err

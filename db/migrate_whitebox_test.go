@@ -273,8 +273,8 @@ func TestOpen_Migration_V5ToV6(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.SchemaVersion() != 6 {
-		t.Fatalf("schema %d, want 6", s.SchemaVersion())
+	if s.SchemaVersion() != SchemaVersion() {
+		t.Fatalf("schema %d, want %d", s.SchemaVersion(), SchemaVersion())
 	}
 	got, err := s.CRL(t.Context(), ca)
 	if err != nil || got.Stale || got.Revision != 3 || got.Number != 7 || string(got.DER) != "crl-der" {

@@ -76,6 +76,9 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 		if err := cb.Put([]byte(r.Identifier), val); err != nil {
 			return err
 		}
+		if err := indexCreated(tx, r); err != nil {
+			return err
+		}
 		if len(responses) > 0 {
 			appendOnly(tx.Bucket(bucketOCSP), oKey, 16)
 		}
@@ -364,45 +367,7 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 	return out, err
 }
 
-// List returns matching certificates in identifier order and, when more
-// remain, the identifier to pass as Filter.After for the next page.
-func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs.Identifier, error) {
-	var (
-		out  []certs.Record
-		next certs.Identifier
-	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketCerts).Cursor()
-		k, v := c.First()
-		if f.After != "" {
-			k, v = c.Seek([]byte(f.After))
-			if k != nil && string(k) == string(f.After) {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil; k, v = c.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r, err := decodeRecord(v)
-			if err != nil {
-				return fmt.Errorf("db: certificate %s: %w", k, err)
-			}
-			if !f.Match(r) {
-				continue
-			}
-			if f.Limit > 0 && len(out) == f.Limit {
-				next = out[len(out)-1].Identifier
-				return nil
-			}
-			out = append(out, r)
-		}
-		return nil
-	})
-	return out, next, err
-}
-
-// Count returns how many certificates match f (After and Limit ignored).
+// Count returns how many certificates match f (After, Offset and Limit ignored).
 func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
 	n := 0
 	err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -318,7 +318,7 @@ func TestStore_List_Paging(t *testing.T) {
 		}
 		want = append(want, r.Identifier)
 	}
-	slices.Sort(want)
+	slices.Reverse(want) // newest first
 
 	for _, limit := range []int{1, 4, 11, 22, 100} {
 		t.Run("limit "+strconv.Itoa(limit), func(t *testing.T) {
@@ -350,15 +350,15 @@ func TestStore_List_Paging(t *testing.T) {
 		})
 	}
 
-	// After need not be a stored identifier.
-	mid := want[10][:len(want[10])-1] + "0"
-	got, _, err := s.List(t.Context(), certs.Filter{After: mid})
-	i, found := slices.BinarySearch(want, mid)
-	if found {
-		i++
+	// After must name a stored certificate: the cursor is its place in
+	// the creation order.
+	if _, _, err := s.List(t.Context(), certs.Filter{After: "66915cf3a711caebbf2084cf096610d0"}); !errors.Is(err, certs.ErrNotFound) {
+		t.Errorf("List(After an unknown identifier) = %v, want ErrNotFound", err)
 	}
-	if err != nil || !slices.Equal(idsOf(got), want[i:]) {
-		t.Errorf("List(After %s) = %v, %v; want %v", mid, idsOf(got), err, want[i:])
+	// Offset skips matches.
+	got, next, err := s.List(t.Context(), certs.Filter{Offset: 20, Limit: 5})
+	if err != nil || next != "" || !slices.Equal(idsOf(got), want[20:]) {
+		t.Errorf("List(Offset 20, Limit 5) = %v, %q, %v; want %v", idsOf(got), next, err, want[20:])
 	}
 }
 
@@ -388,7 +388,7 @@ func TestStore_List_Filter(t *testing.T) {
 		}
 		all = append(all, r)
 	}
-	slices.SortFunc(all, func(a, b certs.Record) int { return strings.Compare(string(a.Identifier), string(b.Identifier)) })
+	slices.Reverse(all) // newest first
 
 	tests := []struct {
 		name  string
