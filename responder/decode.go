@@ -15,9 +15,13 @@ import (
 var ErrBadGET = errors.New("responder: GET path is not a base64 OCSP request")
 
 const (
-	// maxGETPath bounds the escaped path DecodeGET looks at: a 10 KiB
-	// request in base64 with every character percent-escaped fits.
-	maxGETPath = 48 << 10
+	// maxGETPath bounds the escaped path DecodeGET looks at: the request
+	// line nginx and Apache take by default (8 KiB, 8190 bytes). RFC 5019
+	// and RFC 9919 have clients use GET only below 255 bytes.
+	maxGETPath = 8 << 10
+	// maxReadingsLen bounds the paths whose spaces are read more than one
+	// way: a longer path gets its most likely reading alone.
+	maxReadingsLen = 1 << 10
 	// maxTrailingPlus bounds the readings of trailing spaces.
 	maxTrailingPlus = 3
 	maxDERDepth     = 64
@@ -51,7 +55,8 @@ const (
 // in ten thousand, a CertID the client never sent. Such clients must reach
 // the responder without the merge (nginx: merge_slashes off) or use POST.
 // The work is bounded: one base64 decoding of each of at most six readings
-// of the spaces.
+// of the spaces, one reading for paths over 1 KiB, and paths of at most
+// 8 KiB.
 //
 // The result is one DER SEQUENCE with consistent nested lengths; whether it
 // is a valid OCSPRequest is for ParseRequest to say.
@@ -97,6 +102,9 @@ func (w *getWork) decodeGET(rawPath, prefix string) ([]byte, error) {
 	}, s)
 
 	variants := spaceVariants(s)
+	if len(s) > maxReadingsLen {
+		variants = variants[:1]
+	}
 	der, n := w.decodeOne(variants)
 	if n == 1 {
 		return der, nil
