@@ -142,4 +142,12 @@ func BenchmarkStore_List(b *testing.B) {
 			}
 		})
 	}
+	// Count, every listing's TotalCount, reads the per-group counts.
+	b.Run("count", func(b *testing.B) {
+		for b.Loop() {
+			if n, err := s.Count(ctx, certs.Filter{Kind: certs.KindClient}); err != nil || n != len(recs) {
+				b.Fatalf("Count: %d, %v", n, err)
+			}
+		}
+	})
 }

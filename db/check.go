@@ -208,6 +208,7 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			return nil
 		})
 		checkCreatedIndex(tx, add)
+		checkCounts(tx, add)
 		tx.Bucket(bucketResponders).ForEach(func(k, v []byte) error {
 			r, err := decodeResponder(v)
 			if err != nil {

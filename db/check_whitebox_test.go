@@ -254,7 +254,11 @@ func TestStore_Check_OCSP(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		before := r
 		r.State, r.RevokedAt = certs.StateRevoked, time.Unix(3, 0)
+		if err := moveCount(tx, before, r); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketCerts).Put([]byte(r.Identifier), encodeRecord(r))
 	})
 	if err != nil {

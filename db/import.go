@@ -45,8 +45,12 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 					return err
 				}
 				if r.State == certs.StateRevoked && cur.State != certs.StateRevoked {
+					before := cur
 					cur.State, cur.RevokedAt, cur.Reason = certs.StateRevoked, storedTime(r.RevokedAt), r.Reason
 					if err := cb.Put([]byte(cur.Identifier), encodeRecord(cur)); err != nil {
+						return err
+					}
+					if err := moveCount(tx, before, cur); err != nil {
 						return err
 					}
 					if err := deleteOCSP(tx, cur.Issuer, cur.Serial); err != nil {
@@ -90,6 +94,9 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 				return err
 			}
 			if err := indexCreated(tx, r); err != nil {
+				return err
+			}
+			if err := addCount(tx, r, 1); err != nil {
 				return err
 			}
 			if r.State == certs.StateRevoked {

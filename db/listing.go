@@ -43,8 +43,12 @@ func indexCreated(tx *bolt.Tx, r certs.Record) error {
 	return b.Put(k, nil)
 }
 
-// buildCreatedIndex is the migration that indexes the stored certificates.
+// buildCreatedIndex is the migration that indexes and counts the stored
+// certificates.
 func buildCreatedIndex(tx *bolt.Tx) error {
+	if err := buildCounts(tx); err != nil {
+		return err
+	}
 	b, err := tx.CreateBucketIfNotExists(bucketCreated)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,8 +55,10 @@ func TestOpen_MigrationBuildsCreatedIndex(t *testing.T) {
 	})
 	// Write as version 6 did: no index.
 	if err := s.bolt.Update(func(tx *bolt.Tx) error {
-		if err := tx.DeleteBucket(bucketCreated); err != nil {
-			return err
+		for _, b := range [][]byte{bucketCreated, bucketCounts} {
+			if err := tx.DeleteBucket(b); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 6))
 	}); err != nil {
@@ -70,6 +73,28 @@ func TestOpen_MigrationBuildsCreatedIndex(t *testing.T) {
 	}
 	if ps, err := s.Check(t.Context()); err != nil || len(ps) != 0 {
 		t.Fatalf("Check after migration: %v, %v", ps, err)
+	}
+	if n, err := s.Count(t.Context(), certs.Filter{Issuer: f.sub.Identifier}); err != nil || n != 31 {
+		t.Fatalf("Count after migration = %d, %v; want 31", n, err)
+	}
+}
+
+// TestCheck_ReportsCounts: a count that disagrees with the records is
+// reported, and Count reads the counts, not the records.
+func TestCheck_ReportsCounts(t *testing.T) {
+	s, f := newCheckStore(t)
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return addCount(tx, f.leaf, 41) }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Count(t.Context(), certs.Filter{}); err != nil || n != 42 {
+		t.Fatalf("Count = %d, %v; want the 42 the counts say", n, err)
+	}
+	ps, err := s.Check(t.Context())
+	if err != nil || len(ps) != 1 || ps[0].Bucket != string(bucketCounts) || !strings.Contains(ps[0].Msg, "counts 42 certificates, the records 1") {
+		t.Fatalf("Check = %v, %v; want the wrong count", ps, err)
+	}
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return addCount(tx, f.leaf, -43) }); err == nil {
+		t.Fatal("a count went below zero")
 	}
 }
 

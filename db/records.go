@@ -79,6 +79,9 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 		if err := indexCreated(tx, r); err != nil {
 			return err
 		}
+		if err := addCount(tx, r, 1); err != nil {
+			return err
+		}
 		if len(responses) > 0 {
 			appendOnly(tx.Bucket(bucketOCSP), oKey, 16)
 		}
@@ -317,12 +320,16 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 		if r.State == certs.StateRevoked {
 			return fmt.Errorf("db: revoke %s: %w at %s (%v)", id, certs.ErrAlreadyRevoked, r.RevokedAt.Format(time.RFC3339), r.Reason)
 		}
+		before := r
 		r.State, r.RevokedAt, r.Reason = certs.StateRevoked, storedTime(at), reason
 		if err := checkResponses(r, responses); err != nil {
 			return fmt.Errorf("db: revoke: %w", err)
 		}
 		out = r
 		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+			return err
+		}
+		if err := moveCount(tx, before, r); err != nil {
 			return err
 		}
 		if err := deleteOCSP(tx, r.Issuer, r.Serial); err != nil {
@@ -357,32 +364,18 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 		if r.Deleted {
 			return fmt.Errorf("db: delete: %w: certificate %s was deleted at %s", certs.ErrNotFound, id, r.DeletedAt.Format(time.RFC3339))
 		}
+		before := r
 		r.Deleted, r.DeletedAt = true, storedTime(at)
 		out = r
 		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
 			return err
 		}
+		if err := moveCount(tx, before, r); err != nil {
+			return err
+		}
 		return appendAudit(ctx, tx, "certificate.delete", id, "issuer=%s serial=%s state=%v", r.Issuer, r.Serial, r.State)
 	})
 	return out, err
-}
-
-// Count returns how many certificates match f (After, Offset and Limit ignored).
-func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
-	n := 0
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
-			r, err := decodeRecord(v)
-			if err != nil {
-				return fmt.Errorf("db: certificate %s: %w", k, err)
-			}
-			if f.Match(r) {
-				n++
-			}
-			return nil
-		})
-	})
-	return n, err
 }
 
 // UpdateRecord applies fn to certificate id in one durable transaction and

@@ -197,7 +197,7 @@ var migrations = []migration{
 			return revs.Put(k, binary.BigEndian.AppendUint64(nil, c.Revision))
 		})
 	}},
-	{name: "creation-order index of certificates", run: buildCreatedIndex},
+	{name: "creation-order index and counts of certificates", run: buildCreatedIndex},
 }
 
 func readVersion(tx *bolt.Tx) int {
