@@ -123,8 +123,7 @@ func (s *Server) accessKey(c *call, id string) ([]byte, *Error) {
 		return nil, newError(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
 	}
 	if err != nil {
-		s.log.Error("api: access key lookup", "access_key", id, "err", err)
-		return nil, errInternal()
+		return nil, s.internal(c, "access key lookup", err)
 	}
 	c.key = k
 	if k.Disabled {

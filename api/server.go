@@ -221,6 +221,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, aerr := s.handle(r, id, start, &action, &keyID)
+	if aerr != nil && aerr.Status >= 500 && r.Context().Err() != nil {
+		aerr = errClientClosed() // the client went away: not a server fault
+	}
 	code := "OK"
 	if aerr != nil {
 		code = aerr.Code
@@ -243,6 +246,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID *string) (resp, *Error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, newError(http.StatusForbidden, "UnsupportedHTTPMethod", "This http method is not supported: %s (use POST or GET).", r.Method)
+	}
+	// Refuse an over-size body from its Content-Length, before reading
+	// it: net/http sends "100 Continue" to a client that asked for it
+	// only when the handler first reads the body, so such a client is told
+	// 413 without uploading anything.
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, errTooLarge(s.opts.MaxBodyBytes)
 	}
 	body, aerr := s.readBody(r)
 	if aerr != nil {
@@ -318,9 +328,13 @@ func (s *Server) readBody(r *http.Request) ([]byte, *Error) {
 		return nil, errInvalid("body", "reading the body: %v", err)
 	}
 	if int64(len(body)) > s.opts.MaxBodyBytes {
-		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", s.opts.MaxBodyBytes)
+		return nil, errTooLarge(s.opts.MaxBodyBytes)
 	}
 	return body, nil
+}
+
+func errTooLarge(max int64) *Error {
+	return newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", max)
 }
 
 // errorBody is Alibaba's error JSON.
