@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/acsauth"
@@ -62,9 +63,11 @@ func (s *Server) authV1(r *http.Request, c *call) *Error {
 	if aerr != nil {
 		return aerr
 	}
-	if _, err := acsauth.CheckTime(c.p.str("Timestamp"), c.now, s.opts.TimeWindow); err != nil {
+	signed, err := acsauth.CheckTime(c.p.str("Timestamp"), c.now, s.opts.TimeWindow)
+	if err != nil {
 		return acsError(err)
 	}
+	c.signed = signed
 	if sts, ok := acsauth.V1Verify(secret, r.Method, c.p.v, c.p.str("Signature")); !ok {
 		return newError(http.StatusBadRequest, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. server string to sign is:%s", sts)
 	}
@@ -95,9 +98,11 @@ func (s *Server) authV3(r *http.Request, body []byte, h string, c *call) *Error 
 	if aerr != nil {
 		return aerr
 	}
-	if _, err := acsauth.CheckTime(r.Header.Get("x-acs-date"), c.now, s.opts.TimeWindow); err != nil {
+	signed, err := acsauth.CheckTime(r.Header.Get("x-acs-date"), c.now, s.opts.TimeWindow)
+	if err != nil {
 		return acsError(err)
 	}
+	c.signed = signed
 	payload := r.Header.Get("x-acs-content-sha256")
 	sum := sha256.Sum256(body)
 	if !strings.EqualFold(payload, hex.EncodeToString(sum[:])) {
@@ -118,8 +123,7 @@ func (s *Server) accessKey(c *call, id string) ([]byte, *Error) {
 		return nil, newError(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
 	}
 	if err != nil {
-		s.log.Error("api: access key lookup", "access_key", id, "err", err)
-		return nil, errInternal()
+		return nil, s.internal(c, "access key lookup", err)
 	}
 	c.key = k
 	if k.Disabled {
@@ -133,15 +137,15 @@ func (s *Server) accessKey(c *call, id string) ([]byte, *Error) {
 	return secret, nil
 }
 
-// checkNonce rejects a replay, then checks the version. The nonce is
-// recorded only once the signature has verified, so a forger cannot burn
-// nonces.
+// checkNonce rejects a replay, then checks the version. It only looks:
+// the nonce is recorded by useNonce once the call is allowed to run.
 func (s *Server) checkNonce(c *call, nonce, version string) *Error {
 	if len(nonce) > 128 {
 		return errInvalid("SignatureNonce", "longer than 128 characters")
 	}
-	if !s.nonces.Use(c.key.ID, nonce) {
-		return newError(http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
+	c.nonce = nonce
+	if s.nonces.Seen(c.key.ID, nonce, c.signed) {
+		return errNonceUsed()
 	}
 	if version != Version {
 		return newError(http.StatusBadRequest, "InvalidVersion", "Specified parameter Version is not valid: %q (certstatus answers %s).", version, Version)
@@ -149,8 +153,59 @@ func (s *Server) checkNonce(c *call, nonce, version string) *Error {
 	return nil
 }
 
-// policy parses (once) and returns the key's RAM policy.
+func errNonceUsed() *Error {
+	return newError(http.StatusBadRequest, "SignatureNonceUsed", "Specified signature nonce was used already.")
+}
+
+// nonceStoreLimit bounds the stored nonces one prune deletes.
+const nonceStoreLimit = 10000
+
+// useNonce records the call's nonce: in memory (the atomic check-and-record
+// that lets exactly one of two identical concurrent requests through) and,
+// for the actions that change state, in the store until twice the time
+// window has passed, so that the nonce stays used across a restart. A
+// store failure refuses the call: an unrecorded nonce could be replayed.
+func (s *Server) useNonce(c *call, a action) *Error {
+	if !s.nonces.Use(c.key.ID, c.nonce, c.signed) {
+		return errNonceUsed()
+	}
+	if !a.changes {
+		return nil
+	}
+	fresh, err := s.store.UseNonce(c.ctx, c.key.ID, c.nonce, c.now.Add(2*s.opts.TimeWindow))
+	if err != nil {
+		return s.internal(c, "recording the signature nonce", err)
+	}
+	if !fresh {
+		return errNonceUsed()
+	}
+	s.pruneNonces(c)
+	return nil
+}
+
+// pruneNonces deletes expired stored nonces, at most once a minute and at
+// most nonceStoreLimit at a time.
+func (s *Server) pruneNonces(c *call) {
+	s.pruneMu.Lock()
+	due := c.now.Sub(s.noncesPruned) > time.Minute
+	if due {
+		s.noncesPruned = c.now
+	}
+	s.pruneMu.Unlock()
+	if !due {
+		return
+	}
+	if n, err := s.store.PruneNonces(c.ctx, c.now, nonceStoreLimit); err != nil {
+		s.log.Warn("api: pruning stored nonces", "err", err)
+	} else if n > 0 {
+		s.log.Debug("api: pruned stored nonces", "count", n)
+	}
+}
+
+// policy parses (once) and returns the key's RAM policy, as ram.Current
+// reads it.
 func (s *Server) policy(doc string) (*ram.Policy, error) {
+	doc = ram.Current(doc)
 	if v, ok := s.policies.Load(doc); ok {
 		if p, ok := v.(*ram.Policy); ok {
 			return p, nil

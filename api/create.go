@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"net/http"
 	"strings"
 	"time"
 
@@ -133,6 +135,9 @@ func domains(p params) (certs.SANs, *Error) {
 func (s *Server) issueRequest(c *call, kind certs.Kind) (certs.IssueRequest, *Error) {
 	req := certs.IssueRequest{Kind: kind, Subject: subject(c.p), Alias: c.p.str("AliasName"),
 		CustomIdentifier: c.p.str("CustomIdentifier"), ResourceGroupID: c.p.str("ResourceGroupId")}
+	if err := certs.ValidateCustomIdentifier(req.CustomIdentifier); err != nil {
+		return req, errInvalid("CustomIdentifier", "%v", err)
+	}
 	var aerr *Error
 	if req.Issuer, aerr = c.p.identifier("ParentIdentifier"); aerr != nil {
 		return req, aerr
@@ -174,6 +179,10 @@ func (s *Server) issue(c *call, req certs.IssueRequest) (resp, *Error) {
 	}
 	out, err := s.ca.Issue(c.ctx, req)
 	if err != nil {
+		if errors.Is(err, certs.ErrExists) && req.CustomIdentifier != "" {
+			// Never name the certificate that holds it.
+			return nil, newError(http.StatusConflict, "Duplicate", "The specified parameter \"CustomIdentifier\" is already used by another certificate: %q.", req.CustomIdentifier)
+		}
 		if ae := domainError(err, "ParentIdentifier"); ae != nil {
 			return nil, ae
 		}

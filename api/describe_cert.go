@@ -112,6 +112,11 @@ func (s *Server) privateKey(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.internal(c, "encrypt private key", err)
 	}
+	// The export is an audited event like a change: the key leaves only once
+	// the event (who, which certificate, which request) is durable.
+	if err := s.store.AuditKeyExport(c.ctx, r); err != nil {
+		return nil, s.internal(c, "audit of the private-key export", err)
+	}
 	s.log.Info("private key exported", "request_id", c.requestID, "access_key", c.key.ID, "id", r.Identifier)
 	return resp{"EncryptedData": string(enc)}, nil
 }

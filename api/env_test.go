@@ -52,7 +52,8 @@ type env struct {
 	auth     *ca.Authority
 	clock    *clock
 	srv      *httptest.Server
-	endpoint string // host:port
+	api      *api.Server // the server behind srv
+	endpoint string      // host:port
 	root     certs.CA
 	sub      certs.CA
 	admin    key
@@ -90,15 +91,16 @@ func newEnv(t testing.TB, opts *api.Options) *env {
 	e := echo.New()
 	srv.Register(e)
 	hs := httptest.NewServer(e)
+	en := &env{t: t, store: store, sealer: sealer, auth: auth, clock: clk, srv: hs, api: srv, endpoint: strings.TrimPrefix(hs.URL, "http://")}
 	t.Cleanup(func() {
 		hs.Close()
-		auth.Wait()
-		if ps, err := store.Check(context.Background()); err != nil || len(ps) > 0 {
+		en.srv.Close()
+		en.auth.Wait() // en's: restart replaces the store and the CA
+		if ps, err := en.store.Check(context.Background()); err != nil || len(ps) > 0 {
 			t.Errorf("store check: %v %v", err, ps)
 		}
-		store.Close()
+		en.store.Close()
 	})
-	en := &env{t: t, store: store, sealer: sealer, auth: auth, clock: clk, srv: hs, endpoint: strings.TrimPrefix(hs.URL, "http://")}
 	en.root, err = auth.CreateRoot(context.Background(), certs.RootRequest{
 		Subject: certs.Subject{CommonName: "API Test Root", Organization: "certstatus", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Years: 5}})
 	if err != nil {

@@ -46,6 +46,13 @@ func errInvalid(name, format string, a ...any) *Error {
 	return newError(http.StatusBadRequest, "InvalidParameter", "The specified parameter %q is not valid: %s", name, fmt.Sprintf(format, a...))
 }
 
+// errClientClosed is the outcome of a request whose client went away
+// before the answer (its context was cancelled): counted apart from server
+// faults, and written to no one. 499 is nginx's code for it.
+func errClientClosed() *Error {
+	return newError(499, "ClientClosedRequest", "The client closed the connection before the answer.")
+}
+
 func errInternal() *Error {
 	return newError(http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error.")
 }
@@ -72,7 +79,9 @@ func domainError(err error, param string) *Error {
 	case errors.Is(err, certs.ErrIssuerUnusable):
 		return newError(http.StatusBadRequest, "InvalidStatus.CA", "%v", err)
 	case errors.Is(err, certs.ErrExists):
-		return newError(http.StatusConflict, "Duplicate", "%v", err)
+		// The store's message names the record that holds the identifier,
+		// serial or CustomIdentifier: another caller's, so not repeated.
+		return newError(http.StatusConflict, "Duplicate", "The record already exists: its identifier, serial number or CustomIdentifier is taken.")
 	}
 	return nil
 }

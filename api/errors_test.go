@@ -69,7 +69,7 @@ func (e *env) serve(opts *api.Options, a api.Authority) {
 	srv.Register(ec)
 	hs := httptest.NewServer(ec)
 	e.t.Cleanup(hs.Close) // runs before newEnv's cleanup closes the store
-	e.srv, e.endpoint = hs, strings.TrimPrefix(hs.URL, "http://")
+	e.srv, e.api, e.endpoint = hs, srv, strings.TrimPrefix(hs.URL, "http://")
 }
 
 // rawBody decodes the error JSON the SDK keeps, as a string, in Data.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -94,7 +95,9 @@ func (s *Server) idempotent(c *call, run func(*Server, *call) (resp, *Error)) (r
 	}
 	b, err := json.Marshal(storedAnswer{Digest: digest, Response: out})
 	if err == nil {
-		err = s.store.PutToken(c.ctx, key, b, c.now)
+		// Even if the client has gone: the work is durable, and its retry
+		// must find the answer rather than do it again.
+		err = s.store.PutToken(context.WithoutCancel(c.ctx), key, b, c.now)
 	}
 	if err != nil {
 		// The work is done and durable; only the retry protection failed.

@@ -13,6 +13,7 @@ type Metrics struct {
 	calls    *prometheus.CounterVec // action, code ("OK" on success)
 	auth     *prometheus.CounterVec // signature (v1, v3, none), code
 	duration *prometheus.HistogramVec
+	nonces   *prometheus.CounterVec // reason (per_key, total)
 }
 
 // NewMetrics registers the API's metrics with reg.
@@ -31,8 +32,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "JSON API call latency by action.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}, []string{"action"}),
+		nonces: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "certstatus_api_nonce_evictions_total",
+			Help: "Signature nonces forgotten before their time because an AccessKey (per_key) or the whole cache (total) was at its bound; the key then refuses requests signed at or before the evicted nonce.",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.calls, m.auth, m.duration)
+	reg.MustRegister(m.calls, m.auth, m.duration, m.nonces)
 	return m
 }
 
@@ -59,5 +64,11 @@ func (m *Metrics) call(action, code string, d time.Duration) {
 func (m *Metrics) authFailure(sig, code string) {
 	if m != nil {
 		m.auth.WithLabelValues(sig, code).Inc()
+	}
+}
+
+func (m *Metrics) nonceEvicted(reason string) {
+	if m != nil {
+		m.nonces.WithLabelValues(reason).Inc()
 	}
 }

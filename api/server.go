@@ -41,6 +41,14 @@ type Store interface {
 	Token(ctx context.Context, key string) ([]byte, time.Time, error)
 	PutToken(ctx context.Context, key string, value []byte, at time.Time) error
 	PruneTokens(ctx context.Context, cutoff time.Time) (int, error)
+	// UseNonce records a state-changing call's nonce durably until expires
+	// and reports whether it was fresh (check and insert in one write).
+	UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error)
+	// PruneNonces deletes at most limit nonces that expired before cutoff.
+	PruneNonces(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// AuditKeyExport appends the audit event of a private-key export by
+	// the actor ctx carries, durably.
+	AuditKeyExport(ctx context.Context, r certs.Record) error
 }
 
 // Authority is the CA the create and revoke actions use. *ca.Authority
@@ -76,6 +84,13 @@ type Options struct {
 	// MaxInFlight caps concurrent requests; more get 503 ServiceUnavailable
 	// at once. If zero, 512.
 	MaxInFlight int
+	// NoncesPerKey caps the signature nonces remembered in memory for one
+	// AccessKey; NonceCacheSize caps them in all. If zero,
+	// acsauth.DefaultNoncesPerKey (65,536) and acsauth.DefaultNonces
+	// (262,144). Past a cap the oldest are evicted (counted in
+	// certstatus_api_nonce_evictions_total) and the key refuses requests
+	// signed at or before the evicted ones, so a replay stays refused.
+	NoncesPerKey, NonceCacheSize int
 	// TokenTTL is how long ClientToken answers are kept. If zero, 24 hours.
 	TokenTTL time.Duration
 	// CRLBaseURL is where CRLs are published: <CRLBaseURL>/crl/<ca>.crl.
@@ -103,6 +118,8 @@ type Server struct {
 	tokens   [64]sync.Mutex
 	pruned   time.Time
 	pruneMu  sync.Mutex
+	// noncesPruned is when stored nonces were last pruned (under pruneMu).
+	noncesPruned time.Time
 }
 
 // New returns a Server over store and ca, opening AccessKey secrets with
@@ -139,7 +156,8 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 || o.TimeWindow < 0 || o.TokenTTL < 0 {
+	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 || o.TimeWindow < 0 || o.TokenTTL < 0 ||
+		o.NoncesPerKey < 0 || o.NonceCacheSize < 0 {
 		return nil, fmt.Errorf("api: invalid options %+v", o)
 	}
 	return &Server{
@@ -147,7 +165,9 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 		// A request may be dated up to TimeWindow ahead of the clock and still
 		// be accepted for TimeWindow after that, so remember nonces for twice
 		// the window: a replay can never outlive its nonce.
-		nonces:   acsauth.NewNonceCache(2*o.TimeWindow, o.Now),
+		nonces: acsauth.NewNonceCache(2*o.TimeWindow, o.Now, &acsauth.NonceOptions{
+			PerKey: o.NoncesPerKey, Total: o.NonceCacheSize, OnEvict: o.Metrics.nonceEvicted,
+		}),
 		limiter:  ratelimit.New(o.Now, time.Minute),
 		inflight: make(chan struct{}, o.MaxInFlight),
 	}, nil
@@ -170,6 +190,10 @@ type call struct {
 	key       certs.AccessKey
 	requestID string
 	now       time.Time
+	// nonce and signed (the request's signed timestamp) are recorded once
+	// the call is allowed to run.
+	nonce  string
+	signed time.Time
 }
 
 // resp is a success body; the server adds RequestId.
@@ -197,6 +221,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, aerr := s.handle(r, id, start, &action, &keyID)
+	if aerr != nil && aerr.Status >= 500 && r.Context().Err() != nil {
+		aerr = errClientClosed() // the client went away: not a server fault
+	}
 	code := "OK"
 	if aerr != nil {
 		code = aerr.Code
@@ -220,6 +247,13 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		return nil, newError(http.StatusForbidden, "UnsupportedHTTPMethod", "This http method is not supported: %s (use POST or GET).", r.Method)
 	}
+	// Refuse an over-size body from its Content-Length, before reading
+	// it: net/http sends "100 Continue" to a client that asked for it
+	// only when the handler first reads the body, so such a client is told
+	// 413 without uploading anything.
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		return nil, errTooLarge(s.opts.MaxBodyBytes)
+	}
 	body, aerr := s.readBody(r)
 	if aerr != nil {
 		return nil, aerr
@@ -242,14 +276,7 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	c := &call{ctx: r.Context(), p: p, requestID: id, now: now}
 	if aerr := s.authenticate(r, body, c); aerr != nil {
 		*action, *keyID = c.action, c.key.ID
-		sig := "none"
-		switch {
-		case r.Header.Get("Authorization") != "":
-			sig = "v3"
-		case p.has("Signature"):
-			sig = "v1"
-		}
-		s.opts.Metrics.authFailure(sig, aerr.Code)
+		s.opts.Metrics.authFailure(signatureKind(r, p), aerr.Code)
 		return nil, aerr
 	}
 	*action, *keyID = c.action, c.key.ID
@@ -267,10 +294,28 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	if aerr := s.throttle(c); aerr != nil {
 		return nil, aerr
 	}
+	// Only now, with the signature, the policy and the rate limit passed,
+	// is the nonce recorded: refused requests never fill the cache, and a
+	// throttled one can be retried as it was signed.
+	if aerr := s.useNonce(c, a); aerr != nil {
+		s.opts.Metrics.authFailure(signatureKind(r, p), aerr.Code)
+		return nil, aerr
+	}
 	if a.idempotent {
 		return s.idempotent(c, a.run)
 	}
 	return a.run(s, c)
+}
+
+// signatureKind names the signature version of r for the metrics.
+func signatureKind(r *http.Request, p params) string {
+	switch {
+	case r.Header.Get("Authorization") != "":
+		return "v3"
+	case p.has("Signature"):
+		return "v1"
+	}
+	return "none"
 }
 
 // readBody reads at most MaxBodyBytes of the body.
@@ -283,9 +328,13 @@ func (s *Server) readBody(r *http.Request) ([]byte, *Error) {
 		return nil, errInvalid("body", "reading the body: %v", err)
 	}
 	if int64(len(body)) > s.opts.MaxBodyBytes {
-		return nil, newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", s.opts.MaxBodyBytes)
+		return nil, errTooLarge(s.opts.MaxBodyBytes)
 	}
 	return body, nil
+}
+
+func errTooLarge(max int64) *Error {
+	return newError(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body is larger than %d bytes.", max)
 }
 
 // errorBody is Alibaba's error JSON.

@@ -165,6 +165,11 @@ func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
 
 // internal logs a server fault and returns InternalError.
 func (s *Server) internal(c *call, what string, err error) *Error {
+	if c.ctx.Err() != nil {
+		// The client went away: its cancellation, not a server fault.
+		s.log.Debug("api: "+what+": client closed the request", "request_id", c.requestID, "action", c.action, "err", err)
+		return errClientClosed()
+	}
 	s.log.Error("api: "+what, "request_id", c.requestID, "action", c.action, "err", err)
 	return errInternal()
 }

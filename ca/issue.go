@@ -72,8 +72,8 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	if err := req.SANs.Validate(); err != nil {
 		return certs.Issued{}, err
 	}
-	if len(req.CustomIdentifier) > 128 {
-		return certs.Issued{}, fmt.Errorf("%w custom identifier: longer than 128 characters", certs.ErrInvalid)
+	if err := certs.ValidateCustomIdentifier(req.CustomIdentifier); err != nil {
+		return certs.Issued{}, err
 	}
 
 	var (

@@ -47,6 +47,9 @@ func TestIssue_BadParameters(t *testing.T) {
 		{"error/unknown issuer", certs.IssueRequest{Issuer: "0123456789abcdef0123456789abcdef", Kind: certs.KindClient, Subject: cn, Validity: d}, certs.ErrNotFound, "CA"},
 		{"error/root as issuer", certs.IssueRequest{Issuer: "ROOT", Kind: certs.KindClient, Subject: cn, Validity: d}, certs.ErrIssuerUnusable, "root"},
 		{"error/custom identifier too long", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: strings.Repeat("c", 129)}, certs.ErrInvalid, "128"},
+		{"error/custom identifier shaped like an identifier", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: "0123456789abcdef0123456789ABCDEF"}, certs.ErrInvalid, "custom identifier: 32 hexadecimal digits"},
+		{"error/custom identifier with NUL", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: "dev\x00ice"}, certs.ErrInvalid, "custom identifier: character '\\x00'"},
+		{"error/custom identifier with slash", certs.IssueRequest{Kind: certs.KindClient, Subject: cn, Validity: d, CustomIdentifier: "fleet/1"}, certs.ErrInvalid, "custom identifier: character '/'"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

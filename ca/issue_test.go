@@ -45,7 +45,7 @@ func TestIssue_FromParameters(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			subj := certs.Subject{Country: "US", State: "CA", Locality: "SF", Organization: "Example", OrganizationalUnit: "Ops", CommonName: "web.example.com"}
-			out := f.issue(t, certs.IssueRequest{Kind: tc.kind, Subject: subj, SANs: sans, Algorithm: tc.alg, Validity: certs.Validity{Days: 30}, Alias: "a", CustomIdentifier: "custom-" + tc.name})
+			out := f.issue(t, certs.IssueRequest{Kind: tc.kind, Subject: subj, SANs: sans, Algorithm: tc.alg, Validity: certs.Validity{Days: 30}, Alias: "a", CustomIdentifier: "custom-" + strings.ReplaceAll(tc.name, "/", "-")})
 			c := mustParse(t, out.Record.DER)
 			if _, err := c.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{tc.eku}}); err != nil {
 				t.Errorf("chain does not verify for %v: %v", tc.eku, err)
@@ -104,7 +104,7 @@ func TestIssue_FromParameters(t *testing.T) {
 			if err != nil || !bytes.Equal(p8, b.Bytes) {
 				t.Errorf("PrivateKey: %v", err)
 			}
-			if stored.Kind != tc.kind || stored.Issuer != f.sub.Identifier || stored.Serial != certs.SerialFromBig(c.SerialNumber) || stored.State != certs.StateIssued || stored.CustomIdentifier != "custom-"+tc.name {
+			if stored.Kind != tc.kind || stored.Issuer != f.sub.Identifier || stored.Serial != certs.SerialFromBig(c.SerialNumber) || stored.State != certs.StateIssued || stored.CustomIdentifier != "custom-"+strings.ReplaceAll(tc.name, "/", "-") {
 				t.Errorf("stored record %+v", stored)
 			}
 			if len(out.Chain) != 2 || out.Chain[0].Identifier != f.sub.Identifier || out.Chain[1].Identifier != f.root.Identifier {

@@ -10,9 +10,9 @@ import (
 	"github.com/certstatus/certstatus/internal/ram"
 )
 
-// ReadOnlyPolicy allows every Describe*, List* and Get* action: status
-// queries and listings, no changes.
-const ReadOnlyPolicy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["yundun-cert:Describe*","yundun-cert:List*","yundun-cert:Get*"],"Resource":"*"}]}`
+// ReadOnlyPolicy allows every Describe*, List* and Get* action except the
+// private-key export: status queries and listings, no changes, no secrets.
+const ReadOnlyPolicy = ram.ReadOnly
 
 var accessKeySubcommands = []subcommand{
 	{"create", "create an AccessKey (prints its secret once)"},
@@ -36,7 +36,9 @@ type accessKeyView struct {
 }
 
 func keyView(k certs.AccessKey) accessKeyView {
-	return accessKeyView{AccessKeyId: k.ID, Owner: k.Owner, Policy: k.Policy, QPS: k.QPS, Disabled: k.Disabled, CreatedAt: rfc3339(k.CreatedAt)}
+	// The policy as the API evaluates it: a read-only key of an older
+	// version shows (and is) today's read-only policy.
+	return accessKeyView{AccessKeyId: k.ID, Owner: k.Owner, Policy: ram.Current(k.Policy), QPS: k.QPS, Disabled: k.Disabled, CreatedAt: rfc3339(k.CreatedAt)}
 }
 
 func runAccessKey(ctx context.Context, e *cmdEnv, args []string) error {
@@ -52,7 +54,7 @@ func runAccessKey(ctx context.Context, e *cmdEnv, args []string) error {
 	// policy flags, for create and set
 	policyFile := fs.String("policy", "", "create/set: RAM policy document (JSON file, Version \"1\")")
 	allowAll := fs.Bool("allow-all", false, "create/set: allow every yundun-cert action (administrator)")
-	readOnly := fs.Bool("read-only", false, "create/set: allow Describe*, List* and Get* actions only")
+	readOnly := fs.Bool("read-only", false, "create/set: allow Describe*, List* and Get* actions only, never DescribeCertificatePrivateKey")
 	qps := fs.Int("qps", -1, "create/set: requests per second per action for this key's owner (0: the server default, 10)")
 	owner := fs.String("owner", "", "create/set: the user the key belongs to (QPS limits are per user)")
 	policy := func(required bool) (string, bool, error) {

@@ -21,7 +21,8 @@
 // caller's job. A verifier in the HTTP layer should follow the order of
 // alibaba-api.md §5: parse, required parameters, AccessKey lookup,
 // timestamp (CheckTime), signature (compare with Equal), nonce
-// (NonceCache.Use), then action and authorisation.
+// (NonceCache.Seen), action, authorisation and rate limit, and only then
+// NonceCache.Use, so that refused requests never fill the cache.
 //
 // acsauth imports only the standard library. It knows nothing of HTTP
 // routing, AccessKey storage or error bodies, and it must not import any
@@ -43,7 +44,9 @@
 //     matters for names outside A–Z a–z 0–9 - _ . ~, which no Alibaba API
 //     uses.
 //   - NonceCache is in memory: nonces are forgotten on restart and are not
-//     shared between replicas. See NonceCache for choosing its window.
+//     shared between replicas; a caller that must refuse replays across a
+//     restart keeps those nonces in its store too. See NonceCache for
+//     choosing its window and its bounds.
 //   - No secret is ever put in an *Error message; echoing the server's
 //     string to sign (as the real gateway does) is left to the caller.
 package acsauth

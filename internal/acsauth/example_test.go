@@ -26,7 +26,8 @@ func handlerCheckV3(r *http.Request, body []byte, lookup func(string) ([]byte, b
 	if !ok {
 		return &acsauth.Error{Code: "InvalidAccessKeyId.NotFound", Status: http.StatusNotFound, Message: "Specified access key is not found."}
 	}
-	if _, err := acsauth.CheckTime(r.Header.Get("X-Acs-Date"), now, 15*time.Minute); err != nil {
+	signedAt, err := acsauth.CheckTime(r.Header.Get("X-Acs-Date"), now, 15*time.Minute)
+	if err != nil {
 		return err
 	}
 	payload := r.Header.Get("X-Acs-Content-Sha256")
@@ -36,7 +37,9 @@ func handlerCheckV3(r *http.Request, body []byte, lookup func(string) ([]byte, b
 	if !acsauth.Equal(payload, hex.EncodeToString(sum[:])) || !acsauth.Equal(want, auth.Signature) {
 		return &acsauth.Error{Code: "SignatureDoesNotMatch", Status: http.StatusBadRequest, Message: "Specified signature is not matched with our calculation."}
 	}
-	if !nonces.Use(auth.AccessKeyID, r.Header.Get("X-Acs-Signature-Nonce")) {
+	// A server that also authorises and rate-limits checks nonces.Seen here
+	// and calls Use once the request is allowed to run.
+	if !nonces.Use(auth.AccessKeyID, r.Header.Get("X-Acs-Signature-Nonce"), signedAt) {
 		return &acsauth.Error{Code: "SignatureNonceUsed", Status: http.StatusBadRequest, Message: "Specified signature nonce was used already."}
 	}
 	return nil
@@ -61,7 +64,7 @@ func Example() {
 	// Verify it twice on the server side.
 	body, _ := io.ReadAll(r.Body)
 	lookup := func(id string) ([]byte, bool) { return secret, id == "LTAI-FAKE" }
-	nonces := acsauth.NewNonceCache(30*time.Minute, func() time.Time { return now })
+	nonces := acsauth.NewNonceCache(30*time.Minute, func() time.Time { return now }, nil)
 	fmt.Println(handlerCheckV3(r, body, lookup, nonces, now))
 	fmt.Println(handlerCheckV3(r, body, lookup, nonces, now))
 	// Output:

@@ -54,12 +54,20 @@
 //
 // The yundun-cert actions have no resource-level authorization (the Alibaba
 // docs list them as "All Resources"), so a request has no resource of its
-// own. A resource pattern therefore applies to every request when it is "*"
-// or when its service field (the text between "acs:" and the next ':')
-// matches "yundun-cert" as a case-insensitive glob: "acs:yundun-cert:*:*:*",
-// "acs:*:*:*:*" and "acs:*" apply, while "acs:ecs:*:*:*" never does, so a
-// statement whose resources are all of that kind never applies. Region,
-// account and relative-ID fields are not checked.
+// own, and a statement can only be about all of them. A resource pattern
+// applies to every request when it is "*" or an "acs:" ARN whose service
+// field (the text between "acs:" and the next ':') matches "yundun-cert" as
+// a case-insensitive glob and whose other fields are each "*":
+// "acs:yundun-cert:*:*:*", "acs:*:*:*:*" and "acs:*" apply. An ARN of
+// another service ("acs:ecs:*:*:*") is accepted and never applies, so a
+// statement whose resources are all of that kind never applies. An ARN of
+// this service scoped to a region, an account or a resource
+// ("acs:yundun-cert:*:*:certificate/<id>", "acs:*:*:123456:*") is a Parse
+// error wrapping ErrResourceScope, for Allow and Deny alike: applying it to
+// every resource would be an over-grant, and applying it to none would
+// silently drop the statement. Scope with Action and Condition instead.
+// Callers that meet such a document already stored (written by an older
+// version) get the Parse error and must deny.
 //
 // # Conditions
 //

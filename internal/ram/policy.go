@@ -2,6 +2,7 @@ package ram
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -11,6 +12,27 @@ import (
 // AllowAll is the administrator policy document: every yundun-cert action on
 // every resource.
 const AllowAll = `{"Version":"1","Statement":[{"Effect":"Allow","Action":"yundun-cert:*","Resource":"*"}]}`
+
+// ReadOnly is the read-only policy document: every Describe*, List* and
+// Get* action (status queries, listings, CA details), and explicitly not
+// DescribeCertificatePrivateKey, the one Describe action that hands out a
+// secret. Read-only means no changes and no secrets.
+const ReadOnly = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["yundun-cert:Describe*","yundun-cert:List*","yundun-cert:Get*"],"Resource":"*"},{"Effect":"Deny","Action":"yundun-cert:DescribeCertificatePrivateKey","Resource":"*"}]}`
+
+// readOnlyV1 is the read-only document certstatus wrote before ReadOnly
+// denied the private-key export. Its Describe* allowed the export.
+const readOnlyV1 = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["yundun-cert:Describe*","yundun-cert:List*","yundun-cert:Get*"],"Resource":"*"}]}`
+
+// Current returns the document a stored policy is evaluated as: the
+// read-only document an older certstatus wrote (byte for byte) reads as
+// ReadOnly, so a key created with --read-only never exports private keys
+// whatever version created it; any other document is returned unchanged.
+func Current(doc string) string {
+	if doc == readOnlyV1 {
+		return ReadOnly
+	}
+	return doc
+}
 
 // service is the RAM code of the actions this policy engine authorizes.
 const service = "yundun-cert"
@@ -282,7 +304,12 @@ func isNameByte(c byte) bool {
 
 // resourceApplies validates a resource pattern and reports whether it covers
 // the requests of this service, which have no resource of their own: "*",
-// or an "acs:" ARN whose service field matches "yundun-cert".
+// or an "acs:" ARN whose service field matches "yundun-cert" and whose other
+// fields are all "*". An ARN of another service is accepted and never
+// applies. An ARN of this service scoped to a region, an account or a
+// resource (e.g. "acs:yundun-cert:*:*:certificate/<id>") is an error:
+// resource-level authorization is not implemented, and accepting the
+// statement would apply it to every resource (an over-grant for an Allow).
 func resourceApplies(r string) (bool, error) {
 	if r == "*" {
 		return true, nil
@@ -291,9 +318,37 @@ func resourceApplies(r string) (bool, error) {
 	if !ok {
 		return false, fmt.Errorf(`must be "*" or an ARN starting with "acs:"`)
 	}
-	svc, _, _ := strings.Cut(rest, ":")
-	if svc == "" {
+	fields := strings.Split(rest, ":")
+	if fields[0] == "" {
 		return false, fmt.Errorf("ARN has no service field")
 	}
-	return matchGlob(svc, service), nil
+	if !matchGlob(fields[0], service) {
+		return false, nil
+	}
+	if !matchesEverything(fields) {
+		return false, ErrResourceScope
+	}
+	return true, nil
+}
+
+// ErrResourceScope is returned (wrapped) by Parse for a Resource that names
+// part of the yundun-cert resources rather than all of them.
+var ErrResourceScope = errors.New(`resource-level scoping is not supported: yundun-cert actions are authorized for all resources; use "Resource": "*" (or "acs:yundun-cert:*:*:*") and scope the statement with Action and Condition`)
+
+// matchesEverything reports whether the fields of an ARN (service, region,
+// account, relative ID) cover every ARN of the service: "acs:*" alone, or
+// one to three further fields that are each "*".
+func matchesEverything(fields []string) bool {
+	if len(fields) == 1 {
+		return fields[0] == "*"
+	}
+	if len(fields) > 4 {
+		return false
+	}
+	for _, f := range fields[1:] {
+		if f != "*" {
+			return false
+		}
+	}
+	return true
 }
