@@ -72,7 +72,22 @@ func CheckFile(ctx context.Context, dataDir string, lockTimeout time.Duration) (
 	if lockTimeout == 0 {
 		lockTimeout = 500 * time.Millisecond
 	}
-	bdb, openErr := func() (bdb *bolt.DB, err error) {
+	lock, err := lockFile(path, true, lockTimeout)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, 0, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: check: %w", err)
+	}
+	ps, err := checkStructure(path, -1)
+	lock.Close()
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: check: %w", err)
+	}
+	if len(ps) > 0 {
+		return ps, 0, nil // bbolt must not read a damaged file
+	}
+	bdb, err := func() (bdb *bolt.DB, err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("opening the file failed: %v", p)
@@ -81,23 +96,13 @@ func CheckFile(ctx context.Context, dataDir string, lockTimeout time.Duration) (
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		return bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
 	}()
-	if errors.Is(openErr, berrors.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, 0, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
 	}
-	ps, err := checkStructure(path, -1)
 	if err != nil {
-		if bdb != nil {
-			bdb.Close()
-		}
-		return nil, 0, fmt.Errorf("db: check: %w", err)
-	}
-	if openErr != nil {
-		return append(ps, Problem{Bucket: "bbolt", Key: "-", Msg: openErr.Error()}), 0, nil
+		return []Problem{{Bucket: "bbolt", Key: "-", Msg: err.Error()}}, 0, nil
 	}
 	defer bdb.Close()
-	if len(ps) > 0 {
-		return ps, 0, nil
-	}
 	s := &Store{bolt: bdb, dir: dataDir, corruptSeen: map[string]bool{}}
 	ps, err = s.checkValues()
 	s.bolt.View(func(tx *bolt.Tx) error {

@@ -147,11 +147,26 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// openFile opens the bbolt file with a panic or memory fault inside
-// bbolt's Open answered as an error, then walks the file's structure
-// (checkStructure, bounded): a damaged file is refused, never allowed to
-// take the process down later.
+// openFile walks the structure of the file at path (checkStructure,
+// bounded) under the file's lock before bbolt reads any of it, and refuses
+// a damaged file; then it opens it with bbolt, a panic or memory fault
+// inside bbolt's Open answered as an error. bbolt trusts its pages: a file
+// cut short or a zeroed page would otherwise panic or fault the process.
 func openFile(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		lock, err := lockFile(path, !readOnly, timeout)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := checkStructure(path, openCheckPages)
+		lock.Close()
+		if err != nil {
+			return nil, fmt.Errorf("db: open %s: %w", path, err)
+		}
+		if len(ps) > 0 {
+			return nil, damaged(path, ps)
+		}
+	}
 	bdb, err := func() (bdb *bolt.DB, err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -166,15 +181,6 @@ func openFile(path string, timeout time.Duration, readOnly bool) (*bolt.DB, erro
 	}
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w (if the file is damaged, run certstatus check and restore a backup)", path, err)
-	}
-	// The lock is held: no writer moves pages under the walk.
-	ps, err := checkStructure(path, openCheckPages)
-	if err == nil && len(ps) > 0 {
-		err = damaged(path, ps)
-	}
-	if err != nil {
-		bdb.Close()
-		return nil, err
 	}
 	return bdb, nil
 }
