@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"strconv"
 )
 
 // checkStructure walks the page structure of the bbolt file at path with
@@ -73,6 +74,7 @@ type walker struct {
 	hwm      uint64
 	budget   int
 	seen     map[uint64]bool
+	buf      []byte
 	ps       []Problem
 }
 
@@ -173,43 +175,55 @@ func (w *walker) readMeta(id uint64, off int64) (boltMeta, error) {
 }
 
 // read returns page id with its overflow pages, after checking its header:
-// its id, a type in want (flag bits), pages inside the file.
+// its id, a type in want (flag bits), pages inside the file. The result is
+// valid until the next read.
 func (w *walker) read(id uint64, bucket string, want uint16) ([]byte, bool) {
-	key := fmt.Sprintf("page %d", id)
+	key := func() string { return "page " + strconv.FormatUint(id, 10) }
 	if id < 2 || id >= w.hwm {
-		w.add(key, "bucket %s names page %d, outside the file's pages (2..%d)", bucket, id, w.hwm-1)
+		w.add(key(), "bucket %s names page %d, outside the file's pages (2..%d)", bucket, id, w.hwm-1)
 		return nil, false
 	}
 	if w.seen[id] {
-		w.add(key, "bucket %s names page %d, which another page names too", bucket, id)
+		w.add(key(), "bucket %s names page %d, which another page names too", bucket, id)
 		return nil, false
 	}
 	w.seen[id] = true
 	if w.budget > 0 {
 		w.budget--
 	}
-	h := make([]byte, pageHeaderSize)
+	if cap(w.buf) < w.pageSize {
+		w.buf = make([]byte, w.pageSize)
+	}
+	buf := w.buf[:w.pageSize]
 	off := int64(id) * int64(w.pageSize)
-	if n, err := w.f.ReadAt(h, off); n < len(h) {
-		w.add(key, "page of bucket %s lies past the end of the file (%d bytes): %v", bucket, w.size, err)
+	n, err := w.f.ReadAt(buf, off)
+	if n < pageHeaderSize {
+		w.add(key(), "page of bucket %s lies past the end of the file (%d bytes): %v", bucket, w.size, err)
 		return nil, false
 	}
-	gotID, flags, overflow := binary.LittleEndian.Uint64(h), binary.LittleEndian.Uint16(h[8:]), binary.LittleEndian.Uint32(h[12:])
+	gotID, flags, overflow := binary.LittleEndian.Uint64(buf), binary.LittleEndian.Uint16(buf[8:]), binary.LittleEndian.Uint32(buf[12:])
 	if gotID != id {
-		w.add(key, "page of bucket %s says it is page %d (a zeroed or misplaced page)", bucket, gotID)
+		w.add(key(), "page of bucket %s says it is page %d (a zeroed or misplaced page)", bucket, gotID)
 		return nil, false
 	}
 	if flags&want == 0 || flags&^want != 0 {
-		w.add(key, "page of bucket %s has type %#x, want %s", bucket, flags, pageTypes(want))
+		w.add(key(), "page of bucket %s has type %#x, want %s", bucket, flags, pageTypes(want))
 		return nil, false
 	}
 	if id+uint64(overflow) >= w.hwm {
-		w.add(key, "page of bucket %s overflows past the file's pages (%d more)", bucket, overflow)
+		w.add(key(), "page of bucket %s overflows past the file's pages (%d more)", bucket, overflow)
 		return nil, false
 	}
-	buf := make([]byte, (int(overflow)+1)*w.pageSize)
-	if n, err := w.f.ReadAt(buf, off); n < len(buf) {
-		w.add(key, "page of bucket %s is cut short by the end of the file (%d of %d bytes): %v", bucket, n, len(buf), err)
+	if overflow > 0 {
+		all := (int(overflow) + 1) * w.pageSize
+		if cap(w.buf) < all {
+			w.buf = append(w.buf[:0], make([]byte, all)...)
+		}
+		buf = w.buf[:all]
+		n, err = w.f.ReadAt(buf, off)
+	}
+	if n < len(buf) {
+		w.add(key(), "page of bucket %s is cut short by the end of the file (%d of %d bytes): %v", bucket, n, len(buf), err)
 		return nil, false
 	}
 	return buf, true
@@ -259,7 +273,7 @@ func (w *walker) page(ref pageRef) []pageRef {
 // elements checks the element table of page p (a whole page or a bucket's
 // inline page) and returns the pages it names.
 func (w *walker) elements(p []byte, id uint64, bucket string) []pageRef {
-	key := fmt.Sprintf("page %d", id)
+	key := "page " + strconv.FormatUint(id, 10)
 	flags, count := binary.LittleEndian.Uint16(p[8:]), int(binary.LittleEndian.Uint16(p[10:]))
 	if pageHeaderSize+count*elementSize > len(p) {
 		w.add(key, "page of bucket %s holds %d elements, it has room for %d", bucket, count, (len(p)-pageHeaderSize)/elementSize)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -71,8 +72,7 @@ func TestServe_DamagedFileRefused(t *testing.T) {
 			}
 			data := e.c.env["CERTSTATUS_DATA"]
 			tc.damage(t, data)
-			err := runEnv(context.Background(), []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"},
-				&cmdEnv{stdout: io.Discard, stderr: io.Discard, getenv: e.c.getenv})
+			err := serveUntilListening(t, e.c)
 			if err == nil {
 				t.Fatal("serve started on a damaged file")
 			}
@@ -86,6 +86,35 @@ func TestServe_DamagedFileRefused(t *testing.T) {
 				t.Errorf("check: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// serveUntilListening runs serve and returns its error if it exits before
+// printing its addresses; if it starts serving, it is stopped and nil is
+// returned.
+func serveUntilListening(t *testing.T, c *cli) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runEnv(ctx, []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})
+	}()
+	for {
+		select {
+		case err := <-done:
+			if err == nil {
+				err = errors.New("serve exited without an error")
+			}
+			return err
+		case <-time.After(20 * time.Millisecond):
+			if strings.Contains(out.String(), "JSON API") {
+				cancel()
+				<-done
+				return nil
+			}
+		}
 	}
 }
 

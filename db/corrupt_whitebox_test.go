@@ -1,0 +1,89 @@
+package db
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// A bit flipped in a stored revoked record — its state byte (revoked →
+// state 0, which once read as good), or any other byte — makes every read
+// of that record an error wrapping certs.ErrCorrupt, never a status, and
+// Check names the record.
+func TestStore_FlippedBitInRecord(t *testing.T) {
+	s, f := newCheckStore(t)
+	ctx := t.Context()
+	if _, err := s.Revoke(ctx, f.leaf.Identifier, certs.KeyCompromise, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	key := []byte(f.leaf.Identifier)
+	var orig []byte
+	s.bolt.View(func(tx *bolt.Tx) error { orig = bytes.Clone(tx.Bucket(bucketCerts).Get(key)); return nil })
+	state := bytes.LastIndex(orig, []byte{rState<<1 | wireVarint, byte(certs.StateRevoked), rRevokedAt<<1 | wireVarint})
+	if state < 0 {
+		t.Fatalf("no state field in %x", orig)
+	}
+	flips := map[string]func(v []byte){
+		"state 2 to 0":   func(v []byte) { v[state+1] = 0 },
+		"state 2 to 1":   func(v []byte) { v[state+1] = byte(certs.StateIssued) },
+		"reason":         func(v []byte) { v[len(v)-sumLen-1] ^= 0x01 },
+		"first byte":     func(v []byte) { v[0] ^= 0x01 },
+		"in the DER":     func(v []byte) { v[len(v)/2] ^= 0x10 },
+		"checksum":       func(v []byte) { v[len(v)-1] ^= 0x80 },
+		"truncated":      func(v []byte) {},
+		"version byte 2": func(v []byte) { v[0] = 2 },
+	}
+	for name, flip := range flips {
+		t.Run(name, func(t *testing.T) {
+			v := bytes.Clone(orig)
+			flip(v)
+			if name == "truncated" {
+				v = v[:len(v)/2]
+			}
+			if err := s.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketCerts).Put(key, v) }); err != nil {
+				t.Fatal(err)
+			}
+			defer s.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketCerts).Put(key, orig) })
+			reads := map[string]func() error{
+				"Get":          func() error { _, err := s.Get(ctx, f.leaf.Identifier); return err },
+				"GetMany":      func() error { _, err := s.GetMany(ctx, []certs.Identifier{f.leaf.Identifier}); return err },
+				"Statuses":     func() error { _, err := s.Statuses(ctx, []certs.Identifier{f.leaf.Identifier}); return err },
+				"Lookup":       func() error { _, err := s.Lookup(ctx, f.leaf.Issuer, f.leaf.Serial); return err },
+				"LookupStatus": func() error { _, err := s.LookupStatus(ctx, f.leaf.Issuer, f.leaf.Serial); return err },
+				"BySerial":     func() error { _, err := s.BySerial(ctx, f.leaf.Serial); return err },
+				"Custom":       func() error { _, err := s.ByCustomIdentifier(ctx, f.leaf.CustomIdentifier); return err },
+				"List":         func() error { _, _, err := s.List(ctx, certs.Filter{}); return err },
+				"Revoke": func() error {
+					_, err := s.Revoke(ctx, f.leaf.Identifier, certs.Superseded, time.Now())
+					return err
+				},
+			}
+			before := s.Stats().CorruptReads
+			for what, read := range reads {
+				if err := read(); !errors.Is(err, certs.ErrCorrupt) || !strings.Contains(err.Error(), string(f.leaf.Identifier)) {
+					t.Errorf("%s = %v, want ErrCorrupt naming %s", what, err, f.leaf.Identifier)
+				}
+			}
+			if got := s.Stats().CorruptReads - before; got < int64(len(reads)) {
+				t.Errorf("%d corrupt reads counted, want %d", got, len(reads))
+			}
+			ps, err := s.Check(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			named := false
+			for _, p := range ps {
+				named = named || p.Bucket == "certs" && p.Key == string(f.leaf.Identifier)
+			}
+			if !named {
+				t.Errorf("Check() = %v, want a problem naming certs/%s", ps, f.leaf.Identifier)
+			}
+		})
+	}
+}
