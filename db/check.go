@@ -127,8 +127,10 @@ func (s *Store) checkValues() (ps []Problem, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	// A writable transaction, rolled back: bbolt's page check compares
 	// against the freelist, which concurrent writers would move under a
-	// read transaction (false "reachable freed" reports). Writers wait.
-	tx, err := s.bolt.Begin(true)
+	// read transaction (false "reachable freed" reports). Writers wait. A
+	// store that takes no more writes (Writable) has none, and its writer
+	// lock may be held for good: a read transaction then.
+	tx, err := s.bolt.Begin(s.group.broken.Load() == nil)
 	if err != nil {
 		return nil, fmt.Errorf("db: check: %w", err)
 	}

@@ -221,8 +221,26 @@ func (s *Store) openChecked(readOnly bool) (err error) {
 	return s.migrate()
 }
 
-// Close closes the database file. In-flight transactions finish first.
-func (s *Store) Close() error { return s.bolt.Close() }
+// Close closes the database file. In-flight transactions finish first. A
+// store whose engine failed inside a write (see Writable) may hold its
+// writer lock for good: Close then gives up after closeWait and says so
+// (the process's exit releases the file).
+func (s *Store) Close() error {
+	if s.group.broken.Load() == nil {
+		return s.bolt.Close()
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.bolt.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(closeWait):
+		return fmt.Errorf("db: %s not closed: the database engine failed inside a write and holds its lock; the process's exit releases the file", s.Path())
+	}
+}
+
+// closeWait is how long Close waits for a store whose engine failed.
+const closeWait = 5 * time.Second
 
 // Dir returns the data directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
