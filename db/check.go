@@ -44,11 +44,7 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 		return nil, fmt.Errorf("db: check: %w", err)
 	}
 	tx.Rollback()
-	ps, err := checkStructure(s.Path(), -1)
-	if err != nil || len(ps) > 0 {
-		return ps, err
-	}
-	return s.checkValues()
+	return s.checkValues(true)
 }
 
 // CheckFile checks the database in dataDir as Check does, without opening
@@ -104,7 +100,7 @@ func CheckFile(ctx context.Context, dataDir string, lockTimeout time.Duration) (
 	}
 	defer bdb.Close()
 	s := &Store{bolt: bdb, dir: dataDir, corruptSeen: map[string]bool{}}
-	ps, err = s.checkValues()
+	ps, err = s.checkValues(false) // walked above
 	s.bolt.View(func(tx *bolt.Tx) error {
 		s.schema, _ = readVersion(tx)
 		return nil
@@ -112,9 +108,10 @@ func CheckFile(ctx context.Context, dataDir string, lockTimeout time.Duration) (
 	return ps, s.schema, err
 }
 
-// checkValues is Check past the structural walk, with a panic or fault
-// inside bbolt reported as a problem.
-func (s *Store) checkValues() (ps []Problem, err error) {
+// checkValues is Check past the structural walk (made first if walk is
+// set, once concurrent writers wait), with a panic or fault inside bbolt
+// reported as a problem.
+func (s *Store) checkValues(walk bool) (ps []Problem, err error) {
 	add := func(b []byte, k string, format string, a ...any) {
 		ps = append(ps, Problem{Bucket: string(b), Key: k, Msg: fmt.Sprintf(format, a...)})
 	}
@@ -130,11 +127,16 @@ func (s *Store) checkValues() (ps []Problem, err error) {
 	// read transaction (false "reachable freed" reports). Writers wait. A
 	// store that takes no more writes (Writable) has none, and its writer
 	// lock may be held for good: a read transaction then.
-	tx, err := s.bolt.Begin(s.group.broken.Load() == nil)
+	tx, err := s.bolt.Begin(s.group == nil || s.group.broken.Load() == nil)
 	if err != nil {
 		return nil, fmt.Errorf("db: check: %w", err)
 	}
 	defer tx.Rollback()
+	if walk {
+		if ps, err := checkStructure(s.Path(), -1); err != nil || len(ps) > 0 {
+			return ps, err // bbolt must not read a damaged file
+		}
+	}
 	err = func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add([]byte("bbolt"), "-", "%v", err)

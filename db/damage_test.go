@@ -135,6 +135,18 @@ func TestDamage_ZeroedPage(t *testing.T) {
 			}
 		})
 	}
+	t.Run("both meta pages", func(t *testing.T) {
+		f := newDamageFixture(t)
+		path := filepath.Join(f.dir, db.FileName)
+		size, _ := pageOf(t, path, "certs")
+		zeroPage(t, path, size, 0)
+		zeroPage(t, path, size, 1)
+		_, err := db.Open(f.dir, nil)
+		refused(t, err, "both meta pages are invalid")
+		if ps, _, err := db.CheckFile(t.Context(), f.dir, 0); err != nil || len(ps) == 0 {
+			t.Errorf("CheckFile = %v, %v", ps, err)
+		}
+	})
 	t.Run("empty file", func(t *testing.T) {
 		f := newDamageFixture(t)
 		if err := os.Truncate(filepath.Join(f.dir, db.FileName), 0); err != nil {
