@@ -87,3 +87,61 @@ func TestStore_FlippedBitInRecord(t *testing.T) {
 		})
 	}
 }
+
+// The decoders refuse what no writer stores, whatever the checksum says:
+// a state other than issued or revoked, a revocation without a time or
+// with a reason no revocation carries, a reason that is no RFC 5280 code.
+func TestDecode_RefusesImpossibleStates(t *testing.T) {
+	at := time.Unix(1_700_000_000, 0).UTC()
+	for name, r := range map[string]certs.Record{
+		"state 0":               {Identifier: "x", State: 0},
+		"state 3":               {Identifier: "x", State: 3},
+		"revoked without time":  {Identifier: "x", State: certs.StateRevoked, Reason: certs.KeyCompromise},
+		"revoked for reason 7":  {Identifier: "x", State: certs.StateRevoked, RevokedAt: at, Reason: 7},
+		"revoked removeFromCRL": {Identifier: "x", State: certs.StateRevoked, RevokedAt: at, Reason: certs.RemoveFromCRL},
+		"issued with reason 11": {Identifier: "x", State: certs.StateIssued, Reason: 11},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := encodeRecord(r)
+			if _, err := decodeRecord(b); !errors.Is(err, errCorrupt) || !errors.Is(err, certs.ErrCorrupt) {
+				t.Errorf("decodeRecord = %v, want errCorrupt", err)
+			}
+			var f certs.StatusFacts
+			if _, err := decodeFacts(b, &f, nil); !errors.Is(err, certs.ErrCorrupt) {
+				t.Errorf("decodeFacts = %v, want ErrCorrupt", err)
+			}
+			c := certs.CA{Identifier: r.Identifier, State: r.State, RevokedAt: r.RevokedAt, Reason: r.Reason}
+			if _, err := decodeCA(encodeCA(c)); !errors.Is(err, certs.ErrCorrupt) {
+				t.Errorf("decodeCA = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// A flipped bit in meta/schema (which stays four bare bytes for older
+// certstatus to read) is caught by its sealed copy: Open refuses instead
+// of running migrations again over migrated values.
+func TestOpen_SchemaFlipRefused(t *testing.T) {
+	dir, _ := closedStore(t)
+	b, err := bolt.Open(dir+"/"+FileName, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		v := bytes.Clone(tx.Bucket(bucketMeta).Get(keySchema))
+		v[3] ^= 0x02 // 7 → 5
+		return tx.Bucket(bucketMeta).Put(keySchema, v)
+	})
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []*Options{nil, {ReadOnly: true}} {
+		if s, err := Open(dir, opts); !errors.Is(err, certs.ErrCorrupt) {
+			if s != nil {
+				s.Close()
+			}
+			t.Errorf("Open(%+v) = %v, want ErrCorrupt", opts, err)
+		}
+	}
+}
