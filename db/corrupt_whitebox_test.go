@@ -2,6 +2,7 @@ package db
 
 import (
 	"bytes"
+	"crypto"
 	"errors"
 	"strings"
 	"testing"
@@ -143,5 +144,53 @@ func TestOpen_SchemaFlipRefused(t *testing.T) {
 			}
 			t.Errorf("Open(%+v) = %v, want ErrCorrupt", opts, err)
 		}
+	}
+}
+
+// A pre-signed answer whose bytes changed is not served: the serving path
+// errs (the responder then signs live from the record), the refresh scan
+// hands it out as due at once, named by its key, and the answer signed
+// again replaces it.
+func TestStore_CorruptAnswerIsDueAndReplaced(t *testing.T) {
+	s, f := newCheckStore(t)
+	ctx := t.Context()
+	now := time.Now().UTC().Truncate(time.Second)
+	o := certs.OCSPResponse{Issuer: f.leaf.Issuer, Serial: f.leaf.Serial, Hash: crypto.SHA1, Status: certs.Good,
+		DER: []byte("signed"), ThisUpdate: now, NextUpdate: now.Add(time.Hour)}
+	if n, err := s.PutOCSPResponses(ctx, o); n != 1 || err != nil {
+		t.Fatal(n, err)
+	}
+	key, _ := ocspKey(o.Issuer, o.Serial, o.Hash)
+	if err := s.bolt.Update(func(tx *bolt.Tx) error {
+		v := bytes.Clone(tx.Bucket(bucketOCSP).Get(key))
+		v[0] = byte(certs.Revoked) // the status byte
+		return tx.Bucket(bucketOCSP).Put(key, v)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	serial := o.Serial.Bytes()
+	if _, _, err := s.AppendOCSPResponse(ctx, nil, o.Issuer, serial, o.Hash); !errors.Is(err, certs.ErrCorrupt) {
+		t.Errorf("AppendOCSPResponse = %v, want ErrCorrupt", err)
+	}
+	if _, err := s.OCSPResponse(ctx, o.Issuer, o.Serial, o.Hash); !errors.Is(err, certs.ErrCorrupt) {
+		t.Errorf("OCSPResponse = %v, want ErrCorrupt", err)
+	}
+	var due []certs.OCSPResponse
+	if _, err := s.OCSPResponsesDue(ctx, now.Add(-time.Hour), nil, 10, func(d certs.OCSPResponse) error { due = append(due, d); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 1 || due[0].Issuer != o.Issuer || due[0].Serial != o.Serial || due[0].Hash != o.Hash {
+		t.Fatalf("due = %+v, want the corrupt answer by its key", due)
+	}
+	fresh := o
+	fresh.DER, fresh.ThisUpdate = []byte("signed again"), now.Add(time.Minute)
+	if n, err := s.PutOCSPResponses(ctx, fresh); n != 1 || err != nil {
+		t.Fatalf("replacing the corrupt answer: %d, %v", n, err)
+	}
+	if out, got, err := s.AppendOCSPResponse(ctx, nil, o.Issuer, serial, o.Hash); err != nil || string(out) != "signed again" || got.Status != certs.Good {
+		t.Errorf("after the refresh: %q, %v", out, err)
+	}
+	if ps, err := s.Check(ctx); err != nil || len(ps) > 0 {
+		t.Errorf("Check = %v, %v", ps, err)
 	}
 }
