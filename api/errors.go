@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -57,6 +58,19 @@ func errInternal() *Error {
 	return newError(http.StatusInternalServerError, "InternalError", "The request processing has failed due to some unknown error.")
 }
 
+// errStorage answers a write the store could not make durable (disk full,
+// I/O error, damaged file): 503, a code the caller can act on (retry
+// later), and the cause as the operating system names it, never a path.
+func errStorage(err error) *Error {
+	cause := "the database file could not be written"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		cause = errno.Error()
+	}
+	return newError(http.StatusServiceUnavailable, "ServiceUnavailable.StorageWriteFailed",
+		"The request has failed due to a temporary failure of the server: the certificate store could not be written (%s). Nothing was changed; retry when the operator has repaired the storage.", cause)
+}
+
 // domainError maps an error from the store or the CA to its API error, the
 // one place where certs sentinels become codes. param names the request
 // parameter the error is about, when there is one.
@@ -65,6 +79,10 @@ func domainError(err error, param string) *Error {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.Is(err, certs.ErrCorrupt):
+		return nil // InternalError, logged with the key the error names
+	case errors.Is(err, certs.ErrStorage):
+		return errStorage(err)
 	case errors.Is(err, certs.ErrBadCSR):
 		return errInvalid("Csr", "%v", err)
 	case errors.Is(err, certs.ErrInvalid):
@@ -97,6 +115,8 @@ func recommend(code string) string {
 		return "Retry after the time in the x-ratelimit-user-api header (TimeLeft, milliseconds)."
 	case "NoPermission":
 		return "Ask an administrator to allow this action in the AccessKey's policy (certstatus accesskey)."
+	case "ServiceUnavailable.StorageWriteFailed":
+		return "Retry later: the service cannot write to its storage (for example, the disk is full); its operator is alerted by /readyz and certstatus_db_write_failures_total."
 	case "InvalidAction.NotFound":
 		return "See the certstatus README for the supported actions."
 	}

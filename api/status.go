@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 
@@ -81,13 +83,18 @@ var plainJSON = func() (t [256]bool) {
 	return t
 }()
 
-func entryOf(id string, f certs.StatusFacts, c *call) statusEntry {
-	a := f.StatusAt(c.now)
+// entryOf is the status entry of one certificate; a record that cannot be
+// decided (certs.ErrCorrupt) fails the whole request, never a status.
+func entryOf(id string, f certs.StatusFacts, c *call) (statusEntry, error) {
+	a, err := f.StatusAt(c.now)
+	if err != nil {
+		return statusEntry{}, fmt.Errorf("certificate %s: %w", id, err)
+	}
 	e := statusEntry{Identifier: id, SerialNumber: string(f.Serial), Status: a.Status.String()}
 	if a.Status == certs.Revoked {
 		e.RevokeTime = epochMillis(a.RevokedAt)
 	}
-	return e
+	return e, nil
 }
 
 // describeStatus answers DescribeClientCertificateStatus: a comma-separated
@@ -118,7 +125,9 @@ func (s *Server) describeStatus(c *call) (resp, *Error) {
 	}
 	out := make(statusList, len(ids))
 	for i, f := range facts {
-		out[i] = entryOf(string(ids[i]), f, c)
+		if out[i], err = entryOf(string(ids[i]), f, c); err != nil {
+			return nil, s.internal(c, "status lookup", err)
+		}
 	}
 	return resp{"CertificateStatus": out}, nil
 }
@@ -157,7 +166,11 @@ func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
 			out = append(out, statusEntry{SerialNumber: string(serial), Status: certs.Unknown.String()})
 		}
 		for _, r := range recs {
-			out = append(out, entryOf(string(r.Identifier), r.Facts(), c))
+			e, err := entryOf(string(r.Identifier), r.Facts(), c)
+			if err != nil {
+				return nil, s.internal(c, "status lookup by serial", err)
+			}
+			out = append(out, e)
 		}
 	}
 	return resp{"CertificateStatus": out}, nil
@@ -171,5 +184,8 @@ func (s *Server) internal(c *call, what string, err error) *Error {
 		return errClientClosed()
 	}
 	s.log.Error("api: "+what, "request_id", c.requestID, "action", c.action, "err", err)
+	if errors.Is(err, certs.ErrStorage) {
+		return errStorage(err)
+	}
 	return errInternal()
 }

@@ -138,8 +138,8 @@ func TestRevoke(t *testing.T) {
 	if got.State != certs.StateRevoked || !got.RevokedAt.Equal(at) || got.Reason != certs.KeyCompromise {
 		t.Errorf("revoked record %v %v %v", got.State, got.RevokedAt, got.Reason)
 	}
-	if a := got.StatusAt(time.Now()); a.Status != certs.Revoked || a.Reason != certs.KeyCompromise {
-		t.Errorf("StatusAt: %+v", a)
+	if a, err := got.StatusAt(time.Now()); err != nil || a.Status != certs.Revoked || a.Reason != certs.KeyCompromise {
+		t.Errorf("StatusAt: %+v, %v", a, err)
 	}
 	_, err = f.auth.Revoke(ctx, rec.Identifier, certs.Superseded, time.Time{})
 	if !errors.Is(err, certs.ErrAlreadyRevoked) {

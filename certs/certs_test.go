@@ -147,12 +147,42 @@ func TestStatusAt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := tc.rec.StatusAt(tc.at)
+			a, err := tc.rec.StatusAt(tc.at)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if a.Status != tc.want || a.Expired != tc.expired {
 				t.Fatalf("got %v expired=%v, want %v expired=%v", a.Status, a.Expired, tc.want, tc.expired)
 			}
 			if a.Status == certs.Revoked && (a.Reason != certs.KeyCompromise || !a.RevokedAt.Equal(revoked.RevokedAt)) {
 				t.Errorf("revocation facts %v %v", a.Reason, a.RevokedAt)
+			}
+		})
+	}
+}
+
+// TestStatusAt_FailsClosed: a record no writer stores (a flipped state
+// byte, a revocation without time or with a reason no revocation carries)
+// is an error wrapping ErrCorrupt, never a status.
+func TestStatusAt_FailsClosed(t *testing.T) {
+	now := time.Now()
+	base := certs.Record{Identifier: certs.IdentifierOf([]byte("x")), Serial: "1f", State: certs.StateRevoked,
+		RevokedAt: now.Add(-time.Hour), Reason: certs.KeyCompromise, NotAfter: now.Add(time.Hour)}
+	for name, mut := range map[string]func(*certs.Record){
+		"state 0":                    func(r *certs.Record) { r.State = 0 },
+		"state 3":                    func(r *certs.Record) { r.State = 3 },
+		"state 255":                  func(r *certs.Record) { r.State = 255 },
+		"revoked without time":       func(r *certs.Record) { r.RevokedAt = time.Time{} },
+		"revoked for reason 7":       func(r *certs.Record) { r.Reason = 7 },
+		"revoked for removeFromCRL":  func(r *certs.Record) { r.Reason = certs.RemoveFromCRL },
+		"revoked for a negative one": func(r *certs.Record) { r.Reason = -1 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := base
+			mut(&r)
+			a, err := r.StatusAt(now)
+			if !errors.Is(err, certs.ErrCorrupt) || a.Status != certs.Unknown {
+				t.Errorf("StatusAt = %v, %v; want no status and ErrCorrupt", a.Status, err)
 			}
 		})
 	}

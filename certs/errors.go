@@ -28,4 +28,15 @@ var (
 	// ErrIssuerUnusable is returned when an issuing CA is revoked, disabled,
 	// expired or not yet valid and so may not sign.
 	ErrIssuerUnusable = errors.New("certs: issuing CA cannot issue")
+
+	// ErrCorrupt is returned when a stored value fails its checksum, does
+	// not decode, or holds what no writer stores (an unknown state or
+	// reason): nothing may be decided from it, least of all a status.
+	ErrCorrupt = errors.New("certs: stored data is corrupt")
+
+	// ErrStorage is returned when the store could not make a change durable
+	// (disk full, I/O error, a damaged file): nothing was changed, and the
+	// caller may retry once the storage is repaired. It is wrapped together
+	// with the cause, so errors.Is also finds the cause (syscall.ENOSPC).
+	ErrStorage = errors.New("certs: storage write failed")
 )

@@ -60,8 +60,11 @@ type Answer struct {
 // The zero Record (a certificate we do not have) is Unknown. A revoked
 // record is Revoked from the moment the revocation was stored, whatever t
 // is, so that a clock stepping backwards can never turn a revocation into a
-// stale Good. Deletion does not change the answer.
-func (r Record) StatusAt(t time.Time) Answer { return r.Facts().StatusAt(t) }
+// stale Good. Deletion does not change the answer. A record whose state is
+// neither issued nor revoked, or revoked without a time or with a reason no
+// revocation carries, is an error wrapping ErrCorrupt, never a status: a
+// damaged record must not read as good.
+func (r Record) StatusAt(t time.Time) (Answer, error) { return r.Facts().StatusAt(t) }
 
 // Facts is the part of r that StatusAt decides from.
 func (r Record) Facts() StatusFacts {
@@ -83,17 +86,24 @@ type StatusFacts struct {
 }
 
 // StatusAt is [Record.StatusAt] for the record f came from.
-func (f StatusFacts) StatusAt(t time.Time) Answer {
+func (f StatusFacts) StatusAt(t time.Time) (Answer, error) {
 	if !f.Found {
-		return Answer{Status: Unknown}
+		return Answer{Status: Unknown}, nil
 	}
 	a := Answer{Status: Good, Expired: !f.NotAfter.IsZero() && t.After(f.NotAfter)}
-	if f.State == StateRevoked {
+	switch f.State {
+	case StateIssued:
+		return a, nil
+	case StateRevoked:
+		if f.RevokedAt.IsZero() || !f.Reason.Revocable() {
+			return Answer{}, fmt.Errorf("%w: certificate with serial %s: revoked at %v for reason %v", ErrCorrupt, f.Serial, f.RevokedAt, f.Reason)
+		}
 		a.Status = Revoked
 		a.RevokedAt = f.RevokedAt
 		a.Reason = f.Reason
+		return a, nil
 	}
-	return a
+	return Answer{}, fmt.Errorf("%w: certificate with serial %s: state %v", ErrCorrupt, f.Serial, f.State)
 }
 
 // Certificate parses the stored DER.

@@ -22,7 +22,7 @@ func (s *Store) PutAccessKey(ctx context.Context, k certs.AccessKey) error {
 		if b.Get([]byte(k.ID)) != nil {
 			return fmt.Errorf("db: put access key: %w: %s", certs.ErrExists, k.ID)
 		}
-		if err := b.Put([]byte(k.ID), val); err != nil {
+		if err := put(tx, bucketAccessKeys, []byte(k.ID), val); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, "accesskey.create", k.ID, "owner=%q qps=%d policy_sha256=%x", k.Owner, k.QPS, sha256.Sum256([]byte(k.Policy)))
@@ -38,10 +38,8 @@ func (s *Store) AccessKey(ctx context.Context, id string) (certs.AccessKey, erro
 			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
 		}
 		var err error
-		if k, err = decodeAccessKey(v); err != nil {
-			return fmt.Errorf("db: access key %s: %w", id, err)
-		}
-		return nil
+		k, err = openAccessKey([]byte(id), v)
+		return err
 	})
 	return k, err
 }
@@ -51,9 +49,9 @@ func (s *Store) AccessKeys(ctx context.Context) ([]certs.AccessKey, error) {
 	var out []certs.AccessKey
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAccessKeys).ForEach(func(k, v []byte) error {
-			ak, err := decodeAccessKey(v)
+			ak, err := openAccessKey(k, v)
 			if err != nil {
-				return fmt.Errorf("db: access key %s: %w", k, err)
+				return err
 			}
 			out = append(out, ak)
 			return nil
@@ -73,9 +71,9 @@ func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(*certs.A
 		if v == nil {
 			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
 		}
-		k, err := decodeAccessKey(v)
+		k, err := openAccessKey([]byte(id), v)
 		if err != nil {
-			return fmt.Errorf("db: access key %s: %w", id, err)
+			return err
 		}
 		if err := fn(&k); err != nil {
 			return err
@@ -87,7 +85,7 @@ func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(*certs.A
 			return fmt.Errorf("db: update access key: %w", err)
 		}
 		out = k
-		if err := b.Put([]byte(id), encodeAccessKey(k)); err != nil {
+		if err := put(tx, bucketAccessKeys, []byte(id), encodeAccessKey(k)); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, "accesskey.update", id, "owner=%q qps=%d disabled=%v policy_sha256=%x", k.Owner, k.QPS, k.Disabled, sha256.Sum256([]byte(k.Policy)))
@@ -107,4 +105,18 @@ func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
 		}
 		return appendAudit(ctx, tx, "accesskey.delete", id, "")
 	})
+}
+
+// openAccessKey verifies and decodes the value v stored under key k of the
+// accesskeys bucket.
+func openAccessKey(k, v []byte) (certs.AccessKey, error) {
+	b, err := unseal(bucketAccessKeys, k, v)
+	if err != nil {
+		return certs.AccessKey{}, err
+	}
+	ak, err := decodeAccessKey(b)
+	if err != nil {
+		return certs.AccessKey{}, corrupt(bucketAccessKeys, k, err)
+	}
+	return ak, nil
 }

@@ -45,14 +45,15 @@ func appendAudit(ctx context.Context, tx *bolt.Tx, action string, subject any, d
 	actor := certs.ActorFrom(ctx)
 	e.Actor, e.RequestID = actor.Who, actor.RequestID
 	if k, v := b.Cursor().Last(); k != nil {
-		prev, err := decodeAudit(v)
+		prev, err := openAudit(k, v)
 		if err != nil {
-			return fmt.Errorf("db: audit event %d: %w", binary.BigEndian.Uint64(k), err)
+			return err
 		}
 		e.Seq, e.PrevHash = prev.Seq+1, prev.Hash
 	}
 	e.Hash = auditHash(e)
-	return b.Put(binary.BigEndian.AppendUint64(nil, e.Seq), encodeAudit(e))
+	k := binary.BigEndian.AppendUint64(nil, e.Seq)
+	return b.Put(k, seal(k, encodeAudit(e)))
 }
 
 // Audit calls fn for the events from sequence number from (1 for all),
@@ -61,9 +62,9 @@ func (s *Store) Audit(ctx context.Context, from uint64, fn func(certs.AuditEvent
 	return s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from)); k != nil; k, v = c.Next() {
-			e, err := decodeAudit(v)
+			e, err := openAudit(k, v)
 			if err != nil {
-				return fmt.Errorf("db: audit event %d: %w", binary.BigEndian.Uint64(k), err)
+				return err
 			}
 			if !fn(e) {
 				return nil
@@ -100,7 +101,7 @@ func verifyAudit(tx *bolt.Tx) (int, error) {
 	var want uint64 = 1
 	err := tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
 		seq := binary.BigEndian.Uint64(k)
-		e, err := decodeAudit(v)
+		e, err := openAudit(k, v)
 		switch {
 		case err != nil:
 			return &AuditError{Seq: seq, Msg: "does not decode: " + err.Error()}
@@ -143,6 +144,20 @@ func encodeAudit(e certs.AuditEvent) []byte {
 	en.bytes(aPrevHash, e.PrevHash)
 	en.bytes(aHash, e.Hash)
 	return en.b
+}
+
+// openAudit verifies and decodes the value v stored under key k of the
+// audit bucket.
+func openAudit(k, v []byte) (certs.AuditEvent, error) {
+	b, err := unseal(bucketAudit, k, v)
+	if err != nil {
+		return certs.AuditEvent{}, err
+	}
+	e, err := decodeAudit(b)
+	if err != nil {
+		return certs.AuditEvent{}, corrupt(bucketAudit, k, err)
+	}
+	return e, nil
 }
 
 func decodeAudit(b []byte) (certs.AuditEvent, error) {

@@ -41,7 +41,7 @@ func TestAudit_ChainAndTamper(t *testing.T) {
 
 	put := func(e certs.AuditEvent) {
 		err := s.bolt.Update(func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketAudit).Put(binary.BigEndian.AppendUint64(nil, e.Seq), encodeAudit(e))
+			return put(tx, bucketAudit, binary.BigEndian.AppendUint64(nil, e.Seq), encodeAudit(e))
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -42,16 +42,17 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 			if b.Get([]byte(c.Parent)) == nil {
 				return fmt.Errorf("db: put CA: %w: parent CA %s", certs.ErrNotFound, c.Parent)
 			}
-			is := tx.Bucket(bucketIssuerSerial)
-			if other := is.Get(isKey); other != nil {
-				return fmt.Errorf("db: put CA: %w: serial %s of CA %s belongs to %s", certs.ErrExists, c.Serial, c.Parent, idFromBytes(other))
+			if other, err := getIndexed(tx, isKey); err != nil {
+				return err
+			} else if other != "" {
+				return fmt.Errorf("db: put CA: %w: serial %s of CA %s belongs to %s", certs.ErrExists, c.Serial, c.Parent, other)
 			}
 			idb, _ := idBytes(c.Identifier)
-			if err := is.Put(isKey, idb); err != nil {
+			if err := put(tx, bucketIssuerSerial, isKey, idb); err != nil {
 				return err
 			}
 		}
-		if err := b.Put([]byte(c.Identifier), val); err != nil {
+		if err := put(tx, bucketCAs, []byte(c.Identifier), val); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, "ca.create", c.Identifier, "kind=%v parent=%s serial=%s not_after=%s path_len=%d", c.Kind, c.Parent, c.Serial, c.NotAfter.Format(time.RFC3339), c.PathLen)
@@ -75,9 +76,19 @@ func getCA(b *bolt.Bucket, id certs.Identifier) (certs.CA, error) {
 	if v == nil {
 		return certs.CA{}, fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
 	}
-	c, err := decodeCA(v)
+	return openCA([]byte(id), v)
+}
+
+// openCA verifies and decodes the value v stored under key k of the cas
+// bucket.
+func openCA(k, v []byte) (certs.CA, error) {
+	b, err := unseal(bucketCAs, k, v)
 	if err != nil {
-		return certs.CA{}, fmt.Errorf("db: CA %s: %w", id, err)
+		return certs.CA{}, err
+	}
+	c, err := decodeCA(b)
+	if err != nil {
+		return certs.CA{}, corrupt(bucketCAs, k, err)
 	}
 	return c, nil
 }
@@ -115,9 +126,9 @@ func (s *Store) CAs(ctx context.Context) ([]certs.CA, error) {
 	var out []certs.CA
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCAs).ForEach(func(k, v []byte) error {
-			c, err := decodeCA(v)
+			c, err := openCA(k, v)
 			if err != nil {
-				return fmt.Errorf("db: CA %s: %w", k, err)
+				return err
 			}
 			out = append(out, c)
 			return nil
@@ -161,7 +172,7 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 				return err
 			}
 		}
-		if err := b.Put([]byte(id), encodeCA(c)); err != nil {
+		if err := put(tx, bucketCAs, []byte(id), encodeCA(c)); err != nil {
 			return err
 		}
 		action := "ca.update"

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -21,35 +27,130 @@ type Problem struct {
 
 func (p Problem) String() string { return fmt.Sprintf("%s/%s: %s", p.Bucket, p.Key, p.Msg) }
 
-// Check verifies the database from one read transaction: bbolt's page
-// structure, then every record (it decodes, holds its invariants, its
-// identifier is that of its DER and the DER parses), every reference (issuer
-// and parent CAs exist) and every index entry in both directions. It returns
-// the problems found; an error means the check itself could not run.
+// Check verifies the database: first the file's page structure, read
+// with plain reads (checkStructure: a damaged page is reported, never met
+// by bbolt), then from one transaction bbolt's own page check, every
+// value's checksum, and every record (it decodes, holds its invariants, its
+// identifier is that of its DER and the DER parses), every reference
+// (issuer and parent CAs exist) and every index entry in both directions.
+// It returns the problems found; an error means the check itself could not
+// run.
 func (s *Store) Check(ctx context.Context) ([]Problem, error) {
-	var ps []Problem
-	add := func(b []byte, k string, format string, a ...any) {
-		ps = append(ps, Problem{Bucket: string(b), Key: k, Msg: fmt.Sprintf(format, a...)})
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	tx, err := s.bolt.Begin(false) // fails on a closed store
+	if err != nil {
+		return nil, fmt.Errorf("db: check: %w", err)
+	}
+	tx.Rollback()
+	return s.checkValues(true)
+}
+
+// CheckFile checks the database in dataDir as Check does, without opening
+// it as a Store: it reports on a file Open refuses (truncated, zeroed
+// pages, a damaged freelist), and nothing it meets can panic or fault the
+// process. It returns the problems and the file's schema version (0 when
+// unknown); an error means the check could not run (no file, or another
+// process holds it: see ErrLocked).
+func CheckFile(ctx context.Context, dataDir string, lockTimeout time.Duration) ([]Problem, int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	path := filepath.Join(dataDir, FileName)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: check: %w", err)
+	}
+	if fi.Size() == 0 {
+		return []Problem{{Bucket: "bbolt", Key: "-", Msg: "the file is empty"}}, 0, nil
+	}
+	if lockTimeout == 0 {
+		lockTimeout = 500 * time.Millisecond
+	}
+	lock, err := lockFile(path, true, lockTimeout)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, 0, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: check: %w", err)
+	}
+	ps, err := checkStructure(path, -1)
+	lock.Close()
+	if err != nil {
+		return nil, 0, fmt.Errorf("db: check: %w", err)
+	}
+	if len(ps) > 0 {
+		return ps, 0, nil // bbolt must not read a damaged file
+	}
+	bdb, err := func() (bdb *bolt.DB, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("opening the file failed: %v", p)
+			}
+		}()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		return bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	}()
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, 0, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
+	}
+	if err != nil {
+		return []Problem{{Bucket: "bbolt", Key: "-", Msg: err.Error()}}, 0, nil
+	}
+	defer bdb.Close()
+	s := &Store{bolt: bdb, dir: dataDir, corruptSeen: map[string]bool{}}
+	ps, err = s.checkValues(false) // walked above
+	s.bolt.View(func(tx *bolt.Tx) error {
+		s.schema, _ = readVersion(tx)
+		return nil
+	})
+	return ps, s.schema, err
+}
+
+// checkValues is Check past the structural walk (made first if walk is
+// set, once concurrent writers wait), with a panic or fault inside bbolt
+// reported as a problem.
+func (s *Store) checkValues(walk bool) (ps []Problem, err error) {
+	add := func(b []byte, k string, format string, a ...any) {
+		ps = append(ps, Problem{Bucket: string(b), Key: k, Msg: fmt.Sprintf(format, a...)})
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			add([]byte("bbolt"), "-", "reading the file failed: %v", p)
+			err = nil
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	// A writable transaction, rolled back: bbolt's page check compares
 	// against the freelist, which concurrent writers would move under a
-	// read transaction (false "reachable freed" reports). Writers wait.
-	tx, err := s.bolt.Begin(true)
+	// read transaction (false "reachable freed" reports). Writers wait. A
+	// store that takes no more writes (Writable) has none, and its writer
+	// lock may be held for good: a read transaction then.
+	tx, err := s.bolt.Begin(s.group == nil || s.group.broken.Load() == nil)
 	if err != nil {
 		return nil, fmt.Errorf("db: check: %w", err)
 	}
 	defer tx.Rollback()
+	if walk {
+		if ps, err := checkStructure(s.Path(), -1); err != nil || len(ps) > 0 {
+			return ps, err // bbolt must not read a damaged file
+		}
+	}
 	err = func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			add([]byte("bbolt"), "-", "%v", err)
 		}
-		if v := readVersion(tx); v != SchemaVersion() {
+		if len(ps) > 0 {
+			return nil
+		}
+		v, err := readVersion(tx)
+		if err != nil {
+			add(bucketMeta, string(keySchema), "%v", err)
+		} else if v != SchemaVersion() {
 			add(bucketMeta, string(keySchema), "schema version %d, want %d", v, SchemaVersion())
 		}
-		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys, bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit} {
+		for _, b := range sealedBuckets {
 			if tx.Bucket(b) == nil {
 				add(b, "-", "bucket missing")
 			}
@@ -57,12 +158,49 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 		if len(ps) > 0 {
 			return nil
 		}
+		if v := tx.Bucket(bucketMeta).Get(keyCreated); v != nil {
+			if _, err := unseal(bucketMeta, keyCreated, v); err != nil {
+				add(bucketMeta, string(keyCreated), "%v", err)
+			}
+		}
+		// Checksums first: a value that fails its own is reported here
+		// once and skipped by the checks below.
+		bad := map[string]bool{}
+		for _, b := range sealedBuckets {
+			tx.Bucket(b).ForEach(func(k, v []byte) error {
+				if _, err := unseal(b, k, v); err != nil {
+					add(b, keyString(string(b), k), "%v", err)
+					bad[string(b)+"\x00"+string(k)] = true
+				}
+				return nil
+			})
+		}
+		// val is the value under k of bucket b without its checksum; nil
+		// when there is none or it failed its checksum.
+		val := func(b, k []byte) []byte {
+			v := tx.Bucket(b).Get(k)
+			if v == nil || bad[string(b)+"\x00"+string(k)] {
+				return nil
+			}
+			return v[:len(v)-sumLen]
+		}
+		// each calls fn with every value of bucket b that passed its checksum.
+		each := func(b []byte, fn func(k, v []byte)) {
+			tx.Bucket(b).ForEach(func(k, v []byte) error {
+				if !bad[string(b)+"\x00"+string(k)] {
+					fn(k, v[:len(v)-sumLen])
+				}
+				return nil
+			})
+		}
+		// present reports whether bucket b holds k, whatever its value.
+		present := func(b, k []byte) bool { return tx.Bucket(b).Get(k) != nil }
 		cas := map[certs.Identifier]certs.CA{}
-		tx.Bucket(bucketCAs).ForEach(func(k, v []byte) error {
+		each(bucketCAs, func(k, v []byte) {
 			c, err := decodeCA(v)
 			if err != nil {
 				add(bucketCAs, string(k), "does not decode: %v", err)
-				return nil
+				return
 			}
 			if string(c.Identifier) != string(k) {
 				add(bucketCAs, string(k), "record says identifier %s", c.Identifier)
@@ -72,30 +210,27 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			}
 			checkDER(add, bucketCAs, string(k), c.DER, c.Identifier)
 			cas[c.Identifier] = c
-			return nil
 		})
 		for id, c := range cas {
 			if c.Kind == certs.KindSubCA {
 				if _, ok := cas[c.Parent]; !ok {
 					add(bucketCAs, string(id), "parent CA %s is missing", c.Parent)
 				}
-				checkIndex(tx, add, c.Parent, c.Serial, id)
+				checkIndex(val, add, c.Parent, c.Serial, id)
 			}
 		}
-		n := 0
-		tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
-			n++
+		each(bucketCerts, func(k, v []byte) {
 			r, err := decodeRecord(v)
 			if err != nil {
 				add(bucketCerts, string(k), "does not decode: %v", err)
-				return nil
+				return
 			}
 			if string(r.Identifier) != string(k) {
 				add(bucketCerts, string(k), "record says identifier %s", r.Identifier)
 			}
 			if err := r.Validate(); err != nil {
 				add(bucketCerts, string(k), "%v", err)
-				return nil
+				return
 			}
 			checkDER(add, bucketCerts, string(k), r.DER, r.Identifier)
 			if err := checkSerial(r.DER, r.Serial); err != nil {
@@ -104,81 +239,90 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			if _, ok := cas[r.Issuer]; !ok {
 				add(bucketCerts, string(k), "issuing CA %s is missing", r.Issuer)
 			}
-			checkIndex(tx, add, r.Issuer, r.Serial, r.Identifier)
-			if sk, err := serialKey(r.Serial, r.Identifier); err != nil || tx.Bucket(bucketSerials).Get(sk) == nil {
+			checkIndex(val, add, r.Issuer, r.Serial, r.Identifier)
+			if sk, err := serialKey(r.Serial, r.Identifier); err != nil || !present(bucketSerials, sk) {
 				add(bucketSerials, string(r.Serial), "no entry for certificate %s", r.Identifier)
 			}
 			if r.CustomIdentifier != "" {
-				if got := tx.Bucket(bucketCustom).Get([]byte(r.CustomIdentifier)); string(got) != string(r.Identifier) {
+				if got := val(bucketCustom, []byte(r.CustomIdentifier)); string(got) != string(r.Identifier) {
 					add(bucketCustom, r.CustomIdentifier, "points to %q, want %s", got, r.Identifier)
 				}
 			}
-			return nil
 		})
+		// record is the certificate or CA (as a Record) stored under id:
+		// found is false when neither is; ok is false when it does not
+		// decode (reported above).
+		record := func(id certs.Identifier) (rec certs.Record, found, ok bool) {
+			if present(bucketCAs, []byte(id)) {
+				cv := val(bucketCAs, []byte(id))
+				c, err := decodeCA(cv)
+				return c.AsRecord(), true, cv != nil && err == nil
+			}
+			if present(bucketCerts, []byte(id)) {
+				rv := val(bucketCerts, []byte(id))
+				r, err := decodeRecord(rv)
+				return r, true, rv != nil && err == nil
+			}
+			return certs.Record{}, false, false
+		}
 		// Reverse direction: every index entry points at a record that agrees.
-		tx.Bucket(bucketIssuerSerial).ForEach(func(k, v []byte) error {
-			id := idFromBytes(v)
+		each(bucketIssuerSerial, func(k, v []byte) {
 			if len(k) < 16 {
 				add(bucketIssuerSerial, fmt.Sprintf("%x", k), "short key")
-				return nil
+				return
 			}
+			if len(v) != certs.IdentifierLen/2 {
+				add(bucketIssuerSerial, keyString(string(bucketIssuerSerial), k), "value of %d bytes, want an identifier", len(v))
+				return
+			}
+			id := idFromBytes(v)
 			issuer := idFromBytes(k[:16])
-			var rec certs.Record
-			if cv := tx.Bucket(bucketCAs).Get([]byte(id)); cv != nil {
-				c, err := decodeCA(cv)
-				if err != nil {
-					return nil // reported above
-				}
-				rec = c.AsRecord()
-			} else if rv := tx.Bucket(bucketCerts).Get([]byte(id)); rv != nil {
-				var err error
-				if rec, err = decodeRecord(rv); err != nil {
-					return nil
-				}
-			} else {
+			rec, found, ok := record(id)
+			if !found {
 				add(bucketIssuerSerial, fmt.Sprintf("%x", k), "points to missing %s", id)
-				return nil
+				return
+			}
+			if !ok {
+				return // reported with its bucket
 			}
 			if want, err := issuerSerialKey(rec.Issuer, rec.Serial); err != nil || !bytes.Equal(want, k) || rec.Issuer != issuer {
 				add(bucketIssuerSerial, fmt.Sprintf("%x", k), "points to %s whose issuer/serial is %s/%s", id, rec.Issuer, rec.Serial)
 			}
-			return nil
 		})
-		tx.Bucket(bucketSerials).ForEach(func(k, _ []byte) error {
+		each(bucketSerials, func(k, _ []byte) {
 			if len(k) < 1 || len(k) != 1+int(k[0])+16 {
 				add(bucketSerials, fmt.Sprintf("%x", k), "malformed key")
-				return nil
+				return
 			}
 			id := idFromBytes(k[1+int(k[0]):])
-			rv := tx.Bucket(bucketCerts).Get([]byte(id))
-			if rv == nil {
+			if !present(bucketCerts, []byte(id)) {
 				add(bucketSerials, fmt.Sprintf("%x", k), "points to missing certificate %s", id)
-				return nil
+				return
 			}
-			r, err := decodeRecord(rv)
+			r, err := decodeRecord(val(bucketCerts, []byte(id)))
 			if err != nil {
-				return nil // reported with the certs bucket
+				return // reported with the certs bucket
 			}
 			if want, err := serialPrefix(r.Serial); err != nil || !bytes.Equal(want, k[:1+int(k[0])]) {
 				add(bucketSerials, fmt.Sprintf("%x", k), "points to %s whose serial is %s", id, r.Serial)
 			}
-			return nil
 		})
-		tx.Bucket(bucketCustom).ForEach(func(k, v []byte) error {
-			rv := tx.Bucket(bucketCerts).Get(v)
-			if rv == nil {
+		each(bucketCustom, func(k, v []byte) {
+			if !present(bucketCerts, v) {
 				add(bucketCustom, string(k), "points to missing certificate %s", v)
-				return nil
+				return
 			}
-			if r, err := decodeRecord(rv); err == nil && r.CustomIdentifier != string(k) {
+			if r, err := decodeRecord(val(bucketCerts, v)); err == nil && r.CustomIdentifier != string(k) {
 				add(bucketCustom, string(k), "certificate %s has custom identifier %q", v, r.CustomIdentifier)
 			}
-			return nil
 		})
-		tx.Bucket(bucketOCSP).ForEach(func(k, v []byte) error {
-			o, err := decodeOCSP(k, v, false)
+		tx.Bucket(bucketOCSP).ForEach(func(k, sealed []byte) error {
+			if bad[string(bucketOCSP)+"\x00"+string(k)] {
+				return nil
+			}
+			o, err := decodeOCSP(k, sealed, false)
 			if err != nil {
-				add(bucketOCSP, fmt.Sprintf("%x", k), "does not decode: %v", err)
+				add(bucketOCSP, keyString(string(bucketOCSP), k), "does not decode: %v", err)
 				return nil
 			}
 			isKey, err := issuerSerialKey(o.Issuer, o.Serial)
@@ -186,34 +330,31 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 				add(bucketOCSP, fmt.Sprintf("%x", k), "%v", err)
 				return nil
 			}
-			idb := tx.Bucket(bucketIssuerSerial).Get(isKey)
-			if idb == nil {
+			if !present(bucketIssuerSerial, isKey) {
 				add(bucketOCSP, fmt.Sprintf("%x", k), "response for %s/%s, which is not stored", o.Issuer, o.Serial)
 				return nil
 			}
-			id := idFromBytes(idb)
-			var revoked bool
-			if cv := tx.Bucket(bucketCAs).Get([]byte(id)); cv != nil {
-				if c, err := decodeCA(cv); err == nil {
-					revoked = c.State == certs.StateRevoked
-				}
-			} else if rv := tx.Bucket(bucketCerts).Get([]byte(id)); rv != nil {
-				if r, err := decodeRecord(rv); err == nil {
-					revoked = r.State == certs.StateRevoked
-				}
+			idb := val(bucketIssuerSerial, isKey)
+			if len(idb) != certs.IdentifierLen/2 {
+				return nil // reported with its bucket
 			}
-			if revoked != (o.Status == certs.Revoked) {
+			id := idFromBytes(idb)
+			rec, _, ok := record(id)
+			if !ok {
+				return nil
+			}
+			if revoked := rec.State == certs.StateRevoked; revoked != (o.Status == certs.Revoked) {
 				add(bucketOCSP, fmt.Sprintf("%x", k), "response says %v but certificate %s is %s", o.Status, id, map[bool]string{true: "revoked", false: "not revoked"}[revoked])
 			}
 			return nil
 		})
 		checkCreatedIndex(tx, add)
 		checkCounts(tx, add)
-		tx.Bucket(bucketResponders).ForEach(func(k, v []byte) error {
+		each(bucketResponders, func(k, v []byte) {
 			r, err := decodeResponder(v)
 			if err != nil {
 				add(bucketResponders, string(k), "does not decode: %v", err)
-				return nil
+				return
 			}
 			if string(r.CA) != string(k) {
 				add(bucketResponders, string(k), "record says CA %s", r.CA)
@@ -221,21 +362,22 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			if _, ok := cas[r.CA]; !ok {
 				add(bucketResponders, string(k), "CA %s is missing", r.CA)
 			}
-			return nil
 		})
 		if _, err := verifyAudit(tx); err != nil {
 			var ae *AuditError
 			if errors.As(err, &ae) {
-				add(bucketAudit, fmt.Sprint(ae.Seq), "%s", ae.Msg)
+				if !bad[string(bucketAudit)+"\x00"+string(binary.BigEndian.AppendUint64(nil, ae.Seq))] {
+					add(bucketAudit, fmt.Sprint(ae.Seq), "%s", ae.Msg)
+				}
 			} else {
 				add(bucketAudit, "-", "%v", err)
 			}
 		}
-		tx.Bucket(bucketAccessKeys).ForEach(func(k, v []byte) error {
+		each(bucketAccessKeys, func(k, v []byte) {
 			ak, err := decodeAccessKey(v)
 			if err != nil {
 				add(bucketAccessKeys, string(k), "does not decode: %v", err)
-				return nil
+				return
 			}
 			if ak.ID != string(k) {
 				add(bucketAccessKeys, string(k), "record says id %s", ak.ID)
@@ -243,7 +385,6 @@ func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 			if err := ak.Validate(); err != nil {
 				add(bucketAccessKeys, string(k), "%v", err)
 			}
-			return nil
 		})
 		return nil
 	}(tx)
@@ -259,13 +400,13 @@ func checkDER(add func([]byte, string, string, ...any), b []byte, k string, der 
 	}
 }
 
-func checkIndex(tx *bolt.Tx, add func([]byte, string, string, ...any), issuer certs.Identifier, serial certs.Serial, id certs.Identifier) {
+func checkIndex(val func(b, k []byte) []byte, add func([]byte, string, string, ...any), issuer certs.Identifier, serial certs.Serial, id certs.Identifier) {
 	key, err := issuerSerialKey(issuer, serial)
 	if err != nil {
 		add(bucketIssuerSerial, string(id), "%v", err)
 		return
 	}
-	got := tx.Bucket(bucketIssuerSerial).Get(key)
+	got := val(bucketIssuerSerial, key)
 	if got == nil {
 		add(bucketIssuerSerial, string(issuer)+"/"+string(serial), "no entry for %s", id)
 	} else if idFromBytes(got) != id {

@@ -40,9 +40,13 @@ func addCount(tx *bolt.Tx, r certs.Record, delta int64) error {
 	}
 	b := tx.Bucket(bucketCounts)
 	var n uint64
-	if v := b.Get(k); v != nil {
+	v, err := get(tx, bucketCounts, k)
+	if err != nil {
+		return err
+	}
+	if v != nil {
 		if len(v) != 8 {
-			return fmt.Errorf("db: certificate count %x: value of %d bytes (run certstatus check)", k, len(v))
+			return corrupt(bucketCounts, k, fmt.Errorf("value of %d bytes, want 8", len(v)))
 		}
 		n = binary.BigEndian.Uint64(v)
 	}
@@ -53,7 +57,7 @@ func addCount(tx *bolt.Tx, r certs.Record, delta int64) error {
 	if n == 0 {
 		return b.Delete(k)
 	}
-	return b.Put(k, binary.BigEndian.AppendUint64(nil, n))
+	return b.Put(k, seal(k, binary.BigEndian.AppendUint64(nil, n)))
 }
 
 // moveCount moves a certificate from before's group to after's.
@@ -68,9 +72,9 @@ func moveCount(tx *bolt.Tx, before, after certs.Record) error {
 func countAll(tx *bolt.Tx) (map[string]uint64, error) {
 	want := map[string]uint64{}
 	err := tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
-		r, err := decodeRecord(v)
+		r, err := openRecord(k, v)
 		if err != nil {
-			return fmt.Errorf("certificate %s: %w", k, err)
+			return err
 		}
 		ck, err := countKey(r)
 		if err != nil {
@@ -84,7 +88,7 @@ func countAll(tx *bolt.Tx) (map[string]uint64, error) {
 
 // buildCounts is the migration that counts the stored certificates.
 func buildCounts(tx *bolt.Tx) error {
-	b, err := tx.CreateBucketIfNotExists(bucketCounts)
+	b, err := tx.CreateBucket(bucketCounts)
 	if err != nil {
 		return err
 	}
@@ -93,7 +97,7 @@ func buildCounts(tx *bolt.Tx) error {
 		return err
 	}
 	for k, n := range want {
-		if err := b.Put([]byte(k), binary.BigEndian.AppendUint64(nil, n)); err != nil {
+		if err := b.Put([]byte(k), seal([]byte(k), binary.BigEndian.AppendUint64(nil, n))); err != nil {
 			return err
 		}
 	}
@@ -106,9 +110,13 @@ func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
 	n := 0
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		n = 0
-		return tx.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketCounts).ForEach(func(k, sv []byte) error {
+			v, err := unseal(bucketCounts, k, sv)
+			if err != nil {
+				return err
+			}
 			if len(k) != countKeyLen || len(v) != 8 {
-				return fmt.Errorf("db: certificate count %x: malformed (run certstatus check)", k)
+				return corrupt(bucketCounts, k, fmt.Errorf("key of %d bytes, value of %d", len(k), len(v)))
 			}
 			r := certs.Record{Issuer: idFromBytes(k[:countKeyLen-3]), Kind: certs.Kind(k[countKeyLen-3]),
 				State: certs.State(k[countKeyLen-2]), Deleted: k[countKeyLen-1] == 1}
@@ -133,7 +141,12 @@ func checkCounts(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
 	if err != nil {
 		return // reported with the certificates
 	}
-	b.ForEach(func(k, v []byte) error {
+	b.ForEach(func(k, sv []byte) error {
+		v, err := unseal(bucketCounts, k, sv)
+		if err != nil {
+			delete(want, string(k))
+			return nil // reported with the checksums
+		}
 		got := uint64(0)
 		if len(v) == 8 {
 			got = binary.BigEndian.Uint64(v)

@@ -35,7 +35,10 @@ func currentCRL(tx *bolt.Tx, ca certs.Identifier) (certs.CRL, error) {
 	if err != nil {
 		return certs.CRL{}, err
 	}
-	v := tx.Bucket(bucketCRLs).Get([]byte(ca))
+	v, err := get(tx, bucketCRLs, []byte(ca))
+	if err != nil {
+		return certs.CRL{}, err
+	}
 	if v == nil {
 		if rev == 0 {
 			return certs.CRL{}, fmt.Errorf("db: %w: CRL of CA %s", certs.ErrNotFound, ca)
@@ -44,7 +47,7 @@ func currentCRL(tx *bolt.Tx, ca certs.Identifier) (certs.CRL, error) {
 	}
 	c, err := decodeCRL(v)
 	if err != nil {
-		return certs.CRL{}, fmt.Errorf("db: CRL of CA %s: %w", ca, err)
+		return certs.CRL{}, corrupt(bucketCRLs, []byte(ca), err)
 	}
 	c.Stale = c.Stale || c.Revision != rev
 	c.Revision = rev
@@ -52,12 +55,12 @@ func currentCRL(tx *bolt.Tx, ca certs.Identifier) (certs.CRL, error) {
 }
 
 func crlRevision(tx *bolt.Tx, ca certs.Identifier) (uint64, error) {
-	v := tx.Bucket(bucketCRLRevisions).Get([]byte(ca))
-	if v == nil {
-		return 0, nil
+	v, err := get(tx, bucketCRLRevisions, []byte(ca))
+	if err != nil || v == nil {
+		return 0, err
 	}
 	if len(v) != 8 {
-		return 0, fmt.Errorf("db: CRL revision of CA %s: %w", ca, errCorrupt)
+		return 0, corrupt(bucketCRLRevisions, []byte(ca), errCorrupt)
 	}
 	return binary.BigEndian.Uint64(v), nil
 }
@@ -85,7 +88,7 @@ func (s *Store) PutCRL(ctx context.Context, c certs.CRL) error {
 		next := c
 		next.Stale = cur.Revision != c.Revision
 		next.Revision = cur.Revision
-		return b.Put([]byte(c.CA), encodeCRL(next))
+		return b.Put([]byte(c.CA), seal([]byte(c.CA), encodeCRL(next)))
 	})
 }
 
@@ -96,5 +99,5 @@ func markCRLStale(tx *bolt.Tx, ca certs.Identifier) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketCRLRevisions).Put([]byte(ca), binary.BigEndian.AppendUint64(nil, rev+1))
+	return put(tx, bucketCRLRevisions, []byte(ca), binary.BigEndian.AppendUint64(nil, rev+1))
 }

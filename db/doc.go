@@ -12,7 +12,7 @@
 //	cas           CA identifier → CA record
 //	certs         identifier → certificate record
 //	issuer_serial issuer identifier (16 bytes) ‖ serial magnitude → identifier
-//	serials       len(serial) ‖ serial magnitude ‖ identifier → (empty)
+//	serials       len(serial) ‖ serial magnitude ‖ identifier → (checksum only)
 //	custom        custom identifier → identifier
 //	accesskeys    AccessKeyId → access key record
 //	tokens        idempotency key → created time (8 bytes) ‖ stored response
@@ -24,7 +24,10 @@
 //
 // Records are encoded by this package in a versioned, tagged binary form
 // (see encoding.go); a golden-file test pins it so the on-disk format cannot
-// drift silently.
+// drift silently. Since schema 7 every value above (meta/schema aside)
+// ends with a CRC-32C of its key and bytes, verified on every read
+// (checksum.go): what fails it, or does not decode, is an error wrapping
+// certs.ErrCorrupt, never a value.
 //
 // # Caveats
 //
@@ -35,4 +38,11 @@
 // waits for company and the functions run inside a write must be
 // idempotent (one may run again when another in its group fails). Only one process may hold the file; a
 // second Open fails after Options.LockTimeout naming the data directory.
+//
+// bbolt trusts its pages: a zeroed or cut page panics or faults whatever
+// reads it. Open walks the page structure first (bounded) and refuses a
+// damaged file (ErrDamaged); CheckFile walks all of it before bbolt reads
+// anything. Reads recover a panic or fault as certs.ErrCorrupt; a panic or
+// fault inside bbolt during a write fails it with certs.ErrStorage and
+// stops all writes until the process restarts (Writable says why).
 package db

@@ -26,7 +26,24 @@ const (
 	wireBytes  = 1
 )
 
-var errCorrupt = errors.New("db: corrupt record")
+var errCorrupt = fmt.Errorf("db: record does not decode: %w", certs.ErrCorrupt)
+
+// checkState fails a decoded certificate or CA whose lifecycle fields hold
+// what no writer stores: a state other than issued or revoked, a
+// revocation without a time or with a reason no revocation carries, a
+// reason that is no RFC 5280 code. StatusAt would refuse them too; the
+// decoder refuses first so that no reader sees them.
+func checkState(s certs.State, at time.Time, reason certs.Reason) error {
+	switch {
+	case s != certs.StateIssued && s != certs.StateRevoked:
+		return fmt.Errorf("%w: state %v", errCorrupt, s)
+	case s == certs.StateRevoked && (at.IsZero() || !reason.Revocable()):
+		return fmt.Errorf("%w: revoked at %v for reason %v", errCorrupt, at, reason)
+	case !reason.Valid():
+		return fmt.Errorf("%w: reason %v", errCorrupt, reason)
+	}
+	return nil
+}
 
 // storedTime is t as the store keeps it (UTC, microseconds), so that what a
 // write returns equals what later reads return.
@@ -272,6 +289,9 @@ func decodeRecordFields(b []byte, full bool) (certs.Record, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		err = checkState(r.State, r.RevokedAt, r.Reason)
+	}
 	return r, err
 }
 
@@ -307,6 +327,9 @@ func decodeFacts(b []byte, f *certs.StatusFacts, serials []byte) ([]byte, error)
 	})
 	if err == errEnough {
 		err = nil
+	}
+	if err == nil {
+		err = checkState(f.State, f.RevokedAt, f.Reason)
 	}
 	return serials, err
 }
@@ -406,6 +429,9 @@ func decodeCA(b []byte) (certs.CA, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		err = checkState(c.State, c.RevokedAt, c.Reason)
+	}
 	return c, err
 }
 

@@ -199,6 +199,7 @@ func TestDecode_SkipsUnknownTags(t *testing.T) {
 	tag.uint(9, 1) // unknown inside a Tag
 	tag.str(2, "v")
 	e := newEncoder()
+	e.uint(rState, uint64(certs.StateIssued))
 	e.bytes(rTag, tag.b)
 	if r, err := decodeRecord(e.b); err != nil || !reflect.DeepEqual(r.Tags, []certs.Tag{{Key: "k", Value: "v"}}) {
 		t.Errorf("unknown tag inside a Tag: %+v, %v", r.Tags, err)

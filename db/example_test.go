@@ -44,13 +44,19 @@ func ExampleOpen() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(r.Kind, r.Serial, r.CustomIdentifier, r.StatusAt(time.Now()).Status)
+	a, err := r.StatusAt(time.Now())
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(r.Kind, r.Serial, r.CustomIdentifier, a.Status)
 
 	if _, err := s.Revoke(ctx, leaf.Identifier, certs.KeyCompromise, time.Now()); err != nil {
 		log.Fatal(err)
 	}
 	r, _ = s.Lookup(ctx, root.CA.Identifier, "1001")
-	a := r.StatusAt(time.Now())
+	if a, err = r.StatusAt(time.Now()); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(a.Status, a.Reason)
 
 	_, err = s.Lookup(ctx, root.CA.Identifier, "2002")

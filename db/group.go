@@ -3,10 +3,15 @@ package db
 import (
 	"errors"
 	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
 )
 
 // groupCommit shares fsync'd transactions between concurrent writers
@@ -36,6 +41,11 @@ type groupCommit struct {
 	// so a reader that sees the same gen before and after reading saw no
 	// write land in between (answerCache relies on it).
 	gen atomic.Uint64
+
+	// broken is set when the database engine panicked or faulted inside a
+	// write (a damaged page): bbolt's state cannot be trusted after that,
+	// so no write calls into it again; reads go on.
+	broken atomic.Pointer[error]
 }
 
 type groupCall struct {
@@ -58,10 +68,48 @@ func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
 	}
 	err := <-c.done
 	if err == errSolo {
-		err = g.db.Update(func(tx *bolt.Tx) error { return safeCall(fn, tx) })
+		var fnErr error
+		err = g.run(func(tx *bolt.Tx) error { fnErr = g.safeCall(fn, tx); return fnErr })
 		g.gen.Add(1)
+		if err != nil && fnErr == nil {
+			err = storageError(err)
+		}
 	}
 	return err
+}
+
+// run is bbolt's Update with a panic or memory fault inside it answered
+// as an error wrapping certs.ErrStorage; it marks the store broken, and a
+// broken store's writes fail at once.
+func (g *groupCommit) run(fn func(*bolt.Tx) error) (err error) {
+	if b := g.broken.Load(); b != nil {
+		return *b
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = g.breaks(p)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return g.db.Update(fn)
+}
+
+// breaks marks the store broken by panic p inside the database engine and
+// returns the error every write answers from now on.
+func (g *groupCommit) breaks(p any) error {
+	err := fmt.Errorf("db: the database engine failed inside a write (%v): %w: the store takes no more writes until certstatus is restarted; run certstatus check first, and restore a backup if it reports damage", p, certs.ErrStorage)
+	g.broken.CompareAndSwap(nil, &err)
+	return *g.broken.Load()
+}
+
+// storageError wraps an error of bbolt's own (beginning or committing a
+// transaction: a write or fsync failing, a full disk) as certs.ErrStorage,
+// keeping the cause for errors.Is.
+func storageError(err error) error {
+	if errors.Is(err, certs.ErrStorage) {
+		return err
+	}
+	return fmt.Errorf("db: the write could not be made durable: %w: %w", certs.ErrStorage, err)
 }
 
 // drain commits the queued writes, a group at a time, until none is left.
@@ -94,9 +142,9 @@ func (g *groupCommit) commit(group []*groupCall) {
 	for len(group) > 0 {
 		failed := -1
 		g.commits.Add(1)
-		err := g.db.Update(func(tx *bolt.Tx) error {
+		err := g.run(func(tx *bolt.Tx) error {
 			for i, c := range group {
-				if err := safeCall(c.fn, tx); err != nil {
+				if err := g.safeCall(c.fn, tx); err != nil {
 					failed = i
 					return err
 				}
@@ -104,6 +152,9 @@ func (g *groupCommit) commit(group []*groupCall) {
 			return nil
 		})
 		g.gen.Add(1)
+		if err != nil && failed < 0 {
+			err = storageError(err)
+		}
 		if failed < 0 || len(group) == 1 {
 			for _, c := range group {
 				c.done <- err
@@ -116,12 +167,40 @@ func (g *groupCommit) commit(group []*groupCall) {
 }
 
 // safeCall runs fn, turning a panic into an error so that one bad write
-// cannot take the others (and the committing goroutine) down.
-func safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+// cannot take the others (and the committing goroutine) down. A panic or
+// fault raised inside bbolt (a damaged page met on the way to a key) marks
+// the store broken (see groupCommit.broken); one raised by fn's own code
+// fails that write alone.
+func (g *groupCommit) safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if panickedInEngine() {
+				err = g.breaks(p)
+				return
+			}
 			err = fmt.Errorf("db: panic in a write: %v", p)
 		}
 	}()
 	return fn(tx)
+}
+
+// panickedInEngine reports, from a deferred function recovering a panic,
+// whether the panic was raised inside bbolt: walking out from the panic, a
+// frame of bbolt's comes before any of this package's.
+func panickedInEngine() bool {
+	var pcs [64]uintptr
+	n := runtime.Callers(3, pcs[:]) // past Callers, this function and the deferred one
+	frames := runtime.CallersFrames(pcs[:n])
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasPrefix(f.Function, "go.etcd.io/bbolt"):
+			return true
+		case strings.HasPrefix(f.Function, "github.com/certstatus/certstatus/db."):
+			return false
+		}
+		if !more {
+			return false
+		}
+	}
 }

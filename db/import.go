@@ -40,14 +40,14 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 		cb := tx.Bucket(bucketCerts)
 		for _, r := range recs {
 			if v := cb.Get([]byte(r.Identifier)); v != nil {
-				cur, err := decodeRecord(v)
+				cur, err := openRecord([]byte(r.Identifier), v)
 				if err != nil {
 					return err
 				}
 				if r.State == certs.StateRevoked && cur.State != certs.StateRevoked {
 					before := cur
 					cur.State, cur.RevokedAt, cur.Reason = certs.StateRevoked, storedTime(r.RevokedAt), r.Reason
-					if err := cb.Put([]byte(cur.Identifier), encodeRecord(cur)); err != nil {
+					if err := putRecord(tx, cur); err != nil {
 						return err
 					}
 					if err := moveCount(tx, before, cur); err != nil {
@@ -75,22 +75,23 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 			if err != nil {
 				return err
 			}
-			is := tx.Bucket(bucketIssuerSerial)
-			if other := is.Get(isKey); other != nil {
-				return fmt.Errorf("db: import: %w: serial %s of CA %s belongs to %s", certs.ErrExists, r.Serial, r.Issuer, idFromBytes(other))
+			if other, err := getIndexed(tx, isKey); err != nil {
+				return err
+			} else if other != "" {
+				return fmt.Errorf("db: import: %w: serial %s of CA %s belongs to %s", certs.ErrExists, r.Serial, r.Issuer, other)
 			}
 			sKey, err := serialKey(r.Serial, r.Identifier)
 			if err != nil {
 				return err
 			}
 			idb, _ := idBytes(r.Identifier)
-			if err := is.Put(isKey, idb); err != nil {
+			if err := put(tx, bucketIssuerSerial, isKey, idb); err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketSerials).Put(sKey, nil); err != nil {
+			if err := put(tx, bucketSerials, sKey, nil); err != nil {
 				return err
 			}
-			if err := cb.Put([]byte(r.Identifier), encodeRecord(r)); err != nil {
+			if err := putRecord(tx, r); err != nil {
 				return err
 			}
 			if err := indexCreated(tx, r); err != nil {

@@ -92,10 +92,10 @@ func TestPut_AscendingSerialsFillPages(t *testing.T) {
 		// of all identifier pairs: appends are judged within a CA's range.
 		last := bytes.Repeat([]byte{0xff}, 16)
 		if err := s.bolt.Update(func(tx *bolt.Tx) error {
-			if err := tx.Bucket(bucketIssuerSerial).Put(append(last, 1), make([]byte, 16)); err != nil {
+			if err := put(tx, bucketIssuerSerial, append(last, 1), make([]byte, 16)); err != nil {
 				return err
 			}
-			return tx.Bucket(bucketOCSP).Put(append(last, 1, 1, byte(crypto.SHA1)), []byte("x"))
+			return put(tx, bucketOCSP, append(last, 1, 1, byte(crypto.SHA1)), []byte("x"))
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -40,29 +40,40 @@ func indexCreated(tx *bolt.Tx, r certs.Record) error {
 	}
 	b := tx.Bucket(bucketCreated)
 	appendOnly(b, k, 0)
-	return b.Put(k, nil)
+	return b.Put(k, seal(k, nil))
 }
 
 // buildCreatedIndex is the migration that indexes and counts the stored
 // certificates.
+// It also creates the nonces bucket, sealed from its first value.
 func buildCreatedIndex(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketCreated, bucketCounts} {
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := tx.CreateBucketIfNotExists(bucketNonces); err != nil {
+		return err
+	}
 	if err := buildCounts(tx); err != nil {
 		return err
 	}
-	b, err := tx.CreateBucketIfNotExists(bucketCreated)
+	b, err := tx.CreateBucket(bucketCreated)
 	if err != nil {
 		return err
 	}
 	return tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
-		r, err := decodeRecord(v)
+		r, err := openRecord(k, v)
 		if err != nil {
-			return fmt.Errorf("certificate %s: %w", k, err)
+			return err
 		}
 		ck, err := createdKey(r)
 		if err != nil {
 			return fmt.Errorf("certificate %s: %w", k, err)
 		}
-		return b.Put(ck, nil)
+		return b.Put(ck, seal(ck, nil))
 	})
 }
 
@@ -83,7 +94,7 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		out, next = nil, ""
 		c := tx.Bucket(bucketCreated).Cursor()
-		k, _ := c.Last()
+		k, iv := c.Last()
 		if f.After != "" {
 			r, err := getRecord(tx, f.After)
 			if err != nil {
@@ -95,31 +106,34 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 			}
 			// Seek finds the first key ≥ ak: the cursor's own entry,
 			// whose predecessor is the next older one.
-			if k, _ = c.Seek(ak); k == nil {
-				k, _ = c.Last()
+			if k, iv = c.Seek(ak); k == nil {
+				k, iv = c.Last()
 			} else {
-				k, _ = c.Prev()
+				k, iv = c.Prev()
 			}
 		}
 		skip := f.Offset
 		certsB := tx.Bucket(bucketCerts)
-		for n := 0; k != nil; k, _ = c.Prev() {
+		for n := 0; k != nil; k, iv = c.Prev() {
 			if n++; n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
+			if _, err := unseal(bucketCreated, k, iv); err != nil {
+				return err
+			}
 			if len(k) != 24 {
-				return fmt.Errorf("db: creation index: key %x is not 24 bytes", k)
+				return corrupt(bucketCreated, k, fmt.Errorf("key of %d bytes, want 24", len(k)))
 			}
 			id := idFromBytes(k[8:])
 			v := certsB.Get([]byte(id))
 			if v == nil {
-				return fmt.Errorf("db: creation index names certificate %s, which is not stored (run certstatus check)", id)
+				return corrupt(bucketCreated, k, fmt.Errorf("names certificate %s, which is not stored", id))
 			}
-			r, err := decodeRecord(v)
+			r, err := openRecord([]byte(id), v)
 			if err != nil {
-				return fmt.Errorf("db: certificate %s: %w", id, err)
+				return err
 			}
 			if !f.Match(r) {
 				continue
@@ -150,7 +164,7 @@ func checkCreatedIndex(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
 	}
 	certsB := tx.Bucket(bucketCerts)
 	certsB.ForEach(func(k, v []byte) error {
-		r, err := decodeRecord(v)
+		r, err := openRecord(k, v)
 		if err != nil {
 			return nil // reported with the certificates
 		}
@@ -170,7 +184,7 @@ func checkCreatedIndex(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
 			add(bucketCreated, fmt.Sprintf("%x", k), "names certificate %s, which is not stored", id)
 			return nil
 		}
-		if r, err := decodeRecord(v); err == nil {
+		if r, err := openRecord([]byte(id), v); err == nil {
 			if ck, err := createdKey(r); err == nil && string(ck) != string(k) {
 				add(bucketCreated, fmt.Sprintf("%x", k), "names certificate %s at another creation time", id)
 			}

@@ -53,14 +53,18 @@ func TestOpen_MigrationBuildsCreatedIndex(t *testing.T) {
 		rb, _ := s.Get(t.Context(), b)
 		return rb.CreatedAt.Compare(ra.CreatedAt)
 	})
-	// Write as version 6 did: no index.
+	// Write as version 7 did: no index, no counts.
 	if err := s.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketCreated, bucketCounts} {
 			if err := tx.DeleteBucket(b); err != nil {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, 6))
+		v := binary.BigEndian.AppendUint32(nil, 7)
+		if err := tx.Bucket(bucketMeta).Put(keySchemaSealed, seal(keySchemaSealed, v)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, v)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +148,7 @@ func TestCheck_ReportsCreatedIndex(t *testing.T) {
 		if err := b.Delete(k); err != nil {
 			return err
 		}
-		return b.Put(ghost, nil)
+		return b.Put(ghost, seal(ghost, nil))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func rawMeta(t *testing.T, dir string) (schema int, marker []byte) {
 	}
 	defer b.Close()
 	b.View(func(tx *bolt.Tx) error {
-		schema = readVersion(tx)
+		schema, _ = readVersion(tx)
 		if mb := tx.Bucket([]byte("test_marker")); mb != nil {
 			marker = bytes.Clone(mb.Get([]byte("k")))
 		}
@@ -77,7 +77,11 @@ func TestOpen_FreshSchema(t *testing.T) {
 			t.Errorf("meta/schema = %x, want %d as 4 big-endian bytes", v, len(migrations))
 		}
 		var created time.Time
-		if err := created.UnmarshalBinary(tx.Bucket(bucketMeta).Get(keyCreated)); err != nil || created.IsZero() {
+		v, err := unseal(bucketMeta, keyCreated, tx.Bucket(bucketMeta).Get(keyCreated))
+		if err == nil {
+			err = created.UnmarshalBinary(v)
+		}
+		if err != nil || created.IsZero() {
 			t.Errorf("meta/created = %v, %v; want a creation time", created, err)
 		}
 		for _, b := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys} {
@@ -180,7 +184,11 @@ func TestOpen_NewerSchema(t *testing.T) {
 	}
 	newer := len(migrations) + 1
 	err = b.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(newer)))
+		v := binary.BigEndian.AppendUint32(nil, uint32(newer))
+		if err := tx.Bucket(bucketMeta).Put(keySchemaSealed, seal(keySchemaSealed, v)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, v)
 	})
 	if cerr := b.Close(); err != nil || cerr != nil {
 		t.Fatal(err, cerr)
@@ -210,6 +218,9 @@ func TestOpen_Migration_V1ToV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = bdb.Update(func(tx *bolt.Tx) error {
+		if err := asLegacy(tx); err != nil {
+			return err
+		}
 		if err := tx.DeleteBucket(bucketTokens); err != nil {
 			return err
 		}
@@ -254,6 +265,9 @@ func TestOpen_Migration_V5ToV6(t *testing.T) {
 	stale := certs.CRL{CA: other, Stale: true, Revision: 5}
 	// Write as version 5 did: revisions inside the records, no counters.
 	if err := s.bolt.Update(func(tx *bolt.Tx) error {
+		if err := asLegacy(tx); err != nil {
+			return err
+		}
 		if err := tx.DeleteBucket(bucketCRLRevisions); err != nil {
 			return err
 		}
@@ -299,6 +313,49 @@ func TestOpen_Migration_V5ToV6(t *testing.T) {
 		// The CA is not in this store: PutCRL refuses before anything else.
 		t.Fatalf("PutCRL for a CA not stored: %v", err)
 	}
+}
+
+// asLegacy turns the values in tx into what a certstatus before schema 7
+// wrote: no checksums, no meta/schema_sealed, none of the buckets schema 8
+// added.
+func asLegacy(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketCreated, bucketCounts, bucketNonces} {
+		if tx.Bucket(name) != nil {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range sealedBuckets {
+		b := tx.Bucket(name)
+		if b == nil {
+			continue
+		}
+		var ks, vs [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			plain, err := unseal(name, k, v)
+			ks, vs = append(ks, bytes.Clone(k)), append(vs, bytes.Clone(plain))
+			return err
+		}); err != nil {
+			return err
+		}
+		for i := range ks {
+			if err := b.Put(ks[i], vs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keyCreated); v != nil {
+		plain, err := unseal(bucketMeta, keyCreated, v)
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keyCreated, bytes.Clone(plain)); err != nil {
+			return err
+		}
+	}
+	return meta.Delete(keySchemaSealed)
 }
 
 func rawCRL(t *testing.T, s *Store, ca certs.Identifier) []byte {

@@ -47,16 +47,22 @@ func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires
 		if err != nil {
 			return err
 		}
-		if v := b.Get(k); v != nil {
+		// An unreadable entry fails the call: a nonce that cannot be
+		// proved unused is not used.
+		v, err := get(tx, bucketNonces, k)
+		if err != nil {
+			return err
+		}
+		if v != nil {
 			if len(v) != 8 {
-				return fmt.Errorf("db: nonce %x: %w", k, errCorrupt)
+				return corrupt(bucketNonces, k, fmt.Errorf("expiry of %d bytes", len(v)))
 			}
 			if time.UnixMicro(int64(binary.BigEndian.Uint64(v))).After(time.Now()) {
 				return nil
 			}
 		}
 		fresh = true
-		return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(expires.UnixMicro())))
+		return b.Put(k, seal(k, binary.BigEndian.AppendUint64(nil, uint64(expires.UnixMicro()))))
 	})
 	return fresh, err
 }
@@ -77,8 +83,9 @@ func (s *Store) PruneNonces(ctx context.Context, cutoff time.Time, limit int) (i
 			return nil
 		}
 		c := b.Cursor()
-		for k, v := c.First(); k != nil && len(expired) < limit; k, v = c.Next() {
-			if len(v) == 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
+		for k, sv := c.First(); k != nil && len(expired) < limit; k, sv = c.Next() {
+			// A corrupt entry stays, for check to name.
+			if v, err := unseal(bucketNonces, k, sv); err == nil && len(v) == 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
 				expired = append(expired, clone(k))
 			}
 		}
@@ -93,7 +100,7 @@ func (s *Store) PruneNonces(ctx context.Context, cutoff time.Time, limit int) (i
 		b := tx.Bucket(bucketNonces)
 		for _, k := range expired {
 			// Still expired: a UseNonce may have renewed it meanwhile.
-			if v := b.Get(k); len(v) == 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
+			if v, err := get(tx, bucketNonces, k); err == nil && len(v) == 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
 				if err := b.Delete(k); err != nil {
 					return err
 				}

@@ -23,7 +23,7 @@ func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
 		if tx.Bucket(bucketCAs).Get([]byte(r.CA)) == nil {
 			return fmt.Errorf("db: put responder: %w: CA %s", certs.ErrNotFound, r.CA)
 		}
-		if err := tx.Bucket(bucketResponders).Put([]byte(r.CA), val); err != nil {
+		if err := put(tx, bucketResponders, []byte(r.CA), val); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, "ocsp.responder", r.CA, "responder=%s not_after=%s", r.Identifier(), r.NotAfter.Format(time.RFC3339))
@@ -34,13 +34,15 @@ func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
 func (s *Store) Responder(ctx context.Context, ca certs.Identifier) (certs.Responder, error) {
 	var r certs.Responder
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketResponders).Get([]byte(ca))
+		v, err := get(tx, bucketResponders, []byte(ca))
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return fmt.Errorf("db: %w: responder of CA %s", certs.ErrNotFound, ca)
 		}
-		var err error
 		if r, err = decodeResponder(v); err != nil {
-			return fmt.Errorf("db: responder of CA %s: %w", ca, err)
+			return corrupt(bucketResponders, []byte(ca), err)
 		}
 		return nil
 	})
@@ -77,11 +79,16 @@ func encodeOCSP(o certs.OCSPResponse) []byte {
 	return append(v, o.DER...)
 }
 
-// decodeOCSP decodes a value; DER aliases v when copyDER is false.
+// decodeOCSP verifies and decodes a stored value; DER aliases v when
+// copyDER is false.
 func decodeOCSP(k, v []byte, copyDER bool) (certs.OCSPResponse, error) {
 	var o certs.OCSPResponse
-	if len(v) < 17 || len(k) < 18 || len(k) != 16+1+int(k[16])+1 {
-		return o, errCorrupt
+	v, err := unseal(bucketOCSP, k, v)
+	if err != nil {
+		return o, err
+	}
+	if len(v) < 17 || len(k) < 18 || len(k) != 16+1+int(k[16])+1 || v[0] > byte(certs.Revoked) {
+		return o, corrupt(bucketOCSP, k, errCorrupt)
 	}
 	o.Issuer = idFromBytes(k[:16])
 	o.Serial = serialFromKey(k[17 : 17+int(k[16])])
@@ -94,6 +101,15 @@ func decodeOCSP(k, v []byte, copyDER bool) (certs.OCSPResponse, error) {
 		o.DER = clone(o.DER)
 	}
 	return o, nil
+}
+
+// ocspKeyOnly is the response a key of the ocsp bucket names, without its
+// value: issuer, serial and hash.
+func ocspKeyOnly(k []byte) (certs.OCSPResponse, error) {
+	if len(k) < 18 || len(k) != 16+1+int(k[16])+1 {
+		return certs.OCSPResponse{}, corrupt(bucketOCSP, k, errCorrupt)
+	}
+	return certs.OCSPResponse{Issuer: idFromBytes(k[:16]), Serial: serialFromKey(k[17 : len(k)-1]), Hash: crypto.Hash(k[len(k)-1])}, nil
 }
 
 // OCSPResponse returns the stored response for (issuer, serial, hash), or
@@ -116,6 +132,21 @@ func (s *Store) OCSPResponse(ctx context.Context, issuer certs.Identifier, seria
 	return o, err
 }
 
+// stateOf returns the state of the certificate or CA the issuer_serial
+// index holds under isKey; found is false when there is none.
+func stateOf(tx *bolt.Tx, isKey []byte) (state certs.State, found bool, err error) {
+	id, err := getIndexed(tx, isKey)
+	if err != nil || id == "" {
+		return 0, false, err
+	}
+	if tx.Bucket(bucketCAs).Get([]byte(id)) != nil {
+		c, err := getCA(tx.Bucket(bucketCAs), id)
+		return c.State, err == nil, err
+	}
+	r, err := getRecordFields(tx, id, false)
+	return r.State, err == nil, err
+}
+
 // putOCSP writes o unless the store knows better: the certificate's record
 // must exist and say the same status (a response signed before a
 // revocation is never written after it), and an existing response must not
@@ -125,24 +156,9 @@ func putOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	idb := tx.Bucket(bucketIssuerSerial).Get(isKey)
-	if idb == nil {
-		return false, nil
-	}
-	id := idFromBytes(idb)
-	var state certs.State
-	if cv := tx.Bucket(bucketCAs).Get([]byte(id)); cv != nil {
-		c, err := decodeCA(cv)
-		if err != nil {
-			return false, err
-		}
-		state = c.State
-	} else {
-		r, err := getRecord(tx, id)
-		if err != nil {
-			return false, err
-		}
-		state = r.State
+	state, found, err := stateOf(tx, isKey)
+	if err != nil || !found {
+		return false, err
 	}
 	if (state == certs.StateRevoked) != (o.Status == certs.Revoked) {
 		return false, nil
@@ -164,7 +180,7 @@ func writeOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
 			return false, nil
 		}
 	}
-	return true, b.Put(key, encodeOCSP(o))
+	return true, b.Put(key, seal(key, encodeOCSP(o)))
 }
 
 // deleteOCSP removes every hash variant of (issuer, serial).
@@ -240,7 +256,21 @@ func (s *Store) OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []
 				return nil
 			}
 			examined++
-			if len(v) < 17 || binary.BigEndian.Uint64(v[1:9]) >= cut {
+			var o certs.OCSPResponse
+			b, err := unseal(bucketOCSP, k, v)
+			if err == nil && len(b) < 17 {
+				err = corrupt(bucketOCSP, k, errCorrupt)
+			}
+			if err != nil {
+				// A corrupt answer is due at once, named by its key
+				// alone: the refresh signs it again from the record,
+				// and the new answer replaces it.
+				s.noteCorrupt(err)
+				if o, err = ocspKeyOnly(k); err != nil {
+					last = k
+					continue
+				}
+			} else if binary.BigEndian.Uint64(b[1:9]) >= cut {
 				last = k
 				continue
 			}
@@ -249,9 +279,10 @@ func (s *Store) OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []
 				return nil
 			}
 			last = k
-			o, err := decodeOCSP(k, v, true)
-			if err != nil {
-				return fmt.Errorf("db: OCSP entry %x: %w", k, err)
+			if o.Issuer == "" {
+				if o, err = decodeOCSP(k, v, true); err != nil {
+					return err
+				}
 			}
 			if err := fn(o); err != nil {
 				return err

@@ -37,7 +37,7 @@ func TestOCSPResponsesDue_ScanIsPaged(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := tx.Bucket(bucketOCSP).Put(k, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("d"), ThisUpdate: this, NextUpdate: this.Add(time.Hour)})); err != nil {
+			if err := put(tx, bucketOCSP, k, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("d"), ThisUpdate: this, NextUpdate: this.Add(time.Hour)})); err != nil {
 				return err
 			}
 		}

@@ -52,28 +52,33 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 			return fmt.Errorf("db: put: %w: issuing CA %s", certs.ErrNotFound, r.Issuer)
 		}
 		is := tx.Bucket(bucketIssuerSerial)
-		if other := is.Get(isKey); other != nil {
+		if other, err := get(tx, bucketIssuerSerial, isKey); err != nil {
+			return err
+		} else if other != nil {
 			return fmt.Errorf("db: put: %w: serial %s of CA %s belongs to %s", certs.ErrExists, r.Serial, r.Issuer, idFromBytes(other))
 		}
 		if r.CustomIdentifier != "" {
-			if other := tx.Bucket(bucketCustom).Get([]byte(r.CustomIdentifier)); other != nil {
+			ck := []byte(r.CustomIdentifier)
+			if other, err := get(tx, bucketCustom, ck); err != nil {
+				return err
+			} else if other != nil {
 				return fmt.Errorf("db: put: %w: custom identifier %q belongs to %s", certs.ErrExists, r.CustomIdentifier, other)
 			}
-			if err := tx.Bucket(bucketCustom).Put([]byte(r.CustomIdentifier), []byte(r.Identifier)); err != nil {
+			if err := tx.Bucket(bucketCustom).Put(ck, seal(ck, []byte(r.Identifier))); err != nil {
 				return err
 			}
 		}
 		idb, _ := idBytes(r.Identifier)
 		appendOnly(is, isKey, 16)
-		if err := is.Put(isKey, idb); err != nil {
+		if err := is.Put(isKey, seal(isKey, idb)); err != nil {
 			return err
 		}
 		sb := tx.Bucket(bucketSerials)
 		appendOnly(sb, sKey, 1)
-		if err := sb.Put(sKey, nil); err != nil {
+		if err := sb.Put(sKey, seal(sKey, nil)); err != nil {
 			return err
 		}
-		if err := cb.Put([]byte(r.Identifier), val); err != nil {
+		if err := cb.Put([]byte(r.Identifier), seal([]byte(r.Identifier), val)); err != nil {
 			return err
 		}
 		if err := indexCreated(tx, r); err != nil {
@@ -128,15 +133,29 @@ func checkResponses(r certs.Record, responses []certs.OCSPResponse) error {
 }
 
 func getRecord(tx *bolt.Tx, id certs.Identifier) (certs.Record, error) {
-	v := tx.Bucket(bucketCerts).Get([]byte(id))
+	return getRecordFields(tx, id, true)
+}
+
+// getRecordFields reads certificate id, verified and decoded (in full, or
+// as decodeRecordFields without full).
+func getRecordFields(tx *bolt.Tx, id certs.Identifier, full bool) (certs.Record, error) {
+	v, err := get(tx, bucketCerts, []byte(id))
+	if err != nil {
+		return certs.Record{}, err
+	}
 	if v == nil {
 		return certs.Record{}, fmt.Errorf("db: %w: certificate %s", certs.ErrNotFound, id)
 	}
-	r, err := decodeRecord(v)
+	r, err := decodeRecordFields(v, full)
 	if err != nil {
-		return certs.Record{}, fmt.Errorf("db: certificate %s: %w", id, err)
+		return certs.Record{}, corrupt(bucketCerts, []byte(id), err)
 	}
 	return r, nil
+}
+
+// putRecord stores r, sealed, under its identifier.
+func putRecord(tx *bolt.Tx, r certs.Record) error {
+	return put(tx, bucketCerts, []byte(r.Identifier), encodeRecord(r))
 }
 
 // Get returns the certificate with identifier id, deleted or not (see
@@ -163,9 +182,13 @@ func (s *Store) GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Re
 			if k == nil || string(k) != string(id) || v == nil {
 				continue
 			}
+			v, err := unseal(bucketCerts, k, v)
+			if err != nil {
+				return err
+			}
 			r, err := decodeRecordFields(v, true)
 			if err != nil {
-				return fmt.Errorf("db: certificate %s: %w", id, err)
+				return corrupt(bucketCerts, k, err)
 			}
 			out[i] = r
 		}
@@ -191,9 +214,12 @@ func (s *Store) Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.S
 			if k == nil || string(k) != string(id) || v == nil {
 				continue
 			}
-			var err error
+			v, err := unseal(bucketCerts, k, v)
+			if err != nil {
+				return err
+			}
 			if serials, err = decodeFacts(v, &out[i], serials); err != nil {
-				return fmt.Errorf("db: certificate %s: %w", id, err)
+				return corrupt(bucketCerts, k, err)
 			}
 			ends[i] = len(serials)
 		}
@@ -234,27 +260,23 @@ func (s *Store) lookup(ctx context.Context, issuer certs.Identifier, serial cert
 	}
 	var r certs.Record
 	err = s.view(ctx, func(tx *bolt.Tx) error {
-		idb := tx.Bucket(bucketIssuerSerial).Get(key)
-		if idb == nil {
+		id, err := getIndexed(tx, key)
+		if err != nil {
+			return err
+		}
+		if id == "" {
 			return fmt.Errorf("db: %w: serial %s of CA %s", certs.ErrNotFound, serial, issuer)
 		}
-		id := idFromBytes(idb)
-		if v := tx.Bucket(bucketCAs).Get([]byte(id)); v != nil {
-			c, err := decodeCA(v)
+		if tx.Bucket(bucketCAs).Get([]byte(id)) != nil {
+			c, err := getCA(tx.Bucket(bucketCAs), id)
 			if err != nil {
-				return fmt.Errorf("db: CA %s: %w", id, err)
+				return err
 			}
 			r = c.AsRecord()
 			return nil
 		}
-		v := tx.Bucket(bucketCerts).Get([]byte(id))
-		if v == nil {
-			return fmt.Errorf("db: %w: certificate %s", certs.ErrNotFound, id)
-		}
-		if r, err = decodeRecordFields(v, full); err != nil {
-			return fmt.Errorf("db: certificate %s: %w", id, err)
-		}
-		return nil
+		r, err = getRecordFields(tx, id, full)
+		return err
 	})
 	return r, err
 }
@@ -269,7 +291,10 @@ func (s *Store) BySerial(ctx context.Context, serial certs.Serial) ([]certs.Reco
 	var out []certs.Record
 	err = s.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSerials).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if _, err := unseal(bucketSerials, k, v); err != nil {
+				return err
+			}
 			r, err := getRecord(tx, idFromBytes(k[len(prefix):]))
 			if err != nil {
 				return err
@@ -285,11 +310,13 @@ func (s *Store) BySerial(ctx context.Context, serial certs.Serial) ([]certs.Reco
 func (s *Store) ByCustomIdentifier(ctx context.Context, custom string) (certs.Record, error) {
 	var r certs.Record
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketCustom).Get([]byte(custom))
+		id, err := get(tx, bucketCustom, []byte(custom))
+		if err != nil {
+			return err
+		}
 		if id == nil {
 			return fmt.Errorf("db: %w: custom identifier %q", certs.ErrNotFound, custom)
 		}
-		var err error
 		r, err = getRecord(tx, certs.Identifier(id))
 		return err
 	})
@@ -326,7 +353,7 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 			return fmt.Errorf("db: revoke: %w", err)
 		}
 		out = r
-		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+		if err := putRecord(tx, r); err != nil {
 			return err
 		}
 		if err := moveCount(tx, before, r); err != nil {
@@ -367,7 +394,7 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 		before := r
 		r.Deleted, r.DeletedAt = true, storedTime(at)
 		out = r
-		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+		if err := putRecord(tx, r); err != nil {
 			return err
 		}
 		if err := moveCount(tx, before, r); err != nil {
@@ -400,10 +427,37 @@ func (s *Store) UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*
 			return fmt.Errorf("db: update %s: %w: only alias, resource group and tags can change", id, certs.ErrInvalid)
 		}
 		out = r
-		if err := tx.Bucket(bucketCerts).Put([]byte(id), encodeRecord(r)); err != nil {
+		if err := putRecord(tx, r); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, "certificate.update", id, "alias=%q tags=%d resource_group=%q", r.Alias, len(r.Tags), r.ResourceGroupID)
 	})
 	return out, err
+}
+
+// openRecord verifies and decodes the value v stored under key k of the
+// certs bucket, as a cursor or ForEach hands them out.
+func openRecord(k, v []byte) (certs.Record, error) {
+	b, err := unseal(bucketCerts, k, v)
+	if err != nil {
+		return certs.Record{}, err
+	}
+	r, err := decodeRecord(b)
+	if err != nil {
+		return certs.Record{}, corrupt(bucketCerts, k, err)
+	}
+	return r, nil
+}
+
+// getIndexed returns the identifier the issuer_serial index holds under
+// key, or "" when there is none.
+func getIndexed(tx *bolt.Tx, key []byte) (certs.Identifier, error) {
+	v, err := get(tx, bucketIssuerSerial, key)
+	if err != nil || v == nil {
+		return "", err
+	}
+	if len(v) != certs.IdentifierLen/2 {
+		return "", corrupt(bucketIssuerSerial, key, fmt.Errorf("identifier of %d bytes", len(v)))
+	}
+	return idFromBytes(v), nil
 }

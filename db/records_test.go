@@ -201,7 +201,7 @@ func TestStore_GetMany(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("GetMany() = %v, %v; want %v", idsOf(got), err, idsOf(want))
 	}
-	if st := got[1].StatusAt(base).Status; st != certs.Unknown {
+	if st := statusAt(t, got[1], base).Status; st != certs.Unknown {
 		t.Errorf("missing record's status = %v, want unknown", st)
 	}
 	if got, err := s.GetMany(t.Context(), nil); err != nil || len(got) != 0 {
@@ -241,7 +241,7 @@ func TestStore_Statuses(t *testing.T) {
 		if got[i] != full[i].Facts() {
 			t.Errorf("%s: Statuses = %+v, want %+v", ids[i], got[i], full[i].Facts())
 		}
-		if got[i].StatusAt(base.Add(time.Hour)) != full[i].StatusAt(base.Add(time.Hour)) {
+		if statusAt(t, got[i], base.Add(time.Hour)) != statusAt(t, full[i], base.Add(time.Hour)) {
 			t.Errorf("%s: status differs from GetMany's", ids[i])
 		}
 	}
@@ -261,7 +261,7 @@ func TestStore_Statuses(t *testing.T) {
 	if n := testing.AllocsPerRun(20, func() { s.Statuses(t.Context(), sixty) }); n != six {
 		t.Errorf("Statuses allocates %v times for 60 identifiers, %v for 6; want the same", n, six)
 	}
-	if got[3].StatusAt(base.Add(time.Hour)).Status != certs.Revoked || got[2].Serial != a.Serial || got[1].Found || !got[0].Found {
+	if statusAt(t, got[3], base.Add(time.Hour)).Status != certs.Revoked || got[2].Serial != a.Serial || got[1].Found || !got[0].Found {
 		t.Errorf("Statuses lost fields: %+v %+v", got[3], got[2])
 	}
 }
@@ -286,7 +286,7 @@ func TestStore_Revoke(t *testing.T) {
 		t.Errorf("Get() after reopen differs:%s", d)
 	}
 	looked, _ := s.Lookup(t.Context(), root.CA.Identifier, r.Serial)
-	a := looked.StatusAt(base.Add(-time.Hour)) // before the revocation time, still revoked
+	a := statusAt(t, looked, base.Add(-time.Hour)) // before the revocation time, still revoked
 	if a.Status != certs.Revoked || a.Reason != certs.KeyCompromise || !a.RevokedAt.Equal(base) {
 		t.Errorf("StatusAt() = %+v, want revoked/keyCompromise at %v", a, base)
 	}
@@ -390,7 +390,7 @@ func TestStore_Delete_KeepsRevocation(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s after delete = %v:%s", name, err, diff(got, want))
 		}
-		if st := got.StatusAt(base.Add(3 * time.Hour)).Status; st != certs.Revoked {
+		if st := statusAt(t, got, base.Add(3*time.Hour)).Status; st != certs.Revoked {
 			t.Errorf("%s after delete: status %v, want revoked", name, st)
 		}
 	}
@@ -438,4 +438,16 @@ func TestStore_Revoke_ReturnsStoredRecord(t *testing.T) {
 	if d := diff(mustGet(t, s, r.Identifier), deleted); err != nil || d != "" {
 		t.Errorf("Delete() = %v, and returned a record unlike the stored one:%s", err, d)
 	}
+}
+
+// statusAt is StatusAt for a record or facts that must decide.
+func statusAt(t *testing.T, f interface {
+	StatusAt(time.Time) (certs.Answer, error)
+}, at time.Time) certs.Answer {
+	t.Helper()
+	a, err := f.StatusAt(at)
+	if err != nil {
+		t.Fatalf("StatusAt: %v", err)
+	}
+	return a
 }

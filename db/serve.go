@@ -82,8 +82,12 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 		if v == nil {
 			return certs.ErrNotFound
 		}
-		if len(v) < 17 {
-			return errCorrupt
+		v, err := unseal(bucketOCSP, key, v) // on the mapped bytes: no copy
+		if err != nil {
+			return err
+		}
+		if len(v) < 17 || v[0] > byte(certs.Revoked) {
+			return corrupt(bucketOCSP, key, errCorrupt)
 		}
 		o.Status = certs.Status(v[0])
 		o.ThisUpdate = time.UnixMicro(int64(binary.BigEndian.Uint64(v[1:9]))).UTC()
@@ -127,7 +131,14 @@ func (s *Store) HasSerial(ctx context.Context, issuer certs.Identifier, serial [
 	bucketKey, _ := servingKey(&bbuf, issuer, serial, false)
 	found := false
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketIssuerSerial).Get(bucketKey) != nil
+		v := tx.Bucket(bucketIssuerSerial).Get(bucketKey)
+		if v == nil {
+			return nil
+		}
+		if _, err := unseal(bucketIssuerSerial, bucketKey, v); err != nil {
+			return err
+		}
+		found = true
 		return nil
 	})
 	if err == nil && !found {

@@ -28,10 +28,10 @@ func TestServingPathAllocations(t *testing.T) {
 	ikey, _ := servingKey(&b2, issuer, serial, false)
 	now := time.Now()
 	if err := s.bolt.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketOCSP).Put(okey, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("der"), ThisUpdate: now, NextUpdate: now.Add(time.Hour)})); err != nil {
+		if err := put(tx, bucketOCSP, okey, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("der"), ThisUpdate: now, NextUpdate: now.Add(time.Hour)})); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketIssuerSerial).Put(ikey, make([]byte, 16))
+		return put(tx, bucketIssuerSerial, ikey, make([]byte, 16))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -8,11 +9,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/certstatus/certstatus/certs"
 )
 
 // FileName is the name of the database file inside the data directory.
@@ -36,7 +42,18 @@ var (
 
 	keySchema  = []byte("schema")
 	keyCreated = []byte("created")
+	// keySchemaSealed repeats the schema version with a checksum: meta/schema
+	// stays four bare bytes that an older certstatus reads to refuse a newer
+	// file, and this one proves them (a flipped bit there would run
+	// migrations again over migrated values).
+	keySchemaSealed = []byte("schema_sealed")
 )
+
+// sealedBuckets are the buckets whose every value carries a checksum
+// (checksum.go); Check verifies them all.
+var sealedBuckets = [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys,
+	bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit,
+	bucketCreated, bucketCounts, bucketNonces}
 
 // Options configures Open. A nil *Options means the defaults.
 type Options struct {
@@ -71,7 +88,17 @@ type Store struct {
 
 	writes     atomic.Int64
 	writeNanos atomic.Int64
+
+	corruptReads  atomic.Int64
+	writeFailures atomic.Int64
+	failing       atomic.Pointer[error] // the last write's storage failure; nil once one succeeds
+	corruptMu     sync.Mutex
+	corruptSeen   map[string]bool // corrupt values already logged (at most maxCorruptLogged)
 }
+
+// maxCorruptLogged bounds the distinct corrupt values logged by name;
+// every read of one is counted (Stats.CorruptReads) all the same.
+const maxCorruptLogged = 1024
 
 // ErrLocked is wrapped by the error Open returns when another process
 // holds the database.
@@ -104,34 +131,117 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 		}
 	}
 	path := filepath.Join(dataDir, FileName)
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      o.LockTimeout,
-		FreelistType: bolt.FreelistMapType,
-		ReadOnly:     o.ReadOnly,
-	})
+	bdb, err := openFile(path, o.LockTimeout, o.ReadOnly)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("db: open %s: %w", path, err)
+		return nil, err
 	}
-	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger, group: &groupCommit{db: bdb, max: o.MaxGroup}}
+	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger, group: &groupCommit{db: bdb, max: o.MaxGroup}, corruptSeen: map[string]bool{}}
 	s.answers = newAnswerCache(&s.group.gen, o.AnswerCache)
 	s.absent = newAnswerCache(&s.group.gen, absentSize(o.AnswerCache))
-	if o.ReadOnly {
-		err = s.readSchema()
-	} else {
-		err = s.migrate()
-	}
-	if err != nil {
+	if err := s.openChecked(o.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-// Close closes the database file. In-flight transactions finish first.
-func (s *Store) Close() error { return s.bolt.Close() }
+// openFile walks the structure of the file at path (checkStructure,
+// bounded) under the file's lock before bbolt reads any of it, and refuses
+// a damaged file; then it opens it with bbolt, a panic or memory fault
+// inside bbolt's Open answered as an error. bbolt trusts its pages: a file
+// cut short or a zeroed page would otherwise panic or fault the process.
+func openFile(path string, timeout time.Duration, readOnly bool) (*bolt.DB, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+		lock, err := lockFile(path, !readOnly, timeout)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := checkStructure(path, openCheckPages)
+		lock.Close()
+		if err != nil {
+			return nil, fmt.Errorf("db: open %s: %w", path, err)
+		}
+		if len(ps) > 0 {
+			return nil, damaged(path, ps)
+		}
+	}
+	bdb, err := func() (bdb *bolt.DB, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				bdb, err = nil, damaged(path, []Problem{{Bucket: "bbolt", Key: "-", Msg: fmt.Sprintf("opening the file failed: %v", p)}})
+			}
+		}()
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		return bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, FreelistType: bolt.FreelistMapType, ReadOnly: readOnly})
+	}()
+	if errors.Is(err, berrors.ErrTimeout) || errors.Is(err, ErrDamaged) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: open %s: %w (if the file is damaged, run certstatus check and restore a backup)", path, err)
+	}
+	return bdb, nil
+}
+
+// ErrDamaged is wrapped by the error Open returns for a file whose
+// structure is broken.
+var ErrDamaged = errors.New("database file is damaged")
+
+// damaged is Open's refusal of a damaged file: what the structural check
+// found, and what to do.
+func damaged(path string, ps []Problem) error {
+	var b strings.Builder
+	for i, p := range ps {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(ps)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.String())
+	}
+	return fmt.Errorf("db: %s: %w: %s. Nothing was changed. Run \"certstatus check --data %s\" for the full report, then stop certstatus and restore the last backup (\"certstatus backup --out FILE\" makes one) as %s", path, ErrDamaged, b.String(), filepath.Dir(path), path)
+}
+
+// openChecked reads or migrates the schema, with a panic or fault inside
+// bbolt answered as a damaged file.
+func (s *Store) openChecked(readOnly bool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(s.Path(), []Problem{{Bucket: "bbolt", Key: "-", Msg: fmt.Sprintf("reading the schema failed: %v", p)}})
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	if readOnly {
+		return s.readSchema()
+	}
+	return s.migrate()
+}
+
+// Close closes the database file. In-flight transactions finish first. A
+// store whose engine failed inside a write (see Writable) may hold its
+// writer lock for good: Close then gives up after closeWait and says so
+// (the process's exit releases the file).
+func (s *Store) Close() error {
+	if s.group.broken.Load() == nil {
+		return s.bolt.Close()
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.bolt.Close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(closeWait):
+		return fmt.Errorf("db: %s not closed: the database engine failed inside a write and holds its lock; the process's exit releases the file", s.Path())
+	}
+}
+
+// closeWait is how long Close waits for a store whose engine failed.
+const closeWait = 5 * time.Second
 
 // Dir returns the data directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
@@ -183,6 +293,7 @@ var migrations = []migration{
 		return err
 	}},
 	{name: "CRL revision counters apart from the CRLs", run: func(tx *bolt.Tx) error {
+		// Written before values carried checksums (migration 7).
 		// A revocation used to bump the revision inside the CRL record,
 		// rewriting the whole CRL in every revocation's transaction.
 		revs, err := tx.CreateBucketIfNotExists(bucketCRLRevisions)
@@ -197,24 +308,87 @@ var migrations = []migration{
 			return revs.Put(k, binary.BigEndian.AppendUint64(nil, c.Revision))
 		})
 	}},
+	{name: "checksums on every value", run: func(tx *bolt.Tx) error {
+		// The buckets as of schema 6; later buckets are written sealed
+		// from their start.
+		for _, name := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys,
+			bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit} {
+			if err := sealBucket(tx.Bucket(name)); err != nil {
+				return fmt.Errorf("bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyCreated); v != nil {
+			return meta.Put(keyCreated, seal(keyCreated, v))
+		}
+		return nil
+	}},
 	{name: "creation-order index and counts of certificates", run: buildCreatedIndex},
 }
 
-func readVersion(tx *bolt.Tx) int {
+// sealBucket appends a checksum to every value of b, a thousand at a time
+// (a cursor must not run over keys being written).
+func sealBucket(b *bolt.Bucket) error {
+	type entry struct{ k, v []byte }
+	var after []byte
+	for {
+		var batch []entry
+		c := b.Cursor()
+		k, v := c.First()
+		if after != nil {
+			k, v = c.Seek(after)
+			if k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && len(batch) < 1000; k, v = c.Next() {
+			if v == nil && b.Bucket(k) != nil {
+				return fmt.Errorf("%w: nested bucket %q", errCorrupt, k)
+			}
+			batch = append(batch, entry{clone(k), seal(k, v)})
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, e := range batch {
+			if err := b.Put(e.k, e.v); err != nil {
+				return err
+			}
+		}
+		after = batch[len(batch)-1].k
+	}
+}
+
+// readVersion returns the schema version of the file: meta/schema, proved
+// by meta/schema_sealed where a migration wrote one.
+func readVersion(tx *bolt.Tx) (int, error) {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
-		return 0
+		return 0, nil
 	}
 	v := meta.Get(keySchema)
 	if len(v) != 4 {
-		return 0
+		return 0, nil
 	}
-	return int(binary.BigEndian.Uint32(v))
+	version := int(binary.BigEndian.Uint32(v))
+	if sv := meta.Get(keySchemaSealed); sv != nil {
+		b, err := unseal(bucketMeta, keySchemaSealed, sv)
+		if err != nil {
+			return 0, err
+		}
+		if len(b) != 4 || int(binary.BigEndian.Uint32(b)) != version {
+			return 0, corrupt(bucketMeta, keySchema, fmt.Errorf("%w: schema version %d, its sealed copy says %x", certs.ErrCorrupt, version, b))
+		}
+	}
+	return version, nil
 }
 
 func (s *Store) readSchema() error {
 	return s.bolt.View(func(tx *bolt.Tx) error {
-		s.schema = readVersion(tx)
+		var err error
+		if s.schema, err = readVersion(tx); err != nil {
+			return fmt.Errorf("db: %s: %w", s.Path(), err)
+		}
 		if s.schema != SchemaVersion() {
 			return fmt.Errorf("db: %s has schema version %d, this certstatus reads %d; open it read-write once to migrate", s.Path(), s.schema, SchemaVersion())
 		}
@@ -237,7 +411,10 @@ func (s *Store) migrate() error {
 				return err
 			}
 		}
-		from := readVersion(tx)
+		from, err := readVersion(tx)
+		if err != nil {
+			return fmt.Errorf("db: %s: %w", s.Path(), err)
+		}
 		if from > len(migrations) {
 			return fmt.Errorf("db: %s has schema version %d, newer than this certstatus supports (%d); upgrade certstatus", s.Path(), from, len(migrations))
 		}
@@ -249,7 +426,11 @@ func (s *Store) migrate() error {
 			ran = append(ran, v)
 		}
 		s.schema = len(migrations)
-		return meta.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(s.schema)))
+		version := binary.BigEndian.AppendUint32(nil, uint32(s.schema))
+		if err := meta.Put(keySchema, version); err != nil {
+			return err
+		}
+		return meta.Put(keySchemaSealed, seal(keySchemaSealed, version))
 	})
 	if err != nil {
 		return err
@@ -261,7 +442,9 @@ func (s *Store) migrate() error {
 }
 
 // update runs fn in a durable write transaction, grouped with concurrent
-// writers. fn may run more than once and must only touch tx.
+// writers. fn may run more than once and must only touch tx. A write the
+// store could not make durable is an error wrapping certs.ErrStorage, and
+// /readyz says so (Writable) until a write succeeds again.
 func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -270,14 +453,81 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	err := s.group.update(fn)
 	s.writes.Add(1)
 	s.writeNanos.Add(int64(time.Since(start)))
+	switch {
+	case err == nil:
+		if s.failing.Load() != nil && s.failing.Swap(nil) != nil {
+			s.log.Info("db: writes succeed again")
+		}
+	case errors.Is(err, certs.ErrStorage):
+		s.writeFailures.Add(1)
+		failed := err
+		if s.failing.Swap(&failed) == nil {
+			s.log.Error("db: a write failed: the store cannot write its file; /readyz says so until a write succeeds", "path", s.Path(), "err", err)
+		}
+	default:
+		s.noteCorrupt(err)
+	}
 	return err
 }
 
-func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+// view runs fn in a read transaction. A panic or memory fault inside bbolt
+// (a damaged page) is an error wrapping certs.ErrCorrupt, not the end of
+// the process; corrupt values are counted and logged (noteCorrupt).
+func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("db: reading %s failed (%v): %w: a page of the file may be damaged", s.Path(), p, certs.ErrCorrupt)
+		}
+		if err != nil {
+			s.noteCorrupt(err)
+		}
+	}()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	return s.bolt.View(fn)
+}
+
+// noteCorrupt counts a read that found a corrupt value (err wraps
+// certs.ErrCorrupt; other errors are ignored) and logs each such value
+// once, by bucket and key.
+func (s *Store) noteCorrupt(err error) {
+	if !errors.Is(err, certs.ErrCorrupt) {
+		return
+	}
+	s.corruptReads.Add(1)
+	msg := err.Error()
+	s.corruptMu.Lock()
+	first := !s.corruptSeen[msg] && len(s.corruptSeen) < maxCorruptLogged
+	if first {
+		s.corruptSeen[msg] = true
+	}
+	s.corruptMu.Unlock()
+	if !first {
+		return
+	}
+	bucket, key := "-", "-"
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		bucket, key = ce.Bucket, ce.KeyString()
+	}
+	s.log.Error("db: a stored value cannot be read: answering an error for it, never a status; run certstatus check and restore a backup",
+		"bucket", bucket, "key", key, "err", err)
+}
+
+// Writable reports why the store takes no writes now: nil, or an error
+// wrapping certs.ErrStorage, either because the last write failed (until
+// one succeeds) or because the database engine failed inside a write
+// (until the process restarts).
+func (s *Store) Writable() error {
+	if b := s.group.broken.Load(); b != nil {
+		return *b
+	}
+	if f := s.failing.Load(); f != nil {
+		return fmt.Errorf("db: the last write failed: %w", *f)
+	}
+	return nil
 }
 
 // Stats are the store's figures for monitoring.
@@ -289,6 +539,10 @@ type Stats struct {
 	PageWrites int64         // pages the commits wrote: PageWrites/Writes is the pages a write dirties
 	ReadTxns   int64         // read transactions started since open
 	OpenReadTx int           // read transactions open now
+	// CorruptReads counts reads that found a stored value corrupt (its
+	// checksum, decoding or a damaged page); WriteFailures counts writes
+	// the store could not make durable (certs.ErrStorage).
+	CorruptReads, WriteFailures int64
 	// AnswerCacheHits and AnswerCacheMisses count the serving path's
 	// pre-signed answers found current in the answer cache or read from the
 	// database (a miss is counted only when the cache is on).
@@ -303,6 +557,8 @@ func (s *Store) Stats() Stats {
 		Commits:           s.group.commits.Load(),
 		WriteTime:         time.Duration(s.writeNanos.Load()),
 		PageWrites:        bs.TxStats.GetWrite(),
+		CorruptReads:      s.corruptReads.Load(),
+		WriteFailures:     s.writeFailures.Load(),
 		AnswerCacheHits:   s.answers.hits.Load(),
 		AnswerCacheMisses: s.answers.misses.Load(),
 		ReadTxns:          int64(bs.TxN),

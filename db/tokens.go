@@ -24,12 +24,15 @@ func (s *Store) Token(ctx context.Context, key string) ([]byte, time.Time, error
 		created time.Time
 	)
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketTokens).Get([]byte(key))
+		v, err := get(tx, bucketTokens, []byte(key))
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return fmt.Errorf("db: %w: token", certs.ErrNotFound)
 		}
 		if len(v) < 8 {
-			return fmt.Errorf("db: token %q: %w", key, errCorrupt)
+			return corrupt(bucketTokens, []byte(key), errCorrupt)
 		}
 		created = time.UnixMicro(int64(binary.BigEndian.Uint64(v))).UTC()
 		val = clone(v[8:])
@@ -51,7 +54,7 @@ func (s *Store) PutToken(ctx context.Context, key string, value []byte, at time.
 		if b.Get([]byte(key)) != nil {
 			return fmt.Errorf("db: put token: %w", certs.ErrExists)
 		}
-		return b.Put([]byte(key), v)
+		return put(tx, bucketTokens, []byte(key), v)
 	})
 }
 
@@ -62,7 +65,8 @@ func (s *Store) PruneTokens(ctx context.Context, cutoff time.Time) (int, error) 
 		n = 0
 		c := tx.Bucket(bucketTokens).Cursor()
 		for k, v := c.First(); k != nil; {
-			if len(v) >= 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
+			// A token whose value is corrupt stays, for check to name.
+			if b, err := unseal(bucketTokens, k, v); err == nil && len(b) >= 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(b))).Before(cutoff) {
 				if err := c.Delete(); err != nil {
 					return err
 				}

@@ -15,6 +15,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/certstatus/certstatus/certs"
 )
 
 // MaxRequestBytes caps a POST body (boulder's limit; real requests are a
@@ -95,6 +97,12 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.log.Warn("OCSP live signing saturated; answered tryLater")
 		r.m.answer("tryLater", "overload")
 		writeOCSP(w, tryLater)
+	case errors.Is(err, certs.ErrCorrupt):
+		// Never a status from what cannot be read: internalError, and
+		// the store has counted and named the value.
+		r.log.Error("OCSP answer failed: a stored record cannot be read", "err", err)
+		r.m.answer("internal", "corrupt record")
+		writeOCSP(w, internalError)
 	default:
 		r.log.Error("OCSP answer failed", "err", err)
 		r.m.answer("internal", "error")

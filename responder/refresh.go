@@ -72,6 +72,12 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 			if errors.Is(err, certs.ErrNotFound) {
 				continue
 			}
+			if errors.Is(err, certs.ErrCorrupt) {
+				// Not signed again: its answer runs out, and then it is
+				// answered internalError. The others go on.
+				r.log.Error("OCSP refresh skips a certificate whose record cannot be read", "issuer", o.Issuer, "serial", o.Serial, "err", err)
+				continue
+			}
 			if err != nil {
 				return total, err
 			}
@@ -80,6 +86,10 @@ func (r *Responder) Refresh(ctx context.Context) (int, error) {
 				continue
 			}
 			rs, err := r.signFor(st, rec, serial, o.Hash)
+			if errors.Is(err, certs.ErrCorrupt) {
+				r.log.Error("OCSP refresh skips a certificate whose record cannot be read", "issuer", o.Issuer, "serial", o.Serial, "err", err)
+				continue
+			}
 			if err != nil {
 				return total, err
 			}

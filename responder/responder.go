@@ -401,7 +401,10 @@ func (r *Responder) decide(ctx context.Context, st *issuerState, id CertID, now 
 	case err != nil:
 		return s, false, err
 	}
-	a := rec.StatusAt(now)
+	a, err := rec.StatusAt(now)
+	if err != nil {
+		return s, false, fmt.Errorf("responder: CA %s serial %s: %w", st.ID, rec.Serial, err)
+	}
 	s.status, s.revokedAt, s.reason = a.Status, a.RevokedAt, a.Reason
 	return s, false, nil
 }
@@ -541,7 +544,10 @@ func (r *Responder) Presign(ctx context.Context, rec certs.Record) ([]certs.OCSP
 func (r *Responder) signFor(st *issuerState, rec certs.Record, serial *big.Int, h crypto.Hash) ([]certs.OCSPResponse, error) {
 	now := r.opts.Now()
 	this, next := r.window(st, now)
-	a := rec.StatusAt(now)
+	a, err := rec.StatusAt(now)
+	if err != nil {
+		return nil, fmt.Errorf("responder: CA %s serial %s: %w", st.ID, rec.Serial, err)
+	}
 	id, err := st.certIDFor(h, serial)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+
+	"github.com/certstatus/certstatus/db"
 )
 
 func runBackup(ctx context.Context, e *cmdEnv, args []string) error {
@@ -30,34 +33,41 @@ func runCheck(ctx context.Context, e *cmdEnv, args []string) error {
 	fs := newFlagSet(e, "check", "check [--data DIR]")
 	cfg, resolve := bindConfig(fs, false)
 	asJSON := fs.Bool("json", false, "print JSON")
-	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
-		if len(pos) > 0 {
-			return usageErr("check takes no arguments, got %q", pos)
+	pos, help, err := parse(fs, args)
+	if help || err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("check takes no arguments, got %q", pos)
+	}
+	if err := resolve(e.getenv); err != nil {
+		return err
+	}
+	// The file is checked as it is, without the master key and without
+	// opening it as a store: check must report on a file serve refuses.
+	problems, schema, err := db.CheckFile(ctx, cfg.Data, 0)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.Data, db.FileName)
+	if *asJSON {
+		ps := make([]string, 0, len(problems))
+		for _, p := range problems {
+			ps = append(ps, p.String())
 		}
-		problems, err := s.store.Check(ctx)
-		if err != nil {
+		if err := printJSON(e.stdout, map[string]any{"OK": len(problems) == 0, "Problems": ps, "Schema": schema}); err != nil {
 			return err
 		}
-		cas, _ := s.store.CAs(ctx)
-		if *asJSON {
-			ps := make([]string, 0, len(problems))
-			for _, p := range problems {
-				ps = append(ps, p.String())
-			}
-			if err := printJSON(e.stdout, map[string]any{"OK": len(problems) == 0, "Problems": ps, "Schema": s.store.SchemaVersion(), "CAs": len(cas)}); err != nil {
-				return err
-			}
-		} else {
-			for _, p := range problems {
-				fmt.Fprintln(e.stdout, "problem:", p)
-			}
+	} else {
+		for _, p := range problems {
+			fmt.Fprintln(e.stdout, "problem:", p)
 		}
-		if len(problems) > 0 {
-			return fmt.Errorf("check: %d problem(s) in %s", len(problems), s.store.Path())
-		}
-		if !*asJSON {
-			fmt.Fprintf(e.stdout, "ok: %s (schema %d, %d CAs): structure, records and indexes consistent\n", s.store.Path(), s.store.SchemaVersion(), len(cas))
-		}
-		return nil
-	})
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("check: %d problem(s) in %s: restore the last backup (certstatus backup) as %s, with certstatus stopped", len(problems), path, path)
+	}
+	if !*asJSON {
+		fmt.Fprintf(e.stdout, "ok: %s (schema %d): structure, checksums, records and indexes consistent\n", path, schema)
+	}
+	return nil
 }

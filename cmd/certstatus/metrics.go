@@ -26,6 +26,17 @@ func (s *service) newRegistry() *prometheus.Registry {
 			func() float64 { return float64(s.store.Stats().AnswerCacheHits) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_ocsp_answer_cache_misses_total", Help: "Pre-signed OCSP answers the serving path read from the database with the cache on."},
 			func() float64 { return float64(s.store.Stats().AnswerCacheMisses) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_db_corrupt_reads_total", Help: "Reads that found a stored value corrupt (checksum, decoding, damaged page): answered as errors, never as a status; the log names each value, certstatus check lists them."},
+			func() float64 { return float64(s.store.Stats().CorruptReads) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "certstatus_db_write_failures_total", Help: "Writes the store could not make durable (disk full, I/O error, damaged file): answered ServiceUnavailable.StorageWriteFailed; /readyz says so until a write succeeds."},
+			func() float64 { return float64(s.store.Stats().WriteFailures) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_db_writable", Help: "1 while the store takes writes, 0 after a write failed (until one succeeds) or the database engine failed inside a write (until restart)."},
+			func() float64 {
+				if s.store.Writable() != nil {
+					return 0
+				}
+				return 1
+			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_db_open_read_transactions", Help: "Read transactions open now."},
 			func() float64 { return float64(s.store.Stats().OpenReadTx) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_cas", Help: "CAs in the store."},

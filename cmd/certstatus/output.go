@@ -50,7 +50,7 @@ func viewOf(r certs.Record) certView {
 		SerialNumber:     string(r.Serial),
 		CertificateType:  r.Kind.String(),
 		Status:           r.State.String(),
-		StatusNow:        r.StatusAt(time.Now()).Status.String(),
+		StatusNow:        statusNow(r),
 		NotBefore:        rfc3339(r.NotBefore),
 		NotAfter:         rfc3339(r.NotAfter),
 		Deleted:          r.Deleted,
@@ -157,4 +157,14 @@ func printTable(w io.Writer, vs []certView) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Identifier, v.CertificateType, st, v.SerialNumber, v.NotAfter, v.SubjectDN)
 	}
 	tw.Flush()
+}
+
+// statusNow is the status r has now, or "corrupt" for a record that cannot
+// be decided (its state or revocation facts are not what a writer stores).
+func statusNow(r certs.Record) string {
+	a, err := r.StatusAt(time.Now())
+	if err != nil {
+		return "corrupt"
+	}
+	return a.Status.String()
 }

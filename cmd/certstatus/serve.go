@@ -327,12 +327,15 @@ func healthz(c echo.Context) error {
 }
 
 // ready reports why the service cannot answer yet: the store must be
-// readable, at least one sub CA must be able to issue, and the OCSP
-// responder must hold a signer for every CA.
+// readable and writable, at least one sub CA must be able to issue, and
+// the OCSP responder must hold a signer for every CA.
 func (s *service) ready(ctx context.Context) error {
 	cas, err := s.store.CAs(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
+	}
+	if err := s.store.Writable(); err != nil {
+		return fmt.Errorf("store not writable (reads are still answered): %w", err)
 	}
 	now := time.Now()
 	usable := false
