@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/db/dbtest"
@@ -51,35 +49,6 @@ func newDamageFixture(t *testing.T) damageFixture {
 	return f
 }
 
-// pageOf returns the page size and the root page of bucket name.
-func pageOf(t *testing.T, path, name string) (int, int64) {
-	t.Helper()
-	b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	var root int64
-	b.View(func(tx *bolt.Tx) error { root = int64(tx.Bucket([]byte(name)).Root()); return nil })
-	if root == 0 {
-		t.Fatalf("bucket %s is inline", name)
-	}
-	return b.Info().PageSize, root
-}
-
-// zeroPage overwrites page id of the file at path with zeros.
-func zeroPage(t *testing.T, path string, size int, id int64) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(make([]byte, size), id*int64(size)); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // refused checks that err is Open's refusal of a damaged file, saying what
 // to do.
 func refused(t *testing.T, err error, what string) {
@@ -98,7 +67,7 @@ func refused(t *testing.T, err error, what string) {
 func TestDamage_TruncatedFile(t *testing.T) {
 	f := newDamageFixture(t)
 	path := filepath.Join(f.dir, db.FileName)
-	size, root := pageOf(t, path, "certs")
+	size, root := dbtest.BucketRoot(t, path, "certs")
 	for _, size := range []int64{root*int64(size) + 100, 3 * 4096, 4096 + 100} {
 		if err := os.Truncate(path, size); err != nil {
 			t.Fatal(err)
@@ -125,8 +94,8 @@ func TestDamage_ZeroedPage(t *testing.T) {
 		t.Run(bucket, func(t *testing.T) {
 			f := newDamageFixture(t)
 			path := filepath.Join(f.dir, db.FileName)
-			size, root := pageOf(t, path, bucket)
-			zeroPage(t, path, size, root)
+			size, root := dbtest.BucketRoot(t, path, bucket)
+			dbtest.ZeroPage(t, path, size, root)
 			_, err := db.Open(f.dir, nil)
 			refused(t, err, "zeroed")
 			ps, _, err := db.CheckFile(t.Context(), f.dir, 0)
@@ -138,9 +107,9 @@ func TestDamage_ZeroedPage(t *testing.T) {
 	t.Run("both meta pages", func(t *testing.T) {
 		f := newDamageFixture(t)
 		path := filepath.Join(f.dir, db.FileName)
-		size, _ := pageOf(t, path, "certs")
-		zeroPage(t, path, size, 0)
-		zeroPage(t, path, size, 1)
+		size, _ := dbtest.BucketRoot(t, path, "certs")
+		dbtest.ZeroPage(t, path, size, 0)
+		dbtest.ZeroPage(t, path, size, 1)
 		_, err := db.Open(f.dir, nil)
 		refused(t, err, "both meta pages are invalid")
 		if ps, _, err := db.CheckFile(t.Context(), f.dir, 0); err != nil || len(ps) == 0 {
@@ -165,9 +134,9 @@ func TestDamage_ZeroedPage(t *testing.T) {
 func TestDamage_PageUnderAWrite(t *testing.T) {
 	f := newDamageFixture(t)
 	path := filepath.Join(f.dir, db.FileName)
-	size, root := pageOf(t, path, "certs") // opening the store leaves the certs pages where they are
+	size, root := dbtest.BucketRoot(t, path, "certs") // opening the store leaves the certs pages where they are
 	s := dbtest.Open(t, f.dir)
-	zeroPage(t, path, size, root)
+	dbtest.ZeroPage(t, path, size, root)
 	ctx := context.Background()
 	_, err := s.Revoke(ctx, f.leaves[3].Identifier, certs.KeyCompromise, time.Now())
 	if !errors.Is(err, certs.ErrStorage) {

@@ -11,40 +11,11 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/certstatus/certstatus/db"
+	"github.com/certstatus/certstatus/db/dbtest"
 )
-
-// bucketRoot returns the page size of the file in data and the root page
-// of bucket name (certstatus must be stopped).
-func bucketRoot(t *testing.T, data, name string) (int, int64) {
-	t.Helper()
-	b, err := bolt.Open(filepath.Join(data, db.FileName), 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	var root int64
-	b.View(func(tx *bolt.Tx) error { root = int64(tx.Bucket([]byte(name)).Root()); return nil })
-	if root == 0 {
-		t.Fatalf("bucket %s is inline: store more first", name)
-	}
-	return b.Info().PageSize, root
-}
-
-func zeroFilePage(t *testing.T, data string, size int, id int64) {
-	t.Helper()
-	f, err := os.OpenFile(filepath.Join(data, db.FileName), os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.WriteAt(make([]byte, size), id*int64(size)); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestServe_DamagedFileRefused: serve refuses a file with a zeroed page or
 // cut short, saying what check found and how to restore a backup, and
@@ -55,11 +26,11 @@ func TestServe_DamagedFileRefused(t *testing.T) {
 		damage func(t *testing.T, data string)
 	}{
 		{"zeroed page", func(t *testing.T, data string) {
-			size, root := bucketRoot(t, data, "certs")
-			zeroFilePage(t, data, size, root)
+			size, root := dbtest.BucketRoot(t, filepath.Join(data, db.FileName), "certs")
+			dbtest.ZeroPage(t, filepath.Join(data, db.FileName), size, root)
 		}},
 		{"truncated", func(t *testing.T, data string) {
-			size, root := bucketRoot(t, data, "certs")
+			size, root := dbtest.BucketRoot(t, filepath.Join(data, db.FileName), "certs")
 			if err := os.Truncate(filepath.Join(data, db.FileName), root*int64(size)+10); err != nil {
 				t.Fatal(err)
 			}
@@ -130,9 +101,9 @@ func TestServe_PageDamagedUnderAWrite(t *testing.T) {
 		e.issue(t, "--cn", "more audit events")
 	}
 	data := e.c.env["CERTSTATUS_DATA"]
-	size, root := bucketRoot(t, data, "audit")
+	size, root := dbtest.BucketRoot(t, filepath.Join(data, db.FileName), "audit")
 	e.serve(t)
-	zeroFilePage(t, data, size, root)
+	dbtest.ZeroPage(t, filepath.Join(data, db.FileName), size, root)
 
 	for i, action := range []string{"first", "second"} {
 		_, err := e.callAPIErr(t, "CreateClientCertificate", map[string]any{"ParentIdentifier": e.subID, "CommonName": action, "Days": 7})

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"math/big"
@@ -21,9 +20,6 @@ import (
 	"testing"
 	"time"
 
-	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
-	openapiutil "github.com/alibabacloud-go/darabonba-openapi/v2/utils"
-	"github.com/alibabacloud-go/tea/dara"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
@@ -103,28 +99,10 @@ func (e *ocspEnv) shutdown(t *testing.T) {
 // bootstrap admin AccessKey.
 func (e *ocspEnv) callAPI(t *testing.T, action string, q map[string]any) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(e.c.env["CERTSTATUS_DATA"], AdminKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k struct{ AccessKeyId, AccessKeySecret string }
-	if err := json.Unmarshal(raw, &k); err != nil {
-		t.Fatal(err)
-	}
-	endpoint := strings.TrimPrefix(e.api, "http://")
-	cl, err := openapi.NewClient(&openapiutil.Config{AccessKeyId: dara.String(k.AccessKeyId), AccessKeySecret: dara.String(k.AccessKeySecret),
-		Endpoint: dara.String(endpoint), Protocol: dara.String("HTTP")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cl.CallApi(&openapiutil.Params{Action: dara.String(action), Version: dara.String("2020-06-30"), Protocol: dara.String("HTTPS"),
-		Pathname: dara.String("/"), Method: dara.String("POST"), AuthType: dara.String("AK"), Style: dara.String("RPC"),
-		ReqBodyType: dara.String("formData"), BodyType: dara.String("json")},
-		&openapiutil.OpenApiRequest{Query: openapiutil.Query(q)}, &dara.RuntimeOptions{NoProxy: dara.String(endpoint)})
+	body, err := e.callAPIErr(t, action, q)
 	if err != nil {
 		t.Fatalf("%s: %v", action, err)
 	}
-	body, _ := out["body"].(map[string]any)
 	return body
 }
 
