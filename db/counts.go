@@ -86,24 +86,6 @@ func countAll(tx *bolt.Tx) (map[string]uint64, error) {
 	return want, err
 }
 
-// buildCounts is the migration that counts the stored certificates.
-func buildCounts(tx *bolt.Tx) error {
-	b, err := tx.CreateBucket(bucketCounts)
-	if err != nil {
-		return err
-	}
-	want, err := countAll(tx)
-	if err != nil {
-		return err
-	}
-	for k, n := range want {
-		if err := b.Put([]byte(k), seal([]byte(k), binary.BigEndian.AppendUint64(nil, n))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Count returns how many certificates match f (After, Offset and Limit
 // ignored), from the counts kept per issuer, kind, state and deletion.
 func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {

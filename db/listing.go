@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -43,38 +44,51 @@ func indexCreated(tx *bolt.Tx, r certs.Record) error {
 	return b.Put(k, seal(k, nil))
 }
 
-// buildCreatedIndex is the migration that indexes and counts the stored
-// certificates.
-// It also creates the nonces bucket, sealed from its first value.
-func buildCreatedIndex(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketCreated, bucketCounts} {
-		if tx.Bucket(name) != nil {
-			if err := tx.DeleteBucket(name); err != nil {
-				return err
+// indexStep is migration 8: it indexes and counts the next batch of
+// certificates after cursor, the last certificate it did. At the start it
+// creates the index, the counts and the nonces bucket (sealed from its
+// first value).
+func indexStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
+	if cursor == nil {
+		for _, name := range [][]byte{bucketCreated, bucketCounts} {
+			if tx.Bucket(name) != nil {
+				if err := tx.DeleteBucket(name); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, name := range [][]byte{bucketCreated, bucketCounts, bucketNonces} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return nil, err
 			}
 		}
 	}
-	if _, err := tx.CreateBucketIfNotExists(bucketNonces); err != nil {
-		return err
+	c := tx.Bucket(bucketCerts).Cursor()
+	k, v := c.First()
+	if cursor != nil {
+		if k, v = c.Seek(cursor); k != nil && bytes.Equal(k, cursor) {
+			k, v = c.Next()
+		}
 	}
-	if err := buildCounts(tx); err != nil {
-		return err
-	}
-	b, err := tx.CreateBucket(bucketCreated)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
+	var last []byte
+	for n := 0; k != nil && n < migrateBatch; k, v = c.Next() {
+		n++
 		r, err := openRecord(k, v)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ck, err := createdKey(r)
-		if err != nil {
-			return fmt.Errorf("certificate %s: %w", k, err)
+		if err := indexCreated(tx, r); err != nil {
+			return nil, fmt.Errorf("certificate %s: %w", k, err)
 		}
-		return b.Put(ck, seal(ck, nil))
-	})
+		if err := addCount(tx, r, 1); err != nil {
+			return nil, fmt.Errorf("certificate %s: %w", k, err)
+		}
+		last = k
+	}
+	if k == nil {
+		return nil, nil
+	}
+	return clone(last), nil
 }
 
 // List returns the certificates matching f, newest first: it skips the

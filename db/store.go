@@ -47,6 +47,8 @@ var (
 	// file, and this one proves them (a flipped bit there would run
 	// migrations again over migrated values).
 	keySchemaSealed = []byte("schema_sealed")
+	// keyMigrating holds the cursor of a step migration under way.
+	keyMigrating = []byte("migrating")
 )
 
 // sealedBuckets are the buckets whose every value carries a checksum
@@ -255,11 +257,23 @@ func (s *Store) SchemaVersion() int { return s.schema }
 // SchemaVersion is the schema version this build writes.
 func SchemaVersion() int { return len(migrations) }
 
-// migration moves the schema from version to-1 to version to.
+// migration moves the schema from version to-1 to version to. It has run
+// or step. run migrates in one transaction, with the migrations around it.
+// step migrates a batch of at most migrateBatch values after cursor (nil
+// at the start) in a transaction of its own and returns the cursor to go
+// on from, or nil when it is done: migrations that rewrite every record
+// must not hold the whole file in one transaction's memory (sealing every
+// value of a 300 MB file in one took 0.8 GiB). The cursor is committed
+// with each batch (meta/migrating), so a migration stopped at any moment
+// goes on from its last batch at the next open.
 type migration struct {
 	name string
 	run  func(tx *bolt.Tx) error
+	step func(tx *bolt.Tx, cursor []byte) ([]byte, error)
 }
+
+// migrateBatch is how many values a step migrates per transaction.
+var migrateBatch = 10000
 
 // migrations[i] upgrades the schema from version i to version i+1. Append
 // only; never edit a released migration.
@@ -308,55 +322,56 @@ var migrations = []migration{
 			return revs.Put(k, binary.BigEndian.AppendUint64(nil, c.Revision))
 		})
 	}},
-	{name: "checksums on every value", run: func(tx *bolt.Tx) error {
-		// The buckets as of schema 6; later buckets are written sealed
-		// from their start.
-		for _, name := range [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys,
-			bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit} {
-			if err := sealBucket(tx.Bucket(name)); err != nil {
-				return fmt.Errorf("bucket %s: %w", name, err)
-			}
-		}
-		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get(keyCreated); v != nil {
-			return meta.Put(keyCreated, seal(keyCreated, v))
-		}
-		return nil
-	}},
-	{name: "creation-order index and counts of certificates", run: buildCreatedIndex},
+	{name: "checksums on every value", step: sealStep},
+	{name: "creation-order index and counts of certificates", step: indexStep},
 }
 
-// sealBucket appends a checksum to every value of b, a thousand at a time
-// (a cursor must not run over keys being written).
-func sealBucket(b *bolt.Bucket) error {
+// sealedAt7 are the buckets of schema 6, which migration 7 seals; later
+// buckets are written sealed from their start.
+var sealedAt7 = [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys,
+	bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit}
+
+// sealStep is migration 7: it appends a checksum to the next batch of
+// values, bucket by bucket; the cursor is the bucket's index in sealedAt7
+// and the last key sealed. Last, it seals meta/created.
+func sealStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
+	i, after := 0, []byte(nil)
+	if len(cursor) > 0 {
+		i, after = int(cursor[0]), cursor[1:]
+	}
 	type entry struct{ k, v []byte }
-	var after []byte
-	for {
-		var batch []entry
+	var batch []entry
+	for total := 0; i < len(sealedAt7); i, after = i+1, nil {
+		b := tx.Bucket(sealedAt7[i])
 		c := b.Cursor()
 		k, v := c.First()
-		if after != nil {
-			k, v = c.Seek(after)
-			if k != nil && bytes.Equal(k, after) {
+		if len(after) > 0 {
+			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
 				k, v = c.Next()
 			}
 		}
-		for ; k != nil && len(batch) < 1000; k, v = c.Next() {
+		// Collected first: a cursor must not run over keys being written.
+		batch = batch[:0]
+		for ; k != nil && total+len(batch) < migrateBatch; k, v = c.Next() {
 			if v == nil && b.Bucket(k) != nil {
-				return fmt.Errorf("%w: nested bucket %q", errCorrupt, k)
+				return nil, fmt.Errorf("bucket %s: %w: nested bucket %q", sealedAt7[i], errCorrupt, k)
 			}
 			batch = append(batch, entry{clone(k), seal(k, v)})
 		}
-		if len(batch) == 0 {
-			return nil
-		}
 		for _, e := range batch {
 			if err := b.Put(e.k, e.v); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		after = batch[len(batch)-1].k
+		if total += len(batch); total == migrateBatch {
+			return append([]byte{byte(i)}, batch[len(batch)-1].k...), nil
+		}
 	}
+	meta := tx.Bucket(bucketMeta)
+	if v := meta.Get(keyCreated); v != nil {
+		return nil, meta.Put(keyCreated, seal(keyCreated, v))
+	}
+	return nil, nil
 }
 
 // readVersion returns the schema version of the file: meta/schema, proved
@@ -389,6 +404,9 @@ func (s *Store) readSchema() error {
 		if s.schema, err = readVersion(tx); err != nil {
 			return fmt.Errorf("db: %s: %w", s.Path(), err)
 		}
+		if tx.Bucket(bucketMeta).Get(keyMigrating) != nil {
+			return fmt.Errorf("db: %s is part way through its migration to schema %d; open it read-write once (serve or any command without --read-only) to finish it", s.Path(), s.schema)
+		}
 		if s.schema != SchemaVersion() {
 			return fmt.Errorf("db: %s has schema version %d, this certstatus reads %d; open it read-write once to migrate", s.Path(), s.schema, SchemaVersion())
 		}
@@ -396,49 +414,99 @@ func (s *Store) readSchema() error {
 	})
 }
 
-// migrate runs every pending migration in one transaction, so a failure
-// leaves the file as it was.
+// migrate runs every pending migration. Consecutive run migrations share
+// one transaction, so a failure leaves the file as it was; a step
+// migration commits batch by batch. While one is under way meta/schema
+// already holds its target version (an older certstatus refuses the
+// file as newer than it reads) and meta/migrating its cursor.
 func (s *Store) migrate() error {
 	var ran []int
-	err := s.bolt.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if meta.Get(keyCreated) == nil {
-			created, _ := time.Now().UTC().MarshalBinary()
-			if err := meta.Put(keyCreated, created); err != nil {
+	logged := time.Now()
+	for done := false; !done; {
+		err := s.bolt.Update(func(tx *bolt.Tx) error {
+			ran = ran[:0]
+			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+			if err != nil {
 				return err
 			}
-		}
-		from, err := readVersion(tx)
-		if err != nil {
-			return fmt.Errorf("db: %s: %w", s.Path(), err)
-		}
-		if from > len(migrations) {
-			return fmt.Errorf("db: %s has schema version %d, newer than this certstatus supports (%d); upgrade certstatus", s.Path(), from, len(migrations))
-		}
-		for v := from; v < len(migrations); v++ {
-			m := migrations[v]
-			if err := m.run(tx); err != nil {
-				return fmt.Errorf("db: migration %d (%s): %w", v+1, m.name, err)
+			if meta.Get(keyCreated) == nil {
+				created, _ := time.Now().UTC().MarshalBinary()
+				// Sealed by migration 7, which a new file runs too.
+				if err := meta.Put(keyCreated, created); err != nil {
+					return err
+				}
 			}
-			ran = append(ran, v)
-		}
-		s.schema = len(migrations)
-		version := binary.BigEndian.AppendUint32(nil, uint32(s.schema))
-		if err := meta.Put(keySchema, version); err != nil {
+			from, err := readVersion(tx)
+			if err != nil {
+				return fmt.Errorf("db: %s: %w", s.Path(), err)
+			}
+			var cursor []byte
+			if mv := meta.Get(keyMigrating); mv != nil {
+				b, err := unseal(bucketMeta, keyMigrating, mv)
+				if err != nil {
+					return fmt.Errorf("db: %s: %w", s.Path(), err)
+				}
+				// Under way to version from: migration from-1, at cursor.
+				from, cursor = from-1, clone(b)
+			}
+			if from > len(migrations) {
+				return fmt.Errorf("db: %s has schema version %d, newer than this certstatus supports (%d); upgrade certstatus", s.Path(), from, len(migrations))
+			}
+			v := from
+			for ; v < len(migrations); v++ {
+				m := migrations[v]
+				if m.step == nil {
+					if err := m.run(tx); err != nil {
+						return fmt.Errorf("db: migration %d (%s): %w", v+1, m.name, err)
+					}
+					ran = append(ran, v)
+					continue
+				}
+				if len(ran) > 0 {
+					break // commit the run migrations before the first batch
+				}
+				next, err := m.step(tx, cursor)
+				if err != nil {
+					return fmt.Errorf("db: migration %d (%s): %w", v+1, m.name, err)
+				}
+				if next != nil {
+					if time.Since(logged) > 10*time.Second {
+						s.log.Info("schema migration under way", "version", v+1, "migration", m.name)
+						logged = time.Now()
+					}
+					if err := setVersion(meta, v+1); err != nil {
+						return err
+					}
+					return meta.Put(keyMigrating, seal(keyMigrating, next))
+				}
+				ran = append(ran, v)
+				v++
+				break // one step migration a transaction
+			}
+			if err := meta.Delete(keyMigrating); err != nil {
+				return err
+			}
+			done = v == len(migrations)
+			s.schema = v
+			return setVersion(meta, v)
+		})
+		if err != nil {
 			return err
 		}
-		return meta.Put(keySchemaSealed, seal(keySchemaSealed, version))
-	})
-	if err != nil {
-		return err
-	}
-	for _, v := range ran { // only once committed
-		s.log.Info("schema migrated", "version", v+1, "migration", migrations[v].name)
+		for _, v := range ran { // only once committed
+			s.log.Info("schema migrated", "version", v+1, "migration", migrations[v].name)
+		}
 	}
 	return nil
+}
+
+// setVersion writes the schema version and its sealed copy.
+func setVersion(meta *bolt.Bucket, v int) error {
+	version := binary.BigEndian.AppendUint32(nil, uint32(v))
+	if err := meta.Put(keySchema, version); err != nil {
+		return err
+	}
+	return meta.Put(keySchemaSealed, seal(keySchemaSealed, version))
 }
 
 // update runs fn in a durable write transaction, grouped with concurrent
