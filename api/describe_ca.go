@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/certstatus/certstatus/certs"
 )
@@ -34,9 +36,11 @@ func (s *Server) caView(c *call, ca certs.CA) (map[string]any, *Error) {
 	if err != nil {
 		return nil, s.internal(c, "chain", err)
 	}
-	years := 0
-	if v.cert != nil {
-		years = int(v.cert.NotAfter.Sub(v.cert.NotBefore).Hours()/24/365 + 0.5)
+	years := years(ca.NotBefore, ca.NotAfter)
+	total, remaining := quota(n)
+	crlStatus := "ACTIVE"
+	if s.crlURL(ca.Identifier) == "" {
+		crlStatus = "INACTIVE"
 	}
 	m := map[string]any{
 		"Identifier": v.Identifier, "ParentIdentifier": v.ParentIdentifier, "SerialNumber": v.SerialNumber,
@@ -47,7 +51,12 @@ func (s *Server) caView(c *call, ca certs.CA) (map[string]any, *Error) {
 		"BeforeDate": v.BeforeDate, "AfterDate": v.AfterDate, "Years": years,
 		"Md5": v.Md5, "Sha2": v.Sha2, "X509Certificate": v.X509Certificate, "CaCertChain": chainPEM(chain),
 		"CertIssuedCount": n, "IssuerType": "local", "Alias": ca.Alias, "ResourceGroupId": ca.ResourceGroupID,
-		"CrlStatus": "enabled", "CrlUrl": s.crlURL(ca.Identifier),
+		"CrlStatus": crlStatus, "CrlUrl": s.crlURL(ca.Identifier), "CrlDay": s.crlDay(),
+		"CertTotalCount": total, "CertRemainingCount": remaining, "CertMaxTime": certMaxTime(ca, c.now),
+		// Deprecated for CAs (Sans), HSM placement (KeyIndex, ClusterId) and
+		// Alibaba billing (Gift, Trial): nothing to report, sent as zero
+		// values because Alibaba always sends them.
+		"Sans": "", "KeyIndex": 0, "ClusterId": "", "Gift": 0, "Trial": 0,
 	}
 	if ca.Kind == certs.KindRootCA {
 		m["ParentIdentifier"] = ""
@@ -125,6 +134,7 @@ func (s *Server) describeCAList(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.internal(c, "list CAs", err)
 	}
+	newestFirst(all)
 	var match []certs.CA
 	for _, ca := range all {
 		isValid := ca.State == certs.StateIssued && !c.now.Before(ca.NotBefore) && c.now.Before(ca.NotAfter)
@@ -163,14 +173,15 @@ func (s *Server) listPcaCA(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.internal(c, "list CAs", err)
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].Identifier < all[j].Identifier })
+	newestFirst(all)
 	start := 0
 	if tok := c.p.str("NextToken"); tok != "" {
-		start = sort.Search(len(all), func(i int) bool { return string(all[i].Identifier) >= tok })
-		if start == len(all) || string(all[start].Identifier) != tok {
+		start = slices.IndexFunc(all, func(ca certs.CA) bool { return string(ca.Identifier) == tok })
+		if start < 0 {
 			return nil, errInvalid("NextToken", "%q does not continue a listing", tok)
 		}
 	}
+	owners := accountIDs(all)
 	end := min(start+int(max), len(all))
 	list := []map[string]any{}
 	for _, ca := range all[start:end] {
@@ -181,7 +192,8 @@ func (s *Server) listPcaCA(c *call) (resp, *Error) {
 		}
 		list = append(list, map[string]any{
 			"CertIdentifier": string(ca.Identifier), "CommonName": cn, "IssuerIdentifier": string(ca.Parent),
-			"PrivateCaInstanceId": string(ca.Identifier), "Status": ca.State.String(), "UserId": c.key.Owner,
+			"PrivateCaInstanceId": string(ca.Identifier), "PrivateCaRegionId": regionID, "Status": ca.State.String(),
+			"UserId": owners[ca.Identifier],
 		})
 	}
 	r := resp{"List": list, "MaxResults": max, "TotalCount": len(all)}
@@ -210,10 +222,11 @@ func (s *Server) caInstanceStatus(c *call) (resp, *Error) {
 	if ca.State == certs.StateRevoked {
 		status = "REVOKE"
 	}
+	total, _ := quota(n)
 	return resp{"InstanceStatusList": []map[string]any{{
 		"Identifier": string(ca.Identifier), "InstanceId": string(ca.Identifier), "Status": status,
 		"Type": ca.Kind.String(), "BeforeTime": epochMillis(ca.NotBefore), "AfterTime": epochMillis(ca.NotAfter),
-		"UseExpireTime": epochMillis(ca.NotAfter), "CertIssuedCount": n, "CertTotalCount": 0,
+		"UseExpireTime": epochMillis(ca.NotAfter), "CertIssuedCount": n, "CertTotalCount": total,
 	}}}, nil
 }
 
@@ -233,12 +246,17 @@ func (s *Server) crlAddress(c *call) (resp, *Error) {
 		h.Write([]byte(r.Serial))
 		h.Write([]byte{0})
 	}
-	status := "USED"
-	if ca.State == certs.StateRevoked {
-		status = "REVOKE"
+	next := ""
+	crl, err := s.store.CRL(c.ctx, ca.Identifier)
+	switch {
+	case errors.Is(err, certs.ErrNotFound):
+	case err != nil:
+		return nil, s.internal(c, "CRL lookup", err)
+	case len(crl.DER) > 0:
+		next = strconv.FormatInt(crl.NextUpdate.UnixMilli(), 10)
 	}
-	return resp{"CrlUrl": s.crlURL(ca.Identifier), "CaInstanceStatus": status, "CaType": ca.Kind.String(),
-		"HashCode": hex.EncodeToString(h.Sum(nil))}, nil
+	return resp{"CrlUrl": s.crlURL(ca.Identifier), "CaInstanceStatus": caInstanceStatus(ca), "CaType": ca.Kind.String(),
+		"HashCode": hex.EncodeToString(h.Sum(nil)), "NextUpdateTime": next}, nil
 }
 
 // pageOf returns page (1-based) of size from all.
@@ -251,3 +269,57 @@ func pageOf[T any](all []T, page, size int64) []T {
 }
 
 func pages(total int, size int64) int64 { return (int64(total) + size - 1) / size }
+
+// newestFirst orders CAs as Alibaba lists them, newest first; the
+// identifier breaks ties, so pages are stable.
+func newestFirst(cas []certs.CA) {
+	slices.SortFunc(cas, func(a, b certs.CA) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.Identifier), string(b.Identifier))
+	})
+}
+
+// regionID is ListPcaCaCertificate's PrivateCaRegionId: cn-hangzhou, the
+// region of cas.aliyuncs.com, where Alibaba's generated client sends every
+// region's calls.
+const regionID = "cn-hangzhou"
+
+// accountIDs are ListPcaCaCertificate's UserId of each CA: certstatus has
+// no accounts, so a CA hierarchy stands for one, and its number is the
+// numericID of the hierarchy's root CA, in decimal. It never changes and
+// does not depend on who asks.
+func accountIDs(cas []certs.CA) map[certs.Identifier]string {
+	parent := make(map[certs.Identifier]certs.Identifier, len(cas))
+	for _, ca := range cas {
+		parent[ca.Identifier] = ca.Parent
+	}
+	out := make(map[certs.Identifier]string, len(cas))
+	for _, ca := range cas {
+		root := ca.Identifier
+		for range len(cas) { // bounded: a corrupt cycle cannot loop forever
+			p, ok := parent[root]
+			if !ok || p == "" {
+				break
+			}
+			root = p
+		}
+		out[ca.Identifier] = strconv.FormatInt(numericID(root), 10)
+	}
+	return out
+}
+
+// crlDay is CrlDay: the CRL validity in whole days, rounded up.
+func (s *Server) crlDay() int {
+	return int((s.opts.CRLValidity + 24*time.Hour - 1) / (24 * time.Hour))
+}
+
+// certMaxTime is CertMaxTime: the longest validity, in whole days, a
+// certificate the CA issues now can have, since none outlives its CA.
+func certMaxTime(ca certs.CA, now time.Time) int {
+	if !now.Before(ca.NotAfter) {
+		return 0
+	}
+	return int(ca.NotAfter.Sub(now) / (24 * time.Hour))
+}

@@ -52,7 +52,7 @@ func stringDated(v certView, r certs.Record) map[string]any {
 		"OrganizationUnit": v.OrganizationUnit, "SubjectDN": v.SubjectDN, "Sans": v.Sans, "Algorithm": v.Algorithm,
 		"KeySize": v.KeySize, "SignAlgorithm": v.SignAlgorithm, "Md5": v.Md5, "Sha2": v.Sha2,
 		"BeforeDate": dayString(r.NotBefore), "AfterDate": dayString(r.NotAfter), "X509Certificate": v.X509Certificate,
-		"CustomIdentifier": v.CustomIdentifier,
+		"CustomIdentifier": v.CustomIdentifier, "Years": years(r.NotBefore, r.NotAfter),
 	}
 	if r.State == certs.StateRevoked {
 		m["RevokeDate"] = dayString(r.RevokedAt)
@@ -175,7 +175,7 @@ func (s *Server) listClientCertificate(c *call) (resp, *Error) {
 		if aerr != nil {
 			return nil, aerr
 		}
-		return resp{"CertificateList": []certView{viewOf(r)}, "CurrentPage": 1, "ShowSize": size, "TotalCount": 1, "PageCount": 1}, nil
+		return resp{"CertificateList": []certView{viewOf(r)}, "CurrentPage": 1, "ShowSize": size, "MaxResults": size, "TotalCount": 1, "PageCount": 1}, nil
 	}
 	if cursorPaged(c) {
 		return s.listCursorResp(c, certs.Filter{}, 20, func(r certs.Record) any { return viewOf(r) })
@@ -188,7 +188,7 @@ func (s *Server) listClientCertificate(c *call) (resp, *Error) {
 	for _, r := range recs {
 		list = append(list, viewOf(r))
 	}
-	return resp{"CertificateList": list, "CurrentPage": page, "ShowSize": size, "TotalCount": total, "PageCount": pages(total, size)}, nil
+	return resp{"CertificateList": list, "CurrentPage": page, "ShowSize": size, "MaxResults": size, "TotalCount": total, "PageCount": pages(total, size)}, nil
 }
 
 // listCursorResp answers a CertificateList action paged by NextToken (an
@@ -251,12 +251,13 @@ func (s *Server) listCert(c *call) (resp, *Error) {
 			tags = append(tags, t.Key+":"+t.Value)
 		}
 		return map[string]any{
-			"Identifier": v.Identifier, "SerialNumber": v.SerialNumber, "CertificateType": v.CertificateType,
+			"Id": v.Id, "Extra": "{}",
+			"Identifier": v.Identifier, "SerialNumber": v.SerialNumber, "CertificateType": listCertType(r.Kind),
 			"Status": v.Status, "CommonName": v.CommonName, "Organization": v.Organization,
 			"OrganizationUnit": v.OrganizationUnit, "SubjectDn": v.SubjectDN, "Algorithm": v.Algorithm,
 			"AliasName": v.AliasName, "CustomIdentifier": v.CustomIdentifier, "KeyExportable": len(r.SealedKey) > 0,
-			"BeforeTime": v.BeforeDate, "AfterTime": v.AfterDate, "BeforeDate": dayString(r.NotBefore),
-			"AfterDate": dayString(r.NotAfter), "Tags": tags,
+			"BeforeTime": v.BeforeDate, "AfterTime": v.AfterDate, "BeforeDate": listDate(r.NotBefore),
+			"AfterDate": listDate(r.NotAfter), "Tags": tags,
 		}
 	}
 	total, err := s.store.Count(c.ctx, f)
@@ -290,7 +291,7 @@ func (s *Server) listCert(c *call) (resp, *Error) {
 	for _, r := range recs {
 		list = append(list, item(r))
 	}
-	return resp{"List": list, "CurrentPage": page, "ShowSize": size, "TotalCount": total, "PageCount": pages(total, size)}, nil
+	return resp{"List": list, "CurrentPage": page, "ShowSize": size, "MaxResults": size, "TotalCount": total, "PageCount": pages(total, size)}, nil
 }
 
 func (s *Server) listRevoked(c *call) (resp, *Error) {

@@ -49,6 +49,9 @@ type Store interface {
 	// AuditKeyExport appends the audit event of a private-key export by
 	// the actor ctx carries, durably.
 	AuditKeyExport(ctx context.Context, r certs.Record) error
+	// CRL returns the stored CRL record of CA id (certs.ErrNotFound when
+	// none was ever made): GetCaInstanceCrlAddress reports its nextUpdate.
+	CRL(ctx context.Context, id certs.Identifier) (certs.CRL, error)
 }
 
 // Authority is the CA the create and revoke actions use. *ca.Authority
@@ -95,6 +98,9 @@ type Options struct {
 	TokenTTL time.Duration
 	// CRLBaseURL is where CRLs are published: <CRLBaseURL>/crl/<ca>.crl.
 	CRLBaseURL string
+	// CRLValidity is nextUpdate − thisUpdate of the CRLs the CA signs,
+	// reported as CrlDay. If zero, 24 hours (ca.CRLPolicy's default).
+	CRLValidity time.Duration
 	// Now is the clock. If nil, time.Now.
 	Now func() time.Time
 	// Logger receives one line per state change at info and per request
@@ -147,6 +153,9 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = 512
 	}
+	if o.CRLValidity == 0 {
+		o.CRLValidity = 24 * time.Hour
+	}
 	if o.TokenTTL == 0 {
 		o.TokenTTL = 24 * time.Hour
 	}
@@ -156,7 +165,7 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 || o.TimeWindow < 0 || o.TokenTTL < 0 ||
+	if o.MaxIdentifiers < 1 || o.DefaultQPS < 0 || o.MaxInFlight < 1 || o.MaxBodyBytes < 1024 || o.TimeWindow < 0 || o.TokenTTL < 0 || o.CRLValidity < 0 ||
 		o.NoncesPerKey < 0 || o.NonceCacheSize < 0 {
 		return nil, fmt.Errorf("api: invalid options %+v", o)
 	}

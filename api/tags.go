@@ -161,14 +161,14 @@ func (s *Server) listTagResources(c *call) (resp, *Error) {
 	if len(c.p.indexed("ResourceId")) > 0 {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].ResourceId < out[j].ResourceId })
 	} else {
-		// CAs by identifier, then certificates newest first, read a batch
+		// CAs newest first, then certificates newest first, read a batch
 		// at a time until the page and one entry more are found: memory
 		// and work end with the page, not with the store.
 		cas, err := s.store.CAs(c.ctx)
 		if err != nil {
 			return nil, s.internal(c, "list CAs", err)
 		}
-		sort.Slice(cas, func(i, j int) bool { return cas[i].Identifier < cas[j].Identifier })
+		newestFirst(cas)
 		for _, ca := range cas {
 			add(ca.Identifier, ca.Tags)
 		}

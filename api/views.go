@@ -24,19 +24,20 @@ type tagView struct {
 // named as in the SDK models. Dates are epoch milliseconds here; the actions
 // whose models use strings convert with dayString.
 type certView struct {
+	Id               int64     `json:"Id"`
 	Identifier       string    `json:"Identifier"`
-	ParentIdentifier string    `json:"ParentIdentifier,omitempty"`
+	ParentIdentifier string    `json:"ParentIdentifier"`
 	SerialNumber     string    `json:"SerialNumber"`
 	CertificateType  string    `json:"CertificateType"`
 	Status           string    `json:"Status"`
 	CommonName       string    `json:"CommonName"`
-	CountryCode      string    `json:"CountryCode,omitempty"`
-	State            string    `json:"State,omitempty"`
-	Locality         string    `json:"Locality,omitempty"`
-	Organization     string    `json:"Organization,omitempty"`
-	OrganizationUnit string    `json:"OrganizationUnit,omitempty"`
+	CountryCode      string    `json:"CountryCode"`
+	State            string    `json:"State"`
+	Locality         string    `json:"Locality"`
+	Organization     string    `json:"Organization"`
+	OrganizationUnit string    `json:"OrganizationUnit"`
 	SubjectDN        string    `json:"SubjectDN"`
-	Sans             string    `json:"Sans,omitempty"`
+	Sans             string    `json:"Sans"`
 	Algorithm        string    `json:"Algorithm"`
 	FullAlgorithm    string    `json:"FullAlgorithm"`
 	KeySize          int       `json:"KeySize"`
@@ -46,14 +47,17 @@ type certView struct {
 	Days             int       `json:"Days"`
 	Md5              string    `json:"Md5"`
 	Sha2             string    `json:"Sha2"`
-	AliasName        string    `json:"AliasName,omitempty"`
-	CustomIdentifier string    `json:"CustomIdentifier,omitempty"`
-	ResourceGroupId  string    `json:"ResourceGroupId,omitempty"`
-	Tags             []tagView `json:"Tags,omitempty"`
-	X509Certificate  string    `json:"X509Certificate"`
-	CertChain        string    `json:"CertChain,omitempty"`
-	RevokeTime       int64     `json:"RevokeTime,omitempty"`
-	RevokeReason     string    `json:"RevokeReason,omitempty"`
+	AliasName        string    `json:"AliasName"`
+	CustomIdentifier string    `json:"CustomIdentifier"`
+	ResourceGroupId  string    `json:"ResourceGroupId"`
+	Tags             []tagView `json:"Tags"`
+	// UploadFlag is 0: certstatus never synchronises certificates to
+	// Alibaba's Certificate Management Service.
+	UploadFlag      int    `json:"UploadFlag"`
+	X509Certificate string `json:"X509Certificate"`
+	CertChain       string `json:"CertChain,omitempty"`
+	RevokeTime      int64  `json:"RevokeTime,omitempty"`
+	RevokeReason    string `json:"RevokeReason,omitempty"`
 
 	cert *x509.Certificate
 }
@@ -75,6 +79,7 @@ func first(v []string) string {
 // CA.AsRecord).
 func viewOf(r certs.Record) certView {
 	v := certView{
+		Id:               numericID(r.Identifier),
 		Identifier:       string(r.Identifier),
 		ParentIdentifier: string(r.Issuer),
 		SerialNumber:     string(r.Serial),
@@ -87,6 +92,8 @@ func viewOf(r certs.Record) certView {
 		CustomIdentifier: r.CustomIdentifier,
 		ResourceGroupId:  r.ResourceGroupID,
 		X509Certificate:  string(certs.EncodeCertPEM(r.DER)),
+		Sans:             "[]",
+		Tags:             []tagView{},
 	}
 	for _, t := range r.Tags {
 		v.Tags = append(v.Tags, tagView{TagKey: t.Key, TagValue: t.Value})
@@ -97,8 +104,8 @@ func viewOf(r certs.Record) certView {
 	}
 	md := md5.Sum(r.DER)
 	sh := sha256.Sum256(r.DER)
-	v.Md5 = strings.ToUpper(hex.EncodeToString(md[:]))
-	v.Sha2 = strings.ToUpper(hex.EncodeToString(sh[:]))
+	v.Md5 = hex.EncodeToString(md[:])
+	v.Sha2 = hex.EncodeToString(sh[:])
 	c, err := x509.ParseCertificate(r.DER)
 	if err != nil {
 		return v
@@ -108,8 +115,8 @@ func viewOf(r certs.Record) certView {
 	v.CommonName = s.CommonName
 	v.CountryCode, v.State, v.Locality = first(s.Country), first(s.Province), first(s.Locality)
 	v.Organization, v.OrganizationUnit = first(s.Organization), first(s.OrganizationalUnit)
-	v.SubjectDN = s.String()
-	v.SignAlgorithm = c.SignatureAlgorithm.String()
+	v.SubjectDN = subjectDN(s)
+	v.SignAlgorithm = signAlgorithm(c.SignatureAlgorithm)
 	switch k := c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		v.Algorithm, v.KeySize = "RSA", k.N.BitLen()

@@ -183,7 +183,7 @@ func newEcho() *echo.Echo {
 }
 
 func (s *service) apiHandler() (http.Handler, error) {
-	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, Logger: s.log, Metrics: api.NewMetrics(s.reg)})
+	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, CRLValidity: s.cfg.crl.Validity, Logger: s.log, Metrics: api.NewMetrics(s.reg)})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 // the official Alibaba client at it with the key from admin-accesskey.json.
 func TestServe_AlibabaSDKWithBootstrapKey(t *testing.T) {
 	c := newCLI(t, filepath.Join(t.TempDir(), "d"))
+	c.env["CERTSTATUS_CRL_VALIDITY"] = "72h"
 	apiURL, _, _, stop := startServe(t, c)
 	defer stop()
 	raw, err := os.ReadFile(filepath.Join(c.env["CERTSTATUS_DATA"], AdminKeyFile))
@@ -51,5 +52,10 @@ func TestServe_AlibabaSDKWithBootstrapKey(t *testing.T) {
 	st := call("DescribeClientCertificateStatus", map[string]any{"Identifier": id})["CertificateStatus"].([]any)
 	if st[0].(map[string]any)["Status"] != "good" {
 		t.Errorf("status: %v", st)
+	}
+	// The CRL policy reaches the API: CrlDay is --crl-validity in days.
+	ca := call("DescribeCACertificate", map[string]any{"Identifier": sub})["Certificate"].(map[string]any)
+	if n, _ := ca["CrlDay"].(json.Number).Int64(); n != 3 {
+		t.Errorf("CrlDay %v with --crl-validity 72h, want 3", ca["CrlDay"])
 	}
 }
