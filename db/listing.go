@@ -120,7 +120,7 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 			}
 			// Seek finds the first key ≥ ak: the cursor's own entry,
 			// whose predecessor is the next older one.
-			if k, iv = c.Seek(ak); k == nil {
+			if k, _ = c.Seek(ak); k == nil {
 				k, iv = c.Last()
 			} else {
 				k, iv = c.Prev()

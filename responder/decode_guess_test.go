@@ -165,7 +165,7 @@ func TestDecodeGET_WorkIsBounded(t *testing.T) {
 		"long escaped":         "/" + strings.Repeat("%252F", 1600),
 	}
 	for name, p := range paths {
-		_, _, decodes, chars := responder.DecodeGETWork(p, "")
+		_, decodes, chars, _ := responder.DecodeGETWork(p, "")
 		t.Logf("%s: %d bytes, %d decodes of %d characters", name, len(p), decodes, chars)
 		if decodes > 18 || chars > 18*len(p) {
 			t.Errorf("%s: %d decodes of %d characters for a %d-byte path; want at most 18 of the path's length", name, decodes, chars, len(p))

@@ -48,8 +48,8 @@ func (r *Responder) WatchRefreshPauses(pauses *[]time.Duration) {
 
 // DecodeGETWork is DecodeGET that also says how many base64 decodings it
 // made and of how many characters in all.
-func DecodeGETWork(rawPath, prefix string) (der []byte, err error, decodes, chars int) {
+func DecodeGETWork(rawPath, prefix string) (der []byte, decodes, chars int, err error) {
 	var w getWork
 	der, err = w.decodeGET(rawPath, prefix)
-	return der, err, w.decodes, w.chars
+	return der, w.decodes, w.chars, err
 }
