@@ -25,6 +25,10 @@ var (
 	// be issued.
 	ErrBadCSR = errors.New("certs: bad CSR")
 
+	// ErrNotRevoked is returned when a certificate that was never revoked
+	// is to be deleted: only revoked certificates may leave the listings.
+	ErrNotRevoked = errors.New("certs: not revoked")
+
 	// ErrIssuerUnusable is returned when an issuing CA is revoked, disabled,
 	// expired or not yet valid and so may not sign.
 	ErrIssuerUnusable = errors.New("certs: issuing CA cannot issue")
