@@ -49,6 +49,9 @@ type Store interface {
 	// AuditKeyExport appends the audit event of a private-key export by
 	// the actor ctx carries, durably.
 	AuditKeyExport(ctx context.Context, r certs.Record) error
+	// Audit calls fn for the audit events from sequence number from,
+	// oldest first, until fn returns false (ListCACertificateLog).
+	Audit(ctx context.Context, from uint64, fn func(certs.AuditEvent) bool) error
 }
 
 // Authority is the CA the create and revoke actions use. *ca.Authority
