@@ -132,6 +132,10 @@ func TestSDK_DeleteRequiresRevocation(t *testing.T) {
 		t.Fatalf("status %v", st)
 	}
 	c.ok("CreateRevokeClientCertificate", map[string]any{"Identifier": id})
+	se = c.fails("InvalidStatus.AlreadyRevoked", 400, "CreateRevokeClientCertificate", map[string]any{"Identifier": id})
+	if msg := tea.StringValue(se.Message); strings.Contains(msg, "db:") || strings.Contains(msg, "certs:") {
+		t.Errorf("internal prefix in %q", msg)
+	}
 	c.ok("DeleteClientCertificate", map[string]any{"Identifier": id})
 	c.fails("NotFound.Certificate", 404, "DescribeClientCertificate", map[string]any{"Identifier": id})
 }
