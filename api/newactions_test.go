@@ -166,7 +166,7 @@ func TestSDK_CreateCustomCertificate(t *testing.T) {
 	out := c.ok("CreateCustomCertificate", custom(sub, csr, "30d", map[string]any{
 		"Subject": map[string]any{"Organization": "Example", "CustomAttributes": []map[string]any{{"ObjectIdentifier": "2.5.4.11", "Value": "Ops"}}},
 		"Extensions": map[string]any{"KeyUsage": ku, "ExtendedKeyUsages": []string{"serverAuth", "clientAuth"},
-			"Criticals": []string{"keyUsage"},
+			"Criticals":               []string{"keyUsage"},
 			"SubjectAlternativeNames": []map[string]any{{"Type": "dNSName", "Value": "a.example.com"}, {"Type": "iPAddress", "Value": "10.0.0.1"}}},
 	}))
 	if got := keysOf(out); !slices.Equal(got, []string{"Certificate", "CertificateChain", "Identifier", "RequestId", "SerialNumber"}) {
@@ -200,7 +200,7 @@ func TestSDK_CreateCustomCertificate(t *testing.T) {
 	okExt := map[string]any{"KeyUsage": map[string]any{"DigitalSignature": true}}
 	for _, tc := range []struct {
 		name, code, param string
-		q              map[string]any
+		q                 map[string]any
 	}{
 		{"serial", "InvalidParameter", "ApiPassthrough.SerialNumber", custom(sub, csr, "1d", map[string]any{"SerialNumber": "16889526086333", "Extensions": okExt})},
 		{"title attribute", "InvalidParameter", "ObjectIdentifier", custom(sub, csr, "1d", map[string]any{"Extensions": okExt,
