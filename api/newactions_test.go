@@ -236,3 +236,18 @@ func mustASN1(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// The new actions are RAM actions yundun-cert:<Action> like the others.
+func TestSDK_NewActionsRAM(t *testing.T) {
+	e := newEnv(t, nil)
+	k := e.newKey("auditor", policy(`{"Effect":"Allow","Action":["yundun-cert:ListCACertificateLog","yundun-cert:DescribePcaAndExternalCACertificateList"],"Resource":"*"}`), 100)
+	c := e.sdk(k, false)
+	c.ok("ListCACertificateLog", map[string]any{"Identifier": string(e.sub.Identifier)})
+	c.ok("DescribePcaAndExternalCACertificateList", nil)
+	for _, action := range []string{"MoveResourceGroup", "CreateCustomCertificate"} {
+		se := c.fails("NoPermission", 403, action, map[string]any{"ResourceId": string(e.sub.Identifier), "ResourceGroupId": "rg", "ResourceType": "ca"})
+		if !strings.Contains(tea.StringValue(se.Data), "yundun-cert:"+action) {
+			t.Errorf("%s: denial does not name yundun-cert:%s: %s", action, action, tea.StringValue(se.Data))
+		}
+	}
+}
