@@ -68,10 +68,10 @@ func (a *Authority) CreateRoot(ctx context.Context, req certs.RootRequest) (cert
 // able to issue (unrevoked, enabled, valid) and allow one more CA level.
 //
 // A subject without a country inherits the parent's. ExtKeyUsages, when
-// given, go into the new CA's certificate (with id-kp-OCSPSigning, so that
-// its delegated OCSP responder stays valid under the EKU nesting that Go
-// and OpenSSL check) and limit what it signs, as CertMaxDays caps their
-// validity; each usage must be allowed by every CA above it.
+// given, go into the new CA's certificate (as they are: zlint and the BRs
+// forbid id-kp-OCSPSigning beside serverAuth in a CA) and limit what it
+// signs, as CertMaxDays caps their validity; each usage must be allowed by
+// every CA above it.
 func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.CA, error) {
 	if req.CertMaxDays < 0 || req.CertMaxDays > 100*366 {
 		return certs.CA{}, fmt.Errorf("%w CertMaxDays %d: want 1 to 36600 days, or 0 for no cap", certs.ErrInvalid, req.CertMaxDays)
@@ -136,7 +136,6 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 		for _, e := range ekus {
 			usages = append(usages, ekuUsage[e])
 		}
-		usages = append(usages, "ocsp signing")
 	}
 	p := profile{
 		usages: usages, isCA: true, pathLen: req.PathLen, notBefore: nb, notAfter: na,
