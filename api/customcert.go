@@ -1,6 +1,8 @@
 package api
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"regexp"
 	"slices"
 	"sort"
@@ -50,7 +52,8 @@ var customAttrs = map[string]string{
 // validity within the CA's (and its CertMaxTime). Refused, with the reason:
 // a caller-chosen SerialNumber, critical flags other than the ones
 // certstatus sets, other SAN types or subject attributes, CA:TRUE (a CSR
-// asking for it), unknown ApiPassthrough fields, and EKUs outside the
+// asking for it) or any CSR extension the certificate would not carry,
+// unknown ApiPassthrough fields, and EKUs outside the
 // issuing CA's constraint. A certificate with serverAuth is stored as
 // SERVER, any other as CLIENT.
 func (s *Server) createCustom(c *call) (resp, *Error) {
@@ -76,6 +79,9 @@ func (s *Server) createCustom(c *call) (resp, *Error) {
 		return nil, aerr
 	}
 	if aerr := withCSR(c, &req); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := csrExtensions(req.CSR); aerr != nil {
 		return nil, aerr
 	}
 	if req.Validity, aerr = customValidity(c.p, c.now); aerr != nil {
@@ -227,4 +233,29 @@ func customValidity(p params, now time.Time) (certs.Validity, *Error) {
 		}
 	}
 	return certs.Validity{}, errInvalid("Validity", "%q: want the end as yyyy-MM-ddTHH:mm:ssZ, or a relative <n>d or <n>y", v)
+}
+
+// csrKnownExtensions are the CSR extensions a custom certificate is built
+// around: the names (replaced by ApiPassthrough's when given), the usages
+// (replaced by ApiPassthrough's), basicConstraints (CA:FALSE only; the CA
+// refuses CA:TRUE) and the key identifier (the CA computes its own).
+var csrKnownExtensions = map[string]bool{"2.5.29.17": true, "2.5.29.15": true, "2.5.29.37": true, "2.5.29.19": true, "2.5.29.14": true}
+
+// csrExtensions refuses a CSR asking for an extension the certificate
+// would not carry: the caller would believe it issued.
+func csrExtensions(csr []byte) *Error {
+	der := csr
+	if b, _ := pem.Decode(csr); b != nil {
+		der = b.Bytes
+	}
+	req, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil // the CA reports it, with its own checks
+	}
+	for _, e := range req.Extensions {
+		if !csrKnownExtensions[e.Id.String()] {
+			return errInvalid("Csr", "it asks for extension %s, which certstatus does not put in custom certificates (it issues subjectAltName, keyUsage, extendedKeyUsage, basicConstraints CA:FALSE and its own key identifiers)", e.Id)
+		}
+	}
+	return nil
 }

@@ -212,6 +212,7 @@ func TestSDK_CreateCustomCertificate(t *testing.T) {
 		{"CA:TRUE", "InvalidParameter", "CA certificate", custom(sub, caCSR, "1d", map[string]any{"Extensions": okExt})},
 		{"beyond the CA", "InvalidParameter", "beyond the issuing CA", custom(sub, csr, "20y", map[string]any{"Extensions": okExt})},
 		{"unknown field", "InvalidParameter", "ApiPassthrough.Extensions.NameConstraints", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "NameConstraints": "x"}})},
+		{"CSR extension", "InvalidParameter", "extension 1.3.6.1.5.5.7.1.24", custom(sub, newCSR(t, "must-staple", pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 24}, Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}}), "1d", map[string]any{"Extensions": okExt})},
 		{"no key usage", "MissingParameter", "KeyUsage", custom(sub, csr, "1d", nil)},
 		{"bad validity", "InvalidParameter", "Validity", custom(sub, csr, "soon", map[string]any{"Extensions": okExt})},
 		{"client under serverAuth CA", "InvalidParameter", "limited to the extended key usages serverAuth", custom(srvOnly, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "ExtendedKeyUsages": []string{"clientAuth"}}})},
