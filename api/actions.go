@@ -41,17 +41,17 @@ var actions = map[string]action{
 	"TagResources":                             {run: (*Server).tagResources, changes: true},
 	"UntagResources":                           {run: (*Server).untagResources, changes: true},
 	"ListTagResources":                         {run: (*Server).listTagResources},
+	"ListCACertificateLog":                     {run: (*Server).listCALog},
+	"MoveResourceGroup":                        {run: (*Server).moveResourceGroup, changes: true},
+	"DescribePcaAndExternalCACertificateList":  {run: (*Server).describePcaExt},
+	"CreateCustomCertificate":                  {run: (*Server).createCustom, changes: true},
 }
 
 // unsupported are cas actions certstatus answers with
 // InvalidAction.NotFound, and why.
 var unsupported = map[string]string{
-	"UploadPcaCertToCas":                      "synchronising to Alibaba's SSL Certificates Service is Alibaba-only",
-	"AssignCertificateCount":                  "certificate quotas are Alibaba billing",
-	"ListAllEndEntityInstance":                "end-entity instances are Alibaba billing",
-	"MoveResourceGroup":                       "resource groups are Alibaba account management; ResourceGroupId is stored as given",
-	"CreateExternalCACertificate":             "external (customer-held-key) CA instances are an Alibaba product",
-	"DescribePcaAndExternalCACertificateList": "external CA instances are an Alibaba product; use DescribeCACertificateList",
-	"ListCACertificateLog":                    "the CA operation log comes with the audit trail",
-	"CreateCustomCertificate":                 "it lets the caller choose serial numbers, key usages and extended key usages outside the CLIENT/SERVER profiles; use CreateClientCertificateWithCsr or CreateServerCertificateWithCsr",
+	"UploadPcaCertToCas":          "synchronising to Alibaba's SSL Certificates Service is Alibaba-only",
+	"AssignCertificateCount":      "certificate quotas are Alibaba billing",
+	"ListAllEndEntityInstance":    "end-entity instances are Alibaba billing",
+	"CreateExternalCACertificate": "external (customer-held-key) CA instances are an Alibaba product",
 }

@@ -275,19 +275,15 @@ func (s *Server) createServerWithCSR(c *call) (resp, *Error) {
 }
 
 // caSubject reads a CA subject; Alibaba requires every field but the
-// country, certstatus also requires the country (C), which zlint and RFC
-// 5280 expect of a CA.
+// country. Without a country, a sub CA inherits its parent's and a root
+// gets certs.DefaultCountry (XX): the CA does it, for the CLI too.
 func caSubject(p params) (certs.Subject, *Error) {
 	for _, name := range []string{"CommonName", "Organization", "OrganizationUnit", "Locality", "State"} {
 		if !p.has(name) {
 			return certs.Subject{}, errMissing(name)
 		}
 	}
-	subj := subject(p)
-	if subj.Country == "" {
-		return subj, errMissing("CountryCode")
-	}
-	return subj, nil
+	return subject(p), nil
 }
 
 func caYears(p params, min, max int64) (certs.Validity, *Error) {
@@ -342,7 +338,7 @@ func (s *Server) createSub(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	parent, aerr := c.p.identifier("ParentIdentifier")
+	parent, aerr := s.subParent(c)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -361,10 +357,13 @@ func (s *Server) createSub(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	for _, unsupported := range []string{"ExtendedKeyUsages", "CertMaxTime"} {
-		if c.p.has(unsupported) || len(c.p.indexed(unsupported)) > 0 {
-			return nil, errInvalid(unsupported, "not supported: certstatus sub CAs carry no EKU constraint and leaf lifetimes are bounded by the CA's own validity")
-		}
+	ekus, aerr := extKeyUsages(c.p, "ExtendedKeyUsages")
+	if aerr != nil {
+		return nil, aerr
+	}
+	maxDays, aerr := c.p.integer("CertMaxTime", 0, 1, 36600)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if _, aerr := c.p.integer("CrlDay", 0, 1, 365); aerr != nil {
 		return nil, aerr
@@ -376,7 +375,8 @@ func (s *Server) createSub(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	sub, err := s.ca.CreateSub(c.ctx, certs.SubRequest{Parent: parent, Subject: subj, Algorithm: alg, Validity: v, PathLen: int(pathLen), Tags: tags})
+	sub, err := s.ca.CreateSub(c.ctx, certs.SubRequest{Parent: parent, Subject: subj, Algorithm: alg, Validity: v, PathLen: int(pathLen),
+		ExtKeyUsages: ekus, CertMaxDays: int(maxDays), Tags: tags})
 	if err != nil {
 		if ae := domainError(err, "ParentIdentifier"); ae != nil {
 			return nil, ae

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,7 +83,7 @@ func (s *Server) loadCA(c *call, param string) (certs.CA, *Error) {
 	}
 	ca, err := s.store.CA(c.ctx, id)
 	if errors.Is(err, certs.ErrNotFound) {
-		return ca, newError(http.StatusNotFound, "NotFound.CA", "No CA certificate has the identifier %s.", id)
+		return ca, errCANotFound(id)
 	}
 	if err != nil {
 		return ca, s.internal(c, "CA lookup", err)
@@ -321,5 +320,9 @@ func certMaxTime(ca certs.CA, now time.Time) int {
 	if !now.Before(ca.NotAfter) {
 		return 0
 	}
-	return int(ca.NotAfter.Sub(now) / (24 * time.Hour))
+	days := int(ca.NotAfter.Sub(now) / (24 * time.Hour))
+	if ca.CertMaxDays > 0 && ca.CertMaxDays < days {
+		return ca.CertMaxDays // the sub CA's own cap (CreateSubCACertificate CertMaxTime)
+	}
+	return days
 }

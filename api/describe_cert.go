@@ -20,7 +20,7 @@ func (s *Server) loadCert(c *call) (certs.Record, *Error) {
 	}
 	r, err := s.store.Get(c.ctx, id)
 	if errors.Is(err, certs.ErrNotFound) || (err == nil && r.Deleted) {
-		return r, newError(http.StatusNotFound, "NotFound.Certificate", "No certificate has the identifier %s.", id)
+		return r, errCertNotFound(id)
 	}
 	if err != nil {
 		return r, s.internal(c, "certificate lookup", err)

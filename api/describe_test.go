@@ -83,17 +83,16 @@ func TestSDK_IssueVariants(t *testing.T) {
 		{"error/SanValue not an email", "CreateClientCertificate", "InvalidParameter", map[string]any{"ParentIdentifier": sub, "CommonName": "x", "Days": 1, "SanType": 1, "SanValue": "not-mail"}},
 		{"error/beyond the CA", "CreateClientCertificate", "InvalidParameter", map[string]any{"ParentIdentifier": sub, "CommonName": "x", "Years": 10}},
 		{"error/root as parent", "CreateClientCertificate", "InvalidStatus.CA", map[string]any{"ParentIdentifier": string(e.root.Identifier), "CommonName": "x", "Days": 1}},
-		{"error/unknown parent", "CreateClientCertificate", "NotFound", map[string]any{"ParentIdentifier": "0123456789abcdef0123456789abcdef", "CommonName": "x", "Days": 1}},
+		{"error/unknown parent", "CreateClientCertificate", "NotFound.CA", map[string]any{"ParentIdentifier": "0123456789abcdef0123456789abcdef", "CommonName": "x", "Days": 1}},
 		{"error/server without CommonName", "CreateServerCertificate", "MissingParameter", map[string]any{"ParentIdentifier": sub, "Domain": "a.example.com", "Days": 1}},
 		{"error/server Domain e-mail", "CreateServerCertificate", "InvalidParameter", map[string]any{"ParentIdentifier": sub, "CommonName": "a", "Domain": "a@b.c", "Days": 1}},
-		{"error/root without country", "CreateRootCACertificate", "MissingParameter", map[string]any{"CommonName": "R", "Organization": "O", "OrganizationUnit": "U", "Locality": "L", "State": "S", "Years": 1}},
-		{"error/sub EKU", "CreateSubCACertificate", "InvalidParameter", map[string]any{"ParentIdentifier": string(e.root.Identifier), "CommonName": "S", "Organization": "O", "OrganizationUnit": "U", "Locality": "L", "State": "S", "CountryCode": "CN", "Years": 1, "Algorithm": "ECC_256", "ExtendedKeyUsages": []string{"clientAuth"}}},
-		{"error/custom certificate", "CreateCustomCertificate", "InvalidAction.NotFound", map[string]any{"ParentIdentifier": sub}},
+		{"error/sub EKU any", "CreateSubCACertificate", "InvalidParameter", map[string]any{"ParentIdentifier": string(e.root.Identifier), "CommonName": "S", "Organization": "O", "OrganizationUnit": "U", "Locality": "L", "State": "S", "CountryCode": "CN", "Years": 1, "Algorithm": "ECC_256", "ExtendedKeyUsages": []string{"anyExtendedKeyUsage"}}},
+		{"error/custom serial", "CreateCustomCertificate", "InvalidParameter", map[string]any{"ParentIdentifier": sub, "Csr": csr, "Validity": "10d", "ApiPassthrough": map[string]any{"SerialNumber": "16889526086333"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cc := e.sdk(e.admin, false)
 			cc.t = t
-			cc.fails(tc.code, map[string]int{"InvalidParameter": 400, "MissingParameter": 400, "InvalidStatus.CA": 400, "NotFound": 404, "InvalidAction.NotFound": 404}[tc.code], tc.action, tc.q)
+			cc.fails(tc.code, map[string]int{"InvalidParameter": 400, "MissingParameter": 400, "InvalidStatus.CA": 400, "NotFound.CA": 404}[tc.code], tc.action, tc.q)
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"syscall"
 
 	"github.com/certstatus/certstatus/certs"
@@ -75,7 +76,10 @@ func errStorage(err error) *Error {
 // one place where certs sentinels become codes. param names the request
 // parameter the error is about, when there is one.
 func domainError(err error, param string) *Error {
-	var ae *Error
+	var (
+		ae *Error
+		nf *certs.NotFoundError
+	)
 	switch {
 	case errors.As(err, &ae):
 		return ae
@@ -84,24 +88,64 @@ func domainError(err error, param string) *Error {
 	case errors.Is(err, certs.ErrStorage):
 		return errStorage(err)
 	case errors.Is(err, certs.ErrBadCSR):
-		return errInvalid("Csr", "%v", err)
+		return errInvalid("Csr", "%s", publicMessage(err))
 	case errors.Is(err, certs.ErrInvalid):
 		if param == "" {
 			param = "request"
 		}
-		return errInvalid(param, "%v", err)
+		return errInvalid(param, "%s", publicMessage(err))
+	case errors.As(err, &nf) && nf.Resource == certs.ResourceCA:
+		return errCANotFound(certs.Identifier(nf.ID))
+	case errors.As(err, &nf):
+		return errCertNotFound(certs.Identifier(nf.ID))
 	case errors.Is(err, certs.ErrNotFound):
-		return newError(http.StatusNotFound, "NotFound", "%v", err)
+		return newError(http.StatusNotFound, "NotFound.Resource", "%s", publicMessage(err))
 	case errors.Is(err, certs.ErrAlreadyRevoked):
-		return newError(http.StatusBadRequest, "InvalidStatus.AlreadyRevoked", "%v", err)
+		return newError(http.StatusBadRequest, "InvalidStatus.AlreadyRevoked", "%s", publicMessage(err))
+	case errors.Is(err, certs.ErrNotRevoked):
+		return newError(http.StatusBadRequest, "InvalidStatus.NotRevoked", "%s", publicMessage(err))
 	case errors.Is(err, certs.ErrIssuerUnusable):
-		return newError(http.StatusBadRequest, "InvalidStatus.CA", "%v", err)
+		return newError(http.StatusBadRequest, "InvalidStatus.CA", "%s", publicMessage(err))
 	case errors.Is(err, certs.ErrExists):
 		// The store's message names the record that holds the identifier,
 		// serial or CustomIdentifier: another caller's, so not repeated.
 		return newError(http.StatusConflict, "Duplicate", "The record already exists: its identifier, serial number or CustomIdentifier is taken.")
 	}
 	return nil
+}
+
+// errCertNotFound and errCANotFound are the one answer of every action to
+// a certificate or CA identifier nothing is stored under.
+func errCertNotFound(id certs.Identifier) *Error {
+	return newError(http.StatusNotFound, "NotFound.Certificate", "No certificate has the identifier %s.", id)
+}
+
+func errCANotFound(id certs.Identifier) *Error {
+	return newError(http.StatusNotFound, "NotFound.CA", "No CA certificate has the identifier %s.", id)
+}
+
+// newErrorNotFoundResource answers an identifier that may name a
+// certificate or a CA (ResourceType instance, TagResources) when it names
+// neither.
+func newErrorNotFoundResource(id certs.Identifier) *Error {
+	return newError(http.StatusNotFound, "NotFound.Resource", "No certificate or CA has the identifier %s.", id)
+}
+
+// internalPrefix matches the package prefixes our errors carry ("db: ",
+// "certs: " …) where a message or a wrapped part of it starts.
+var internalPrefix = regexp.MustCompile(`(^|: |\()(?:db|ca|certs|keyseal|api): `)
+
+// publicMessage is err's text without the package prefixes that name our
+// internals: a caller reads "invalid validity: …", not "db: certs: …".
+func publicMessage(err error) string {
+	msg := err.Error()
+	for {
+		out := internalPrefix.ReplaceAllString(msg, "$1")
+		if out == msg {
+			return out
+		}
+		msg = out
+	}
 }
 
 // recommend is the hint sent in the Recommend field for code.

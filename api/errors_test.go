@@ -146,9 +146,6 @@ func TestSDK_Errors(t *testing.T) {
 		{"error/missing Identifier", admin, "DescribeClientCertificateStatus", nil, 400, "MissingParameter", `"Identifier"`},
 		{"error/only commas in Identifier", admin, "DescribeClientCertificateStatus", map[string]any{"Identifier": " , ,"},
 			400, "MissingParameter", `"Identifier"`},
-		{"error/malformed identifier in a batch", admin, "DescribeClientCertificateStatus",
-			map[string]any{"Identifier": newIdentifier() + ",not-an-identifier," + newIdentifier()},
-			400, "InvalidParameter", `"not-an-identifier"`},
 	}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {

@@ -202,6 +202,17 @@ var fidelityCases = map[string]fidelityCase{
 		query:    func(f *fixture) map[string]any { return f.tagQuery(nil) },
 		optional: map[string]string{"Data.NextToken": whenMore},
 	},
+	"ListCACertificateLog": {query: func(f *fixture) map[string]any { return map[string]any{"Identifier": f.sub} }},
+	"MoveResourceGroup": {query: func(f *fixture) map[string]any {
+		return map[string]any{"ResourceId": f.good, "ResourceGroupId": "rg-fidelity", "ResourceType": "certificate", "RegionId": "cn-hangzhou"}
+	}},
+	"DescribePcaAndExternalCACertificateList": {query: func(f *fixture) map[string]any { return map[string]any{} }},
+	"CreateCustomCertificate": {query: func(f *fixture) map[string]any {
+		return map[string]any{"ParentIdentifier": f.sub, "Csr": f.csr, "Validity": "30d", "Immediately": 2,
+			"ApiPassthrough": map[string]any{"Extensions": map[string]any{
+				"KeyUsage": map[string]any{"DigitalSignature": true}, "ExtendedKeyUsages": []string{"serverAuth"},
+				"SubjectAlternativeNames": []map[string]any{{"Type": "dNSName", "Value": "custom.example.com"}}}}}
+	}},
 }
 
 // TestSDK_ResponsesMatchAlibabaModels calls every served action through

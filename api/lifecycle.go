@@ -34,13 +34,23 @@ func (s *Server) revoke(c *call) (resp, *Error) {
 }
 
 // deleteCert answers DeleteClientCertificate: the certificate leaves every
-// listing and description; its status answers do not change.
+// listing and description; its status answers do not change. As at
+// Alibaba, only a revoked certificate may be deleted: one that still
+// answers good is refused with InvalidStatus.NotRevoked. (Revocation is
+// final, so a certificate found revoked here stays revoked.)
 func (s *Server) deleteCert(c *call) (resp, *Error) {
 	id, aerr := c.p.identifier("Identifier")
 	if aerr != nil {
 		return nil, aerr
 	}
-	if _, err := s.store.Delete(c.ctx, id, c.now); err != nil {
+	r, err := s.store.Get(c.ctx, id)
+	if err == nil && !r.Deleted {
+		err = r.Deletable()
+	}
+	if err == nil {
+		_, err = s.store.Delete(c.ctx, id, c.now)
+	}
+	if err != nil {
 		if ae := domainError(err, "Identifier"); ae != nil {
 			return nil, ae
 		}

@@ -122,7 +122,7 @@ func TestSDK_Lifecycle(t *testing.T) {
 				t.Fatalf("by serial after delete: %v", bySerial)
 			}
 			c.fails("NotFound.Certificate", 404, "DescribeClientCertificate", map[string]any{"Identifier": id})
-			c.fails("NotFound", 404, "DeleteClientCertificate", map[string]any{"Identifier": id})
+			c.fails("NotFound.Certificate", 404, "DeleteClientCertificate", map[string]any{"Identifier": id})
 		})
 	}
 }

@@ -98,36 +98,60 @@ func entryOf(id string, f certs.StatusFacts, c *call) (statusEntry, error) {
 }
 
 // describeStatus answers DescribeClientCertificateStatus: a comma-separated
-// list of identifiers, answered in request order, each once.
+// list of identifiers, answered in request order, each once. A malformed
+// identifier gets its own entry with Status "unknown" (and no serial), as
+// an identifier nothing is stored under does: the well-formed ones of the
+// batch stay answered, and SDK programs already handle "unknown".
 func (s *Server) describeStatus(c *call) (resp, *Error) {
 	raw := c.p.list("Identifier")
 	if len(raw) == 0 {
 		return nil, errMissing("Identifier")
 	}
-	seen := make(map[certs.Identifier]bool, len(raw))
+	seen := make(map[string]bool, len(raw))
 	ids := make([]certs.Identifier, 0, len(raw))
+	// order holds each entry's identifier in request order; a malformed
+	// one is marked by its index in bad.
+	order := make([]string, 0, len(raw))
+	bad := map[int]bool{}
 	for _, s := range raw {
 		id, err := certs.ParseIdentifier(s)
+		key := string(id)
 		if err != nil {
-			return nil, errInvalid("Identifier", "%q is not a certificate identifier (32 hex characters)", s)
+			key = s
 		}
-		if !seen[id] {
-			seen[id] = true
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if err != nil {
+			bad[len(order)] = true
+		} else {
 			ids = append(ids, id)
 		}
+		order = append(order, key)
 	}
-	if len(ids) > s.opts.MaxIdentifiers {
-		return nil, errInvalid("Identifier", "%d identifiers, at most %d per request", len(ids), s.opts.MaxIdentifiers)
+	if len(order) > s.opts.MaxIdentifiers {
+		return nil, errInvalid("Identifier", "%d identifiers, at most %d per request", len(order), s.opts.MaxIdentifiers)
 	}
-	facts, err := s.store.Statuses(c.ctx, ids)
-	if err != nil {
-		return nil, s.internal(c, "status lookup", err)
-	}
-	out := make(statusList, len(ids))
-	for i, f := range facts {
-		if out[i], err = entryOf(string(ids[i]), f, c); err != nil {
+	var facts []certs.StatusFacts
+	if len(ids) > 0 {
+		var err error
+		if facts, err = s.store.Statuses(c.ctx, ids); err != nil {
 			return nil, s.internal(c, "status lookup", err)
 		}
+	}
+	out := make(statusList, len(order))
+	j := 0
+	for i, key := range order {
+		if bad[i] {
+			out[i] = statusEntry{Identifier: key, Status: certs.Unknown.String()}
+			continue
+		}
+		var err error
+		if out[i], err = entryOf(key, facts[j], c); err != nil {
+			return nil, s.internal(c, "status lookup", err)
+		}
+		j++
 	}
 	return resp{"CertificateStatus": out}, nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"net/http"
 	"sort"
 	"strconv"
 
@@ -50,7 +49,7 @@ func (s *Server) retag(c *call, id certs.Identifier, fn func([]certs.Tag) []cert
 		})
 	}
 	if errors.Is(err, certs.ErrNotFound) {
-		return newError(http.StatusNotFound, "NotFound.Resource", "No certificate or CA has the identifier %s.", id)
+		return newErrorNotFoundResource(id)
 	}
 	if err != nil {
 		return s.internal(c, "retag", err)

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
@@ -23,6 +24,9 @@ func checkCASubject(s certs.Subject) error {
 
 // CreateRoot creates and stores a self-signed root CA.
 func (a *Authority) CreateRoot(ctx context.Context, req certs.RootRequest) (certs.CA, error) {
+	if req.Subject.Country == "" {
+		req.Subject.Country = certs.DefaultCountry
+	}
 	if err := checkCASubject(req.Subject); err != nil {
 		return certs.CA{}, err
 	}
@@ -62,9 +66,25 @@ func (a *Authority) CreateRoot(ctx context.Context, req certs.RootRequest) (cert
 
 // CreateSub creates and stores a sub CA signed by req.Parent, which must be
 // able to issue (unrevoked, enabled, valid) and allow one more CA level.
+//
+// A subject without a country inherits the parent's. ExtKeyUsages, when
+// given, go into the new CA's certificate (as they are: zlint and the BRs
+// forbid id-kp-OCSPSigning beside serverAuth in a CA) and limit what it
+// signs, as CertMaxDays caps their validity; each usage must be allowed by
+// every CA above it.
 func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.CA, error) {
-	if err := checkCASubject(req.Subject); err != nil {
-		return certs.CA{}, err
+	if req.CertMaxDays < 0 || req.CertMaxDays > 100*366 {
+		return certs.CA{}, fmt.Errorf("%w CertMaxDays %d: want 1 to 36600 days, or 0 for no cap", certs.ErrInvalid, req.CertMaxDays)
+	}
+	var ekus []certs.EKU
+	for _, u := range req.ExtKeyUsages {
+		e, err := certs.ParseEKU(string(u))
+		if err != nil {
+			return certs.CA{}, err
+		}
+		if !slices.Contains(ekus, e) {
+			ekus = append(ekus, e)
+		}
 	}
 	now := a.opts.Now()
 	chain, parentCert, parentKey, err := a.issuer(ctx, req.Parent, now)
@@ -72,6 +92,19 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 		return certs.CA{}, err
 	}
 	parent := chain[0]
+	if req.Subject.Country == "" && len(parentCert.Subject.Country) > 0 {
+		req.Subject.Country = parentCert.Subject.Country[0]
+	}
+	if err := checkCASubject(req.Subject); err != nil {
+		return certs.CA{}, err
+	}
+	for _, c := range chain {
+		for _, e := range ekus {
+			if !c.AllowsEKU(e) {
+				return certs.CA{}, fmt.Errorf("%w: CA %s is limited to the extended key usages %v and may not sign a CA for %s", certs.ErrInvalid, c.Identifier, c.ExtKeyUsages, e)
+			}
+		}
+	}
 	if req.PathLen < 0 {
 		return certs.CA{}, fmt.Errorf("%w path length %d: a sub CA needs 0 or more", certs.ErrInvalid, req.PathLen)
 	}
@@ -97,8 +130,15 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 	if err != nil {
 		return certs.CA{}, err
 	}
+	usages := caUsages
+	if len(ekus) > 0 {
+		usages = slices.Clone(caUsages)
+		for _, e := range ekus {
+			usages = append(usages, ekuUsage[e])
+		}
+	}
 	p := profile{
-		usages: caUsages, isCA: true, pathLen: req.PathLen, notBefore: nb, notAfter: na,
+		usages: usages, isCA: true, pathLen: req.PathLen, notBefore: nb, notAfter: na,
 		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(parent.Identifier), issuerURL: a.issuerURL(parent.Identifier),
 		anyPolicy: true,
 	}
@@ -106,7 +146,9 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 	if err != nil {
 		return certs.CA{}, err
 	}
-	c, err := a.storeCA(ctx, der, key, parent.Identifier, certs.KindSubCA, req.Alias, req.Tags)
+	c, err := a.storeCA(ctx, der, key, parent.Identifier, certs.KindSubCA, req.Alias, req.Tags, func(c *certs.CA) {
+		c.ExtKeyUsages, c.CertMaxDays = ekus, req.CertMaxDays
+	})
 	if err == nil {
 		a.caChanged(ctx, c)
 		a.log.Info("sub CA created", "ca", c.Identifier, "parent", parent.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
@@ -114,7 +156,7 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 	return c, err
 }
 
-func (a *Authority) storeCA(ctx context.Context, der []byte, key crypto.Signer, parent certs.Identifier, kind certs.Kind, alias string, tags []certs.Tag) (certs.CA, error) {
+func (a *Authority) storeCA(ctx context.Context, der []byte, key crypto.Signer, parent certs.Identifier, kind certs.Kind, alias string, tags []certs.Tag, set ...func(*certs.CA)) (certs.CA, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return certs.CA{}, fmt.Errorf("ca: parse issued CA: %w", err)
@@ -142,6 +184,9 @@ func (a *Authority) storeCA(ctx context.Context, der []byte, key crypto.Signer, 
 		Tags:       tags,
 		SealedKey:  sealed,
 		CreatedAt:  a.opts.Now().UTC(),
+	}
+	for _, f := range set {
+		f(&c)
 	}
 	if err := a.store.PutCA(ctx, c); err != nil {
 		return certs.CA{}, err

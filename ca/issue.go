@@ -129,6 +129,14 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	if err != nil {
 		return certs.Issued{}, err
 	}
+	ekus := []certs.EKU{certs.EKUOf(req.Kind)}
+	custom := len(req.KeyUsages) > 0 || len(req.ExtKeyUsages) > 0
+	if custom {
+		ekus = req.ExtKeyUsages
+	}
+	if err := checkChain(chain, ekus, nb, na); err != nil {
+		return certs.Issued{}, err
+	}
 
 	if key == nil && len(req.CSR) == 0 {
 		if key, err = generate(req.Algorithm); err != nil {
@@ -139,6 +147,11 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	p := profile{
 		usages: leafUsages(pub, req.Kind == certs.KindServer), pathLen: -1, notBefore: nb, notAfter: na,
 		ocspURL: a.opts.OCSPURL, crlURL: a.crlURL(chain[0].Identifier), issuerURL: a.issuerURL(chain[0].Identifier),
+	}
+	if custom {
+		if p.usages, err = customUsages(req.KeyUsages, req.ExtKeyUsages); err != nil {
+			return certs.Issued{}, err
+		}
 	}
 	if req.OmitCRL {
 		p.crlURL = ""

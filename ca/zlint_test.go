@@ -71,6 +71,20 @@ func TestZlint_EveryKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A root without a country (XX) and a sub CA limited to serverAuth.
+	noCountry, err := f.auth.CreateRoot(ctx, certs.RootRequest{
+		Subject: certs.Subject{CommonName: "No Country Root", Organization: "certstatus test"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 365},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ekuSub, err := f.auth.CreateSub(ctx, certs.SubRequest{
+		Parent: f.root.Identifier, Subject: certs.Subject{Organization: "certstatus test", CommonName: "Server-only CA"},
+		Algorithm: certs.ECC256, Validity: certs.Validity{Days: 365}, ExtKeyUsages: []certs.EKU{certs.EKUServerAuth}, CertMaxDays: 90,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var serverSANs certs.SANs
 	for _, n := range []string{"api.internal.example.com", "*.svc.example.com", "10.1.2.3", "2001:db8::1"} {
 		if err := serverSANs.ParseSAN(n); err != nil {
@@ -100,6 +114,10 @@ func TestZlint_EveryKind(t *testing.T) {
 		"server/ecdsa":    f.issue(t, certs.IssueRequest{Kind: certs.KindServer, Subject: certs.Subject{CommonName: "api.internal.example.com"}, SANs: serverSANs, Algorithm: certs.ECC384}).Record.DER,
 		"server/rsa":      f.issue(t, certs.IssueRequest{Issuer: rsaSub.Identifier, Kind: certs.KindServer, Subject: certs.Subject{CommonName: "rsa.example.com"}, Algorithm: certs.RSA2048}).Record.DER,
 		"server/csr":      f.issue(t, certs.IssueRequest{Kind: certs.KindServer, CSR: csrPEM}).Record.DER,
+		"root/no-country": noCountry.DER,
+		"sub/eku-limited": ekuSub.DER,
+		"server/eku-sub":  f.issue(t, certs.IssueRequest{Issuer: ekuSub.Identifier, Kind: certs.KindServer, Subject: certs.Subject{CommonName: "limited.example.com"}}).Record.DER,
+		"custom/codesign": f.issue(t, certs.IssueRequest{Kind: certs.KindClient, CSR: csrPEM, KeyUsages: []certs.KeyUsage{certs.KUDigitalSignature}, ExtKeyUsages: []certs.EKU{certs.EKUCodeSigning}}).Record.DER,
 	}
 	for name, der := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -25,6 +25,10 @@ var (
 	// be issued.
 	ErrBadCSR = errors.New("certs: bad CSR")
 
+	// ErrNotRevoked is returned when a certificate that was never revoked
+	// is to be deleted: only revoked certificates may leave the listings.
+	ErrNotRevoked = errors.New("certs: not revoked")
+
 	// ErrIssuerUnusable is returned when an issuing CA is revoked, disabled,
 	// expired or not yet valid and so may not sign.
 	ErrIssuerUnusable = errors.New("certs: issuing CA cannot issue")
@@ -40,3 +44,37 @@ var (
 	// with the cause, so errors.Is also finds the cause (syscall.ENOSPC).
 	ErrStorage = errors.New("certs: storage write failed")
 )
+
+// The resources a NotFoundError names.
+const (
+	ResourceCertificate = "certificate"
+	ResourceCA          = "CA"
+)
+
+// NotFoundError is the ErrNotFound of one named resource: the API answers
+// each kind with its own code (NotFound.Certificate, NotFound.CA).
+type NotFoundError struct {
+	Resource string // ResourceCertificate or ResourceCA
+	ID       string
+	// Detail, if set, says more (e.g. "was deleted at …").
+	Detail string
+}
+
+func (e *NotFoundError) Error() string {
+	s := "certs: not found: " + e.Resource + " " + e.ID
+	if e.Detail != "" {
+		s += " " + e.Detail
+	}
+	return s
+}
+
+// Unwrap makes errors.Is(err, ErrNotFound) hold.
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// CertNotFound and CANotFound return the NotFoundError of a certificate or
+// a CA.
+func CertNotFound(id Identifier) error {
+	return &NotFoundError{Resource: ResourceCertificate, ID: string(id)}
+}
+
+func CANotFound(id Identifier) error { return &NotFoundError{Resource: ResourceCA, ID: string(id)} }

@@ -169,6 +169,12 @@ type CA struct {
 	// Disabled stops the CA from issuing without revoking it.
 	Disabled bool
 
+	// ExtKeyUsages, when set, limits what the CA signs to these extended
+	// key usages (and puts them in its certificate); empty means no limit.
+	ExtKeyUsages []EKU
+	// CertMaxDays, when above zero, caps the validity of what the CA signs.
+	CertMaxDays int
+
 	Alias           string
 	ResourceGroupID string
 	Tags            []Tag
@@ -223,6 +229,14 @@ func (c CA) Validate() error {
 	}
 	if len(c.DER) == 0 {
 		return fmt.Errorf("%w CA %s: no certificate", ErrInvalid, c.Identifier)
+	}
+	if c.CertMaxDays < 0 || c.CertMaxDays > 100*366 {
+		return fmt.Errorf("%w CA %s: CertMaxDays %d is not 0 to 36600", ErrInvalid, c.Identifier, c.CertMaxDays)
+	}
+	for _, u := range c.ExtKeyUsages {
+		if _, err := ParseEKU(string(u)); err != nil {
+			return fmt.Errorf("CA %s: %w", c.Identifier, err)
+		}
 	}
 	return validateState("CA "+string(c.Identifier), c.State, c.RevokedAt, c.Reason)
 }

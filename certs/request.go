@@ -385,8 +385,12 @@ type SubRequest struct {
 	// PathLen is the basicConstraints path length of the new CA: 0 means it
 	// issues only leaf certificates. It must be below the parent's.
 	PathLen int
-	Alias   string
-	Tags    []Tag
+	// ExtKeyUsages limits what the new CA may sign (see CA.ExtKeyUsages);
+	// CertMaxDays caps their validity in days (0: only the CA's own).
+	ExtKeyUsages []EKU
+	CertMaxDays  int
+	Alias        string
+	Tags         []Tag
 }
 
 // IssueRequest asks for a CLIENT or SERVER certificate from Issuer, a sub CA.
@@ -407,6 +411,12 @@ type IssueRequest struct {
 
 	// OmitCRL leaves the CRL distribution point out of the certificate.
 	OmitCRL bool
+
+	// KeyUsages and ExtKeyUsages, when either is set, replace the CLIENT or
+	// SERVER profile's usages (CreateCustomCertificate); each must be
+	// allowed by every CA of the chain.
+	KeyUsages    []KeyUsage
+	ExtKeyUsages []EKU
 
 	Alias            string
 	CustomIdentifier string

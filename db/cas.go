@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -40,7 +41,7 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 		}
 		if isKey != nil {
 			if b.Get([]byte(c.Parent)) == nil {
-				return fmt.Errorf("db: put CA: %w: parent CA %s", certs.ErrNotFound, c.Parent)
+				return fmt.Errorf("db: put CA: parent: %w", certs.CANotFound(c.Parent))
 			}
 			if other, err := getIndexed(tx, isKey); err != nil {
 				return err
@@ -74,7 +75,7 @@ func (s *Store) CA(ctx context.Context, id certs.Identifier) (certs.CA, error) {
 func getCA(b *bolt.Bucket, id certs.Identifier) (certs.CA, error) {
 	v := b.Get([]byte(id))
 	if v == nil {
-		return certs.CA{}, fmt.Errorf("db: %w: CA %s", certs.ErrNotFound, id)
+		return certs.CA{}, fmt.Errorf("db: %w", certs.CANotFound(id))
 	}
 	return openCA([]byte(id), v)
 }
@@ -139,8 +140,9 @@ func (s *Store) CAs(ctx context.Context) ([]certs.CA, error) {
 }
 
 // UpdateCA applies fn to CA id in one durable transaction and returns the
-// result. fn may change status, revocation, alias and tags, not what the
-// certificate itself fixes (identifier, parent, kind, serial, DER, key). An
+// result. fn may change status, revocation, alias, resource group and tags,
+// not what the certificate itself fixes (identifier, parent, kind, serial,
+// DER, key, EKU constraint, CertMaxDays). An
 // error from fn aborts the update and is returned as is. fn may be called
 // more than once.
 func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error) {
@@ -156,7 +158,8 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 			return err
 		}
 		if c.Identifier != old.Identifier || c.Parent != old.Parent || c.Kind != old.Kind ||
-			c.Serial != old.Serial || !bytes.Equal(c.DER, old.DER) || !bytes.Equal(c.SealedKey, old.SealedKey) {
+			c.Serial != old.Serial || !bytes.Equal(c.DER, old.DER) || !bytes.Equal(c.SealedKey, old.SealedKey) ||
+			!slices.Equal(c.ExtKeyUsages, old.ExtKeyUsages) || c.CertMaxDays != old.CertMaxDays {
 			return fmt.Errorf("db: update CA %s: %w: the certificate's own fields cannot change", id, certs.ErrInvalid)
 		}
 		if err := c.Validate(); err != nil {
@@ -184,7 +187,7 @@ func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*cert
 		case !c.Disabled && old.Disabled:
 			action = "ca.enable"
 		}
-		return appendAudit(ctx, tx, action, id, "state=%v disabled=%v reason=%v alias=%q tags=%d", c.State, c.Disabled, c.Reason, c.Alias, len(c.Tags))
+		return appendAudit(ctx, tx, action, id, "state=%v disabled=%v reason=%v alias=%q tags=%d resource_group=%q", c.State, c.Disabled, c.Reason, c.Alias, len(c.Tags), c.ResourceGroupID)
 	})
 	return out, err
 }

@@ -75,7 +75,7 @@ func (s *Store) PutCRL(ctx context.Context, c certs.CRL) error {
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketCAs).Get([]byte(c.CA)) == nil {
-			return fmt.Errorf("db: put CRL: %w: CA %s", certs.ErrNotFound, c.CA)
+			return fmt.Errorf("db: put CRL: %w", certs.CANotFound(c.CA))
 		}
 		b := tx.Bucket(bucketCRLs)
 		cur, err := currentCRL(tx, c.CA)

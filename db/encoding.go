@@ -356,6 +356,8 @@ const (
 	cTag
 	cSealedKey
 	cCreatedAt
+	cExtKeyUsage // repeated: one per usage
+	cCertMaxDays
 )
 
 func encodeCA(c certs.CA) []byte {
@@ -377,6 +379,10 @@ func encodeCA(c certs.CA) []byte {
 	e.tags(cTag, c.Tags)
 	e.bytes(cSealedKey, c.SealedKey)
 	e.time(cCreatedAt, c.CreatedAt)
+	for _, u := range c.ExtKeyUsages {
+		e.str(cExtKeyUsage, string(u))
+	}
+	e.uint(cCertMaxDays, uint64(c.CertMaxDays))
 	return e.b
 }
 
@@ -426,6 +432,17 @@ func decodeCA(b []byte) (certs.CA, error) {
 			c.SealedKey = clone(f.raw)
 		case cCreatedAt:
 			c.CreatedAt = f.time()
+		case cExtKeyUsage:
+			u, err := certs.ParseEKU(string(f.raw))
+			if err != nil {
+				return fmt.Errorf("%w: CA extended key usage: %v", certs.ErrCorrupt, err)
+			}
+			c.ExtKeyUsages = append(c.ExtKeyUsages, u)
+		case cCertMaxDays:
+			if f.num > 1<<31 {
+				return fmt.Errorf("%w: CA CertMaxDays %d", certs.ErrCorrupt, f.num)
+			}
+			c.CertMaxDays = int(f.num)
 		}
 		return nil
 	})

@@ -47,6 +47,9 @@ var (
 		accessKeyCase("accesskey-full", certs.AccessKey{ID: "LTAI5tExample", SealedSecret: []byte("sealed secret"),
 			Owner: "alice", Policy: `{"Version":"1","Statement":[]}`, QPS: 100, Disabled: true, CreatedAt: gt("2025-03-04T05:06:07.000008Z")}),
 		accessKeyCase("accesskey-minimal", certs.AccessKey{ID: "k", SealedSecret: []byte{1}}),
+		caCase("ca-sub-constrained", certs.CA{Identifier: "2f2e2d2c2b2a29282726252423222120", Parent: "0f0e0d0c0b0a09080706050403020100",
+			Kind: certs.KindSubCA, Serial: "cd", DER: []byte("constrained sub DER"), PathLen: 0, State: certs.StateIssued,
+			ExtKeyUsages: []certs.EKU{certs.EKUServerAuth, certs.EKUClientAuth}, CertMaxDays: 397}),
 	}
 )
 

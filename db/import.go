@@ -69,7 +69,7 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 				continue
 			}
 			if tx.Bucket(bucketCAs).Get([]byte(r.Issuer)) == nil {
-				return fmt.Errorf("db: import: %w: issuing CA %s", certs.ErrNotFound, r.Issuer)
+				return fmt.Errorf("db: import: issuing CA: %w", certs.CANotFound(r.Issuer))
 			}
 			isKey, err := issuerSerialKey(r.Issuer, r.Serial)
 			if err != nil {

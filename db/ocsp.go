@@ -21,7 +21,7 @@ func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
 	val := encodeResponder(r)
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketCAs).Get([]byte(r.CA)) == nil {
-			return fmt.Errorf("db: put responder: %w: CA %s", certs.ErrNotFound, r.CA)
+			return fmt.Errorf("db: put responder: %w", certs.CANotFound(r.CA))
 		}
 		if err := put(tx, bucketResponders, []byte(r.CA), val); err != nil {
 			return err

@@ -49,7 +49,7 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 			return fmt.Errorf("db: put: %w: certificate %s", certs.ErrExists, r.Identifier)
 		}
 		if tx.Bucket(bucketCAs).Get([]byte(r.Issuer)) == nil {
-			return fmt.Errorf("db: put: %w: issuing CA %s", certs.ErrNotFound, r.Issuer)
+			return fmt.Errorf("db: put: issuing CA: %w", certs.CANotFound(r.Issuer))
 		}
 		is := tx.Bucket(bucketIssuerSerial)
 		if other, err := get(tx, bucketIssuerSerial, isKey); err != nil {
@@ -144,7 +144,7 @@ func getRecordFields(tx *bolt.Tx, id certs.Identifier, full bool) (certs.Record,
 		return certs.Record{}, err
 	}
 	if v == nil {
-		return certs.Record{}, fmt.Errorf("db: %w: certificate %s", certs.ErrNotFound, id)
+		return certs.Record{}, fmt.Errorf("db: %w", certs.CertNotFound(id))
 	}
 	r, err := decodeRecordFields(v, full)
 	if err != nil {
@@ -389,7 +389,7 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 			return err
 		}
 		if r.Deleted {
-			return fmt.Errorf("db: delete: %w: certificate %s was deleted at %s", certs.ErrNotFound, id, r.DeletedAt.Format(time.RFC3339))
+			return fmt.Errorf("db: delete: %w", &certs.NotFoundError{Resource: certs.ResourceCertificate, ID: string(id), Detail: "was deleted at " + r.DeletedAt.Format(time.RFC3339)})
 		}
 		before := r
 		r.Deleted, r.DeletedAt = true, storedTime(at)

@@ -37,6 +37,9 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 		var tags multiFlag
 		fs.Var(&tags, "tag", "KEY=VALUE tag (repeatable)")
 		parent := fs.String("parent", "", "identifier of the parent CA (create-sub)")
+		var ekus multiFlag
+		fs.Var(&ekus, "eku", "create-sub: limit the sub CA to this extended key usage: serverAuth, clientAuth, codeSigning, emailProtection (repeatable; default no limit)")
+		maxDays := fs.Int("cert-max-days", 0, "create-sub: the longest validity, in days, of what the sub CA issues (default 0: only its own validity)")
 		defDays := 3650
 		if sub == "create-sub" {
 			defDays = 1825
@@ -56,8 +59,8 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 			}
 			var c certs.CA
 			if sub == "create-root" {
-				if *parent != "" {
-					return usageErr("--parent is for create-sub")
+				if *parent != "" || len(ekus) > 0 || *maxDays != 0 {
+					return usageErr("--parent, --eku and --cert-max-days are for create-sub")
 				}
 				a, err := parseAlgorithm(*alg, certs.ECC384)
 				if err != nil {
@@ -83,7 +86,16 @@ func runCA(ctx context.Context, e *cmdEnv, args []string) error {
 				if pl < 0 {
 					pl = 0
 				}
-				c, err = s.ca.CreateSub(ctx, certs.SubRequest{Parent: pid, Subject: *subj, Algorithm: a, Validity: v, PathLen: pl, Alias: *alias, Tags: t})
+				var limit []certs.EKU
+				for _, u := range ekus {
+					eku, err := certs.ParseEKU(u)
+					if err != nil {
+						return usageErr("--eku: %v", err)
+					}
+					limit = append(limit, eku)
+				}
+				c, err = s.ca.CreateSub(ctx, certs.SubRequest{Parent: pid, Subject: *subj, Algorithm: a, Validity: v, PathLen: pl,
+					ExtKeyUsages: limit, CertMaxDays: *maxDays, Alias: *alias, Tags: t})
 				if err != nil {
 					return err
 				}

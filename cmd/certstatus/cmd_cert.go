@@ -14,7 +14,7 @@ var certSubcommands = []subcommand{
 	{"revoke", "revoke a certificate (ID --reason R)"},
 	{"show", "show one certificate (ID or custom identifier)"},
 	{"list", "list certificates"},
-	{"delete", "hide a certificate from listings; its status is kept (ID)"},
+	{"delete", "hide a revoked certificate from listings; its status is kept (ID; --force for one never revoked)"},
 }
 
 func runCert(ctx context.Context, e *cmdEnv, args []string) error {
@@ -87,6 +87,7 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 		pemOut := fs.Bool("pem", false, "show: print the certificate as PEM")
 		reason := fs.String("reason", "", "revoke: RFC 5280 reason, e.g. keyCompromise, superseded, cessationOfOperation, unspecified")
 		atFlag := fs.String("at", "", "revoke: revocation time, RFC 3339 (default now)")
+		force := fs.Bool("force", false, "delete: also delete a certificate that was never revoked (it keeps answering good; a warning is printed)")
 		run = func(s *service, pos []string) error {
 			if len(pos) != 1 {
 				return usageErr("cert %s needs exactly one certificate identifier", sub)
@@ -116,6 +117,15 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 					return err
 				}
 			case "delete":
+				// As the API: only a revoked certificate leaves the listings,
+				// unless the operator insists.
+				if err := r.Deletable(); err != nil && !r.Deleted {
+					if !*force {
+						return fmt.Errorf("%w (or pass --force to hide it anyway: it keeps answering good)", err)
+					}
+					fmt.Fprintf(e.stderr, "warning: certificate %s was never revoked: it leaves the listings but keeps answering good to status queries and OCSP\n", r.Identifier)
+					s.log.Warn("unrevoked certificate deleted with --force", "id", r.Identifier, "serial", r.Serial, "issuer", r.Issuer)
+				}
 				if r, err = s.store.Delete(ctx, r.Identifier, time.Now()); err != nil {
 					return err
 				}

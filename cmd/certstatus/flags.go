@@ -13,7 +13,7 @@ import (
 func subjectFlags(fs *flag.FlagSet) *certs.Subject {
 	s := &certs.Subject{}
 	fs.StringVar(&s.CommonName, "cn", "", "subject common name (CN)")
-	fs.StringVar(&s.Country, "c", "", "subject country, two letters (C)")
+	fs.StringVar(&s.Country, "c", "", "subject country, two letters (C); a root CA without one gets XX, a sub CA its parent's")
 	fs.StringVar(&s.State, "st", "", "subject state or province (ST)")
 	fs.StringVar(&s.Locality, "l", "", "subject locality (L)")
 	fs.StringVar(&s.Organization, "o", "", "subject organization (O)")

@@ -29,6 +29,8 @@ type certView struct {
 	RevokedAt        string   `json:"RevokedAt,omitempty"`
 	RevocationReason string   `json:"RevocationReason,omitempty"`
 	PathLen          *int     `json:"PathLen,omitempty"`
+	ExtKeyUsages     []string `json:"ExtKeyUsages,omitempty"`
+	CertMaxDays      int      `json:"CertMaxDays,omitempty"`
 	Disabled         bool     `json:"Disabled,omitempty"`
 	Deleted          bool     `json:"Deleted,omitempty"`
 	Alias            string   `json:"Alias,omitempty"`
@@ -85,6 +87,10 @@ func caViewOf(c certs.CA) certView {
 	v.Alias = c.Alias
 	pl := c.PathLen
 	v.PathLen = &pl
+	for _, u := range c.ExtKeyUsages {
+		v.ExtKeyUsages = append(v.ExtKeyUsages, string(u))
+	}
+	v.CertMaxDays = c.CertMaxDays
 	return v
 }
 
@@ -130,6 +136,12 @@ func printView(w io.Writer, v certView) {
 			pl = fmt.Sprint(*v.PathLen)
 		}
 		line("Path length", pl)
+	}
+	if len(v.ExtKeyUsages) > 0 {
+		line("Issues only", strings.Join(v.ExtKeyUsages, ", "))
+	}
+	if v.CertMaxDays > 0 {
+		line("Longest issued", fmt.Sprintf("%d days", v.CertMaxDays))
 	}
 	if v.Disabled {
 		line("Disabled", "yes (issuance stopped)")
