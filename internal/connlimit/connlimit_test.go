@@ -106,10 +106,11 @@ func waitStats(t *testing.T, l *Listener, ok func(Stats) bool) {
 func TestListener_ClosesLongestIdleFirst(t *testing.T) {
 	l, addr := serve(t, 3, nil)
 	var cs []*client
-	for range 3 {
+	for i := range 3 {
 		c := dial(t, addr)
 		c.get(t, "/")
 		cs = append(cs, c)
+		waitStats(t, l, func(s Stats) bool { return s.Idle == i+1 })
 	}
 	cs[1].get(t, "/") // now cs[0] has been idle longest, then cs[2]
 	waitStats(t, l, func(s Stats) bool { return s.Open == 3 && s.Idle == 3 })
