@@ -61,6 +61,11 @@ type Config struct {
 	OCSPQuickHTTP         string
 	OCSPAnswerCache       string
 
+	// Connection caps of the listeners (serve). Default 10000 (OCSP) and
+	// 1000 (API), lowered to fit RLIMIT_NOFILE when not set.
+	OCSPMaxConns string
+	APIMaxConns  string
+
 	// ocspURLDefaulted is true when OCSPURL was derived from OCSPAddr, so
 	// serve may correct it once it knows the port it really bound.
 	ocspURLDefaulted bool
@@ -102,6 +107,8 @@ func (c *Config) settings(withListeners bool) []setting {
 			setting{"ocsp-max-live", &c.OCSPMaxLive, "64", "concurrent live OCSP signatures (nonces, several CertIDs) before tryLater"},
 			setting{"ocsp-path-prefix", &c.OCSPPathPrefix, "", "path prefix of OCSP GET requests, e.g. /ocsp"},
 			setting{"ocsp-quick-http", &c.OCSPQuickHTTP, "true", "answer plain pre-signed OCSP requests with certstatus's own HTTP/1.1 reader, handing every other connection to net/http; false: net/http only"},
+			setting{"ocsp-max-conns", &c.OCSPMaxConns, "", "connections the OCSP listener holds open; at the cap the longest idle one is closed for a new one (default 10000, lowered to fit the descriptor limit)"},
+			setting{"api-max-conns", &c.APIMaxConns, "", "connections the API listener holds open; at the cap the longest idle one is closed for a new one (default 1000, lowered to fit the descriptor limit)"},
 			setting{"ocsp-answer-cache", &c.OCSPAnswerCache, "10000", "pre-signed OCSP answers kept in memory for the hot path, and an eighth as many serials found unknown (any database write retires them all); 0: none"},
 		)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/connlimit"
 	"github.com/certstatus/certstatus/internal/hexdigit"
 	"github.com/certstatus/certstatus/internal/quickhttp"
 	"github.com/certstatus/certstatus/responder"
@@ -40,6 +41,11 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	caps, err := planConnCaps(cfg)
+	if err != nil {
+		return err
+	}
+	caps.log(log)
 	// Bind first: a taken port fails before anything is created, and a
 	// port-0 OCSP address resolves before its URL goes into certificates.
 	apiLn, err := net.Listen("tcp", cfg.APIAddr)
@@ -62,6 +68,10 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	defer svc.Close()
 	reg := svc.newRegistry()
 	svc.reg = reg
+	// Each listener has its own cap, so a flood on one cannot take the
+	// descriptors of the other or of the store.
+	apiLim, ocspLim := connlimit.New(apiLn, caps.api), connlimit.New(ocspLn, caps.ocsp)
+	registerListenerMetrics(reg, map[string]*connlimit.Listener{"api": apiLim, "ocsp": ocspLim})
 
 	boot, err := svc.bootstrap(certs.WithActor(ctx, certs.Actor{Who: "system:bootstrap"}))
 	if err != nil {
@@ -92,23 +102,23 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM
 	// CSR in the query string, as the Alibaba SDKs send it.
 	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ConnState: ocspLim.ConnState}
 	var ocspServer server = ocspHTTP
 	if ocspOpts.quickHTTP {
 		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
 			IdleTimeout: ocspHTTP.IdleTimeout, ReadHeaderTimeout: ocspHTTP.ReadHeaderTimeout,
-			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout}
+			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout, ConnState: ocspLim.ConnState}
 		registerQuickHTTP(reg, q)
 		ocspServer = q
 	}
 	servers := []server{
 		&http.Server{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20},
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20, ConnState: apiLim.ConnState},
 		ocspServer,
 	}
 	errc := make(chan error, len(servers))
 	var wg sync.WaitGroup
-	for i, ln := range []net.Listener{apiLn, ocspLn} {
+	for i, ln := range []net.Listener{apiLim, ocspLim} {
 		wg.Add(1)
 		go func(srv server, ln net.Listener) {
 			defer wg.Done()

@@ -1,6 +1,8 @@
 // Command loadbench measures the certstatus OCSP responder side by side
-// with cfssl ocspserve, openssl ocsp and a bare net/http server that
-// answers one fixed response (the ceiling for serving pre-signed bytes).
+// with cfssl ocspserve, openssl ocsp, a bare net/http server that answers
+// one fixed response (the ceiling for serving pre-signed bytes) and a raw
+// TCP loop writing the same bytes once per read (the physical limit, for
+// throughput and tail latency).
 //
 // Every server answers for the same fixture CA and certificates, is pinned
 // to one core (-server-cpu) and loaded by wrk pinned to another
@@ -76,6 +78,9 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("loadbench: ")
 	// Re-executed modes, run pinned by taskset.
+	if len(os.Args) > 1 && os.Args[1] == "rawloop-server" {
+		rawLoopServer(os.Args[2], os.Args[3])
+	}
 	if len(os.Args) > 1 && os.Args[1] == "ceiling-server" {
 		ceilingServer(os.Args[2], os.Args[3])
 		return
@@ -96,7 +101,7 @@ func main() {
 	flag.StringVar(&c.serverCPU, "server-cpu", "0", "core(s) the server is pinned to (taskset -c)")
 	flag.StringVar(&c.loadCPU, "load-cpu", "1", "core(s) wrk is pinned to (taskset -c)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the fixture directory")
-	flag.StringVar(&c.only, "only", "", "comma-separated servers to run (ceiling,certstatus,cfssl,openssl); empty runs all")
+	flag.StringVar(&c.only, "only", "", "comma-separated servers to run (rawloop,ceiling,certstatus,cfssl,openssl); empty runs all")
 	flag.StringVar(&c.certstatus, "certstatus-bin", "", "certstatus binary to measure (default: go build ./cmd/certstatus)")
 	flag.StringVar(&c.csArgs, "certstatus-args", "", "extra arguments for every measured certstatus serve, space-separated (e.g. \"--ocsp-answer-cache 0\")")
 	flag.StringVar(&c.cfssl, "cfssl-bin", "", "cfssl binary (default: PATH, else go install cfssl@v1.6.5)")
@@ -141,7 +146,7 @@ func run(c config) error {
 
 	var servers []server
 	want := func(name string) bool { return c.only == "" || strings.Contains(","+c.only+",", ","+name+",") }
-	if want("certstatus") || want("ceiling") {
+	if want("certstatus") || want("ceiling") || want("rawloop") {
 		bin, err := buildCertstatus(dir, c.certstatus)
 		if err != nil {
 			return err
@@ -150,8 +155,11 @@ func run(c config) error {
 		if err != nil {
 			return fmt.Errorf("certstatus: %w", err)
 		}
+		if want("rawloop") {
+			servers = append(servers, fixedAnswerFrom(cs, fx, "rawloop", "rawloop-server"))
+		}
 		if want("ceiling") {
-			servers = append(servers, ceilingFrom(cs, fx))
+			servers = append(servers, fixedAnswerFrom(cs, fx, "ceiling", "ceiling-server"))
 		}
 		if want("certstatus") {
 			servers = append(servers, cs)
@@ -631,11 +639,13 @@ func prepareCertstatus(dir, bin string, fx *fixture, args []string) (server, err
 		start: func(cpu string) (string, func(), error) { return startWith(cpu, args...) }}, nil
 }
 
-// ceilingFrom is a bare net/http server pinned like the others that answers
-// every request with one certstatus response: the most a server that reads
-// pre-signed bytes can do on this core.
-func ceilingFrom(cs server, fx *fixture) server {
-	return server{name: "ceiling", start: func(cpu string) (string, func(), error) {
+// fixedAnswerFrom is a server pinned like the others that answers every
+// request with one certstatus response: "ceiling", a bare net/http server,
+// the most a net/http server that reads pre-signed bytes can do on this
+// core; "rawloop", a raw TCP loop doing one read and one write per
+// request, the physical limit of the core, for throughput and tail alike.
+func fixedAnswerFrom(cs server, fx *fixture, name, mode string) server {
+	return server{name: name, start: func(cpu string) (string, func(), error) {
 		base, stop, err := cs.start("0-1")
 		if err != nil {
 			return "", nil, err
@@ -659,9 +669,42 @@ func ceilingFrom(cs server, fx *fixture) server {
 		}
 		self, _ := os.Executable()
 		base = fmt.Sprintf("http://127.0.0.1:%d", port)
-		stop, err = startPinned(cpu, nil, func(b string) error { return probeOCSP(b, fx, -1) }, base, self, "ceiling-server", fmt.Sprintf("127.0.0.1:%d", port), bodyFile)
+		stop, err = startPinned(cpu, nil, func(b string) error { return probeOCSP(b, fx, -1) }, base, self, mode, fmt.Sprintf("127.0.0.1:%d", port), bodyFile)
 		return base, stop, err
 	}}
+}
+
+// rawLoopServer answers each read on a connection with one write of a
+// fixed HTTP response: no parsing, no headers beyond the length. It
+// assumes a read holds one whole request, as wrk writes them.
+func rawLoopServer(addr, bodyFile string) {
+	body, err := os.ReadFile(bodyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp := append([]byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: %d\r\n\r\n", len(body))), body...)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go func() {
+			defer c.Close()
+			buf := make([]byte, 16<<10)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				if _, err := c.Write(resp); err != nil {
+					return
+				}
+			}
+		}()
+	}
 }
 
 func ceilingServer(addr, bodyFile string) {
@@ -862,7 +905,7 @@ func verify(base string, m mode, reqs []request, ca *x509.Certificate, name stri
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if name == "ceiling" {
+		if name == "ceiling" || name == "rawloop" {
 			continue // one fixed answer by design
 		}
 		parsed, err := ocsp.ParseResponse(raw, ca)
@@ -1166,6 +1209,10 @@ func printReport(w io.Writer, c config, results []result, signRate float64) {
 		}
 		if ce, ok := get["ceiling|"+m.String()]; ok {
 			fmt.Fprintf(w, "| certstatus / bare net/http | %s | %.0f%% | ≥ 70%% |\n", m, 100*cs.rps/ce.rps)
+			fmt.Fprintf(w, "| p99 certstatus vs bare net/http | %s | %v vs %v | no worse |\n", m, cs.p99, ce.p99)
+		}
+		if rl, ok := get["rawloop|"+m.String()]; ok {
+			fmt.Fprintf(w, "| certstatus / raw TCP loop | %s | %.0f%%, p99 %v vs %v | (reported) |\n", m, 100*cs.rps/rl.rps, cs.p99, rl.p99)
 		}
 	}
 }

@@ -72,6 +72,13 @@ type Server struct {
 	// request on a kept-alive connection, reading a request's header and
 	// whole request from its first byte, writing a response.
 	IdleTimeout, ReadHeaderTimeout, ReadTimeout, WriteTimeout time.Duration
+	// ConnState, when set, is called as net/http's hook of the same name
+	// is: StateNew when a connection is accepted, StateActive when a
+	// request has been read, StateIdle when its answer is written,
+	// StateClosed when the connection ends here. A connection handed to
+	// Fallback is then reported by Fallback's own hook, with a connection
+	// whose NetConn method returns the one reported here.
+	ConnState func(net.Conn, http.ConnState)
 
 	mu                      sync.Mutex
 	ln                      net.Listener
@@ -154,6 +161,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.conns[cn] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
+		s.setState(c, http.StateNew)
 		go s.serve(cn)
 	}
 }
@@ -245,7 +253,16 @@ type conn struct {
 	state atomic.Int32
 }
 
-func (s *Server) done(c *conn) {
+func (s *Server) setState(c net.Conn, st http.ConnState) {
+	if s.ConnState != nil {
+		s.ConnState(c, st)
+	}
+}
+
+func (s *Server) done(c *conn, handedOff *bool) {
+	if !*handedOff {
+		s.setState(c.c, http.StateClosed)
+	}
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
@@ -255,7 +272,8 @@ func (s *Server) done(c *conn) {
 // serve answers requests on c until one is not for the quick path, which
 // hands c over, or c ends.
 func (s *Server) serve(c *conn) {
-	defer s.done(c)
+	handedOff := false
+	defer s.done(c, &handedOff)
 	defer func() {
 		// As net/http does: a panic while answering ends the connection,
 		// logged, not the process.
@@ -271,8 +289,10 @@ func (s *Server) serve(c *conn) {
 	br := bufio.NewReaderSize(c.c, bufSize)
 	var out []byte
 	// Timeouts as net/http's: a new connection has ReadHeaderTimeout for
-	// its first request, a kept-alive one IdleTimeout for the next; zero
-	// ones fall back to ReadTimeout.
+	// its first request from its accept; a kept-alive one waits
+	// IdleTimeout for the first four bytes of the next, then has
+	// ReadHeaderTimeout for its header and ReadTimeout for the whole
+	// request from then on; zero ones fall back to ReadTimeout.
 	idleTimeout, headerTimeout := cmp.Or(s.IdleTimeout, s.ReadTimeout), cmp.Or(s.ReadHeaderTimeout, s.ReadTimeout)
 	// Deadlines cost a runtime timer update each: the idle and write ones
 	// are moved at most every eighth of their timeout, at most once a
@@ -281,64 +301,76 @@ func (s *Server) serve(c *conn) {
 	// buffer, as it nearly always is.
 	var idleSet, writeSet time.Time
 	idleEvery, writeEvery := refresh(idleTimeout), refresh(s.WriteTimeout)
-	c.c.SetReadDeadline(deadlineFrom(time.Now(), headerTimeout))
+	start := time.Now() // of the request being read
+	c.c.SetReadDeadline(deadlineFrom(start, headerTimeout))
 	first, lastPOST := true, false
-	for {
+	for served := 1; ; served++ {
 		if s.closing.Load() {
 			c.c.Close()
 			return
 		}
-		now := time.Now()
-		if !first && br.Buffered() == 0 && now.Sub(idleSet) >= idleEvery {
-			c.c.SetReadDeadline(deadlineFrom(now, idleTimeout))
-			idleSet = now
-		}
-		if _, err := br.Peek(1); err != nil {
-			c.c.Close()
-			return
+		if !first {
+			now := time.Now()
+			if br.Buffered() < 4 && now.Sub(idleSet) >= idleEvery {
+				c.c.SetReadDeadline(deadlineFrom(now, idleTimeout))
+				idleSet = now
+			}
+			// As net/http: the header's timeout starts once four bytes
+			// of the next request are in.
+			if _, err := br.Peek(4); err != nil {
+				c.c.Close()
+				return
+			}
+			start = time.Now()
 		}
 		if lastPOST {
-			// As net/http: up to four CR or LF after a POST body are an old
-			// client's, not the next request's.
-			peek, _ := br.Peek(min(4, br.Buffered()))
-			lastPOST = false
-			if k := leadingCRLF(peek); k > 0 {
-				br.Discard(k)
-				lastPOST = k < 4
-				continue
-			}
+			// As net/http: up to four CR or LF after a POST body are an
+			// old client's, not the next request's; they count against
+			// the next request's header timeout.
+			peek, _ := br.Peek(4)
+			br.Discard(leadingCRLF(peek))
 		}
-		now = time.Now() // the wait may have been long: the write deadline counts from here
-		var start time.Time
+		deadline := time.Time{}
 		wait := func(d time.Duration) {
-			if start.IsZero() {
-				start = time.Now()
+			if dl := deadlineFrom(start, d); !dl.Equal(deadline) {
+				c.c.SetReadDeadline(dl)
+				deadline = dl
 			}
-			c.c.SetReadDeadline(deadlineFrom(start, d))
 			idleSet = time.Time{}
 		}
 		// The connection stays idle, closable by Shutdown, until its
 		// request is read, as net/http's does.
 		req, head, body, ok, err := readRequest(br, func() { wait(headerTimeout) })
+		if err != nil {
+			// Timed out, cut or closed mid-header, or closed by Shutdown:
+			// answered as net/http's would have been.
+			if got, _ := br.Peek(br.Buffered()); !s.closing.Load() && len(got) > 0 {
+				if reply := headerError(got, err); reply != nil {
+					c.c.SetWriteDeadline(deadlineFrom(time.Now(), s.WriteTimeout))
+					c.c.Write(reply)
+				}
+			}
+			c.c.Close()
+			return
+		}
 		n := head + body
-		if err == nil && ok && body > 0 {
+		if ok && body > 0 {
 			if br.Buffered() < n {
 				wait(s.ReadTimeout)
 			}
 			var b []byte
-			if b, err = br.Peek(n); err == nil {
-				req.Body = b[head:n]
+			if b, err = br.Peek(n); err != nil {
+				// Timed out or cut mid-body: closed, as net/http's
+				// would have been.
+				c.c.Close()
+				return
 			}
-		}
-		if err != nil {
-			// Timed out, cut mid-request or closed by Shutdown, as
-			// net/http's would have been.
-			c.c.Close()
-			return
+			req.Body = b[head:n]
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // Shutdown closed it
 		}
+		s.setState(c.c, http.StateActive)
 		first = false
 		ok0 := ok
 		if ok {
@@ -353,6 +385,7 @@ func (s *Server) serve(c *conn) {
 			out, closeAfter, ok = s.serveLocal(out[:0], c.c, req, header)
 		}
 		if !ok {
+			handedOff = true
 			s.handoff(c, br)
 			return
 		}
@@ -363,6 +396,7 @@ func (s *Server) serve(c *conn) {
 			// connection ends with it.
 			out, closeAfter = connectionClose(out), true
 		}
+		now := time.Now() // the write deadline counts from the request
 		if now.Sub(writeSet) >= writeEvery {
 			c.c.SetWriteDeadline(deadlineFrom(now, s.WriteTimeout))
 			writeSet = now
@@ -378,8 +412,45 @@ func (s *Server) serve(c *conn) {
 			c.c.Close()
 			return
 		}
+		s.setState(c.c, http.StateIdle)
 	}
 }
+
+// headerError returns what net/http's server writes when reading a
+// request header fails with err after the client sent got (which holds no
+// whole header): its 400 Bad Request when what came is malformed as far
+// as it goes, nothing when the read failed at a line's end (a timeout, a
+// reset). It asks http.ReadRequest, as net/http's server does, so the
+// two cannot differ.
+func headerError(got []byte, err error) []byte {
+	_, rerr := http.ReadRequest(bufio.NewReader(io.MultiReader(bytes.NewReader(got), errReader{err})))
+	if rerr == nil || commonNetReadError(rerr) {
+		return nil
+	}
+	return []byte(badRequest)
+}
+
+// badRequest is net/http's answer to a request it cannot read.
+const badRequest = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request"
+
+// commonNetReadError is net/http's isCommonNetReadError: the errors its
+// server closes a connection on without an answer.
+func commonNetReadError(err error) bool {
+	if err == io.EOF {
+		return true
+	}
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return true
+	}
+	if oe, ok := err.(*net.OpError); ok && oe.Op == "read" {
+		return true
+	}
+	return false
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 // connectionClose adds "Connection: close" to the response in b, after
 // its status line, unless it has one.
@@ -744,6 +815,9 @@ func (c *bufferedConn) CloseWrite() error {
 	}
 	return nil
 }
+
+// NetConn returns the connection the Server accepted.
+func (c *bufferedConn) NetConn() net.Conn { return c.Conn }
 
 func (c *bufferedConn) Read(p []byte) (int, error) {
 	if c.r != nil && c.r.Buffered() > 0 {

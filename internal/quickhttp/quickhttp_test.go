@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -268,7 +269,8 @@ func TestServer_Timeouts(t *testing.T) {
 	}{
 		{"silent new connection", long, short, long, "", false},
 		{"kept alive, then silent", short, long, long, "GET /quick HTTP/1.1\r\nHost: a\r\n\r\n", true},
-		{"header cut short", long, short, long, "GET /quick HTTP/1.1\r\nHost: a\r\n\r\nGET /quick HTTP/1.1\r\nHo", true},
+		{"kept alive, then three bytes", short, long, long, "GET /quick HTTP/1.1\r\nHost: a\r\n\r\nGET", true},
+		{"header cut at a line end", long, short, long, "GET /quick HTTP/1.1\r\nHost: a\r\n\r\nGET /quick HTTP/1.1\r\n", true},
 		{"body cut short", long, long, short, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nqu", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -283,6 +285,121 @@ func TestServer_Timeouts(t *testing.T) {
 				t.Errorf("read %v, want EOF once the timeout closes the connection", err)
 			}
 		})
+	}
+}
+
+// A client that stops in the middle of a header, or drips bytes, gets
+// what net/http's server sends it, after as long: the 400 Bad Request
+// net/http writes for a header cut inside a line, nothing for one cut at
+// a line's end; after a POST, at most four stray CR or LF, and the next
+// request's header timeout runs from the first of its bytes, so one byte
+// every little while cannot hold a connection. Each case runs against a
+// bare net/http server and the quick server with the same timeouts.
+func TestServer_HeaderTimeoutsLikeNetHTTP(t *testing.T) {
+	const post = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nquick"
+	for _, tc := range []struct {
+		name, raw string
+		drip      string // then written a byte every 20 ms until the server closes
+	}{
+		{"request line cut", "GET /qu", ""},
+		{"header cut inside a line", "GET /quick HTTP/1.1\r\nHo", ""},
+		{"header cut at a line end", "GET /quick HTTP/1.1\r\nHost: a\r\n", ""},
+		{"second request cut inside a line", "GET /quick HTTP/1.1\r\nHost: a\r\n\r\nGET /quick HTTP/1.1\r\nHost: a\r\nX-", ""},
+		{"malformed request line", "GET\r\n\r\n", ""},
+		{"five CRs after a POST", post + "\r\r\r\r\rGET /quick HTTP/1.1\r\nHost: a\r\n\r\n", ""},
+		{"four CRLF after a POST", post + "\r\n\r\nGET /quick HTTP/1.1\r\nHost: a\r\n\r\n", ""},
+		{"CR dripped after a POST", post, "\r"},
+		{"header dripped", "GET /quick HTTP/1.1\r\nHost: a\r\nX: ", "x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			timeouts := func(s *http.Server) {
+				s.ReadHeaderTimeout, s.ReadTimeout, s.IdleTimeout = 200*time.Millisecond, 5*time.Second, time.Second
+			}
+			want := transcript(t, startReference(t, timeouts), tc.raw, tc.drip)
+			ts := startServer(t, func(s *Server) {
+				ref := &http.Server{}
+				timeouts(ref)
+				s.ReadHeaderTimeout, s.ReadTimeout, s.IdleTimeout = ref.ReadHeaderTimeout, ref.ReadTimeout, ref.IdleTimeout
+				timeouts(s.Fallback)
+			})
+			if got := transcript(t, ts.addr, tc.raw, tc.drip); got != want {
+				t.Errorf("quick server:\n%s\nnet/http:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// startReference runs a bare net/http server that answers what the quick
+// test server's Answer answers, with the same bytes in status and body.
+func startReference(t *testing.T, configure func(*http.Server)) string {
+	t.Helper()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header()["Content-Type"] = nil // the test Answer sends none
+		switch {
+		case r.Method == http.MethodGet && strings.HasPrefix(r.RequestURI, "/quick"):
+			io.WriteString(w, "quick GET "+r.RequestURI)
+		case r.Method == http.MethodPost && string(body) == "quick":
+			io.WriteString(w, "quick POST "+r.RequestURI)
+		default:
+			http.Error(w, "unexpected", http.StatusTeapot)
+		}
+	})}
+	configure(srv)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// transcript writes raw to a new connection to addr, then drip a byte at
+// a time until the server closes, and describes what came back: each
+// answer's status, Connection and Content-Type headers and body, then how
+// the connection ended.
+func transcript(t *testing.T, addr, raw, drip string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(4 * time.Second))
+	io.WriteString(c, raw)
+	if drip != "" {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				if _, err := io.WriteString(c, drip); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	var out []string
+	br := bufio.NewReader(c)
+	for {
+		if _, err := br.Peek(1); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return strings.Join(append(out, "still open after 4 s"), "\n")
+			}
+			return strings.Join(append(out, "closed"), "\n")
+		}
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			return strings.Join(append(out, "unreadable answer: "+err.Error()), "\n")
+		}
+		body, _ := io.ReadAll(res.Body)
+		out = append(out, fmt.Sprintf("%d %q %q %q", res.StatusCode, res.Header.Get("Connection"), res.Header.Get("Content-Type"), body))
 	}
 }
 
@@ -451,7 +568,7 @@ func FuzzReadRequest(f *testing.F) {
 
 // A panic in Answer closes that connection, logged, and the server goes on.
 func TestServer_PanicClosesTheConnection(t *testing.T) {
-	var logged bytes.Buffer
+	var logged lockedBuffer // written by the server's goroutine
 	ts := startServer(t, func(s *Server) {
 		answer := s.Answer
 		s.Fallback.ErrorLog = log.New(&logged, "", 0)
@@ -473,6 +590,25 @@ func TestServer_PanicClosesTheConnection(t *testing.T) {
 	if !strings.Contains(logged.String(), "boom") {
 		t.Errorf("log %q does not name the panic", logged.String())
 	}
+}
+
+// lockedBuffer is a bytes.Buffer one goroutine may write while another
+// reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // With Handler set, a request Answer declines is answered in place, as
