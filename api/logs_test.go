@@ -1,37 +1,19 @@
 package api_test
 
 import (
-	"bytes"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/certstatus/certstatus/api"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestLogs_NoSecrets logs at debug level through successes and failures and
 // checks that no AccessKey secret, signature or private-key password is in
 // the log, while the state changes are.
 func TestLogs_NoSecrets(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newEnv(t, &api.Options{Logger: log})
 	for _, v1 := range []bool{false, true} {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"log/slog"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // scoping is not implemented, so the statement must not be read as "every
 // resource": the key is denied everything, with a warning in the log.
 func TestRAM_ResourceScopedPolicyFailsClosed(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	e := newEnv(t, &api.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	scoped := policy(`{"Effect":"Allow","Action":"yundun-cert:*","Resource":"acs:yundun-cert:*:*:certificate/` + newIdentifier() + `"}`)
 	k := e.newKey("scoped", scoped, 100)

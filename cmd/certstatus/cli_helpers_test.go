@@ -1,31 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // cli runs certstatus in-process with an environment of its own.
 type cli struct {
@@ -41,7 +22,7 @@ func (c *cli) getenv(k string) string { return c.env[k] }
 
 // run returns stdout, stderr and the error of one invocation.
 func (c *cli) run(args ...string) (string, string, error) {
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	err := runEnv(context.Background(), args, &cmdEnv{stdout: &out, stderr: &errb, getenv: c.getenv})
 	return out.String(), errb.String(), err
 }

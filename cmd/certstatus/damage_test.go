@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"io"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ func serveUntilListening(t *testing.T, c *cli) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runEnv(ctx, []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"io"
 	"net/http"
 	"os"
@@ -22,10 +23,10 @@ import (
 // startServe runs "serve" in-process on ephemeral ports and returns the API
 // and OCSP base URLs, the stdout buffer and a stop function that returns
 // serve's error.
-func startServe(t *testing.T, c *cli) (api, ocsp string, out *syncBuffer, stop func() error) {
+func startServe(t *testing.T, c *cli) (api, ocsp string, out *syncbuf.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncBuffer{}
+	out = &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- runEnv(ctx, []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})

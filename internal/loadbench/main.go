@@ -683,6 +683,22 @@ func rawLoopServer(addr, bodyFile string) {
 		log.Fatal(err)
 	}
 	resp := append([]byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: %d\r\n\r\n", len(body))), body...)
+	serveConns(addr, func(c net.Conn, buf []byte) {
+		for {
+			if _, err := c.Read(buf); err != nil {
+				return
+			}
+			if _, err := c.Write(resp); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// serveConns listens on addr and runs fn on each connection, in a
+// goroutine of its own, with a 16 KiB read buffer; it closes the
+// connection when fn returns.
+func serveConns(addr string, fn func(c net.Conn, buf []byte)) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		log.Fatal(err)
@@ -694,15 +710,7 @@ func rawLoopServer(addr, bodyFile string) {
 		}
 		go func() {
 			defer c.Close()
-			buf := make([]byte, 16<<10)
-			for {
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				if _, err := c.Write(resp); err != nil {
-					return
-				}
-			}
+			fn(c, make([]byte, 16<<10))
 		}()
 	}
 }
@@ -818,34 +826,22 @@ func prepareOpenSSL(fx *fixture, loadCPU string) server {
 // lazyProxy forwards connections from listen to target, dialling target
 // only once the client has sent something.
 func lazyProxy(listen, target string) {
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			log.Fatal(err)
+	serveConns(listen, func(c net.Conn, buf []byte) {
+		n, _ := c.Read(buf)
+		if n == 0 {
+			return
 		}
-		go func() {
-			defer c.Close()
-			buf := make([]byte, 16<<10)
-			n, err := c.Read(buf)
-			if n == 0 || err != nil && n == 0 {
-				return
-			}
-			t, err := net.Dial("tcp", target)
-			if err != nil {
-				return
-			}
-			defer t.Close()
-			if _, err := t.Write(buf[:n]); err != nil {
-				return
-			}
-			go func() { io.Copy(t, c); t.(*net.TCPConn).CloseWrite() }()
-			io.Copy(c, t)
-		}()
-	}
+		t, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer t.Close()
+		if _, err := t.Write(buf[:n]); err != nil {
+			return
+		}
+		go func() { io.Copy(t, c); t.(*net.TCPConn).CloseWrite() }()
+		io.Copy(c, t)
+	})
 }
 
 // probeOCSP asks base about the first leaf and checks the answer (want -1

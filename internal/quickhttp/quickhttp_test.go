@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -568,7 +568,7 @@ func FuzzReadRequest(f *testing.F) {
 
 // A panic in Answer closes that connection, logged, and the server goes on.
 func TestServer_PanicClosesTheConnection(t *testing.T) {
-	var logged lockedBuffer // written by the server's goroutine
+	var logged syncbuf.Buffer // written by the server's goroutine
 	ts := startServer(t, func(s *Server) {
 		answer := s.Answer
 		s.Fallback.ErrorLog = log.New(&logged, "", 0)
@@ -590,25 +590,6 @@ func TestServer_PanicClosesTheConnection(t *testing.T) {
 	if !strings.Contains(logged.String(), "boom") {
 		t.Errorf("log %q does not name the panic", logged.String())
 	}
-}
-
-// lockedBuffer is a bytes.Buffer one goroutine may write while another
-// reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // With Handler set, a request Answer declines is answered in place, as
