@@ -422,6 +422,7 @@ func (s *Store) readSchema() error {
 func (s *Store) migrate() error {
 	var ran []int
 	logged := time.Now()
+	fresh := false // a new file: one line for all its migrations
 	for done := false; !done; {
 		err := s.bolt.Update(func(tx *bolt.Tx) error {
 			ran = ran[:0]
@@ -439,6 +440,9 @@ func (s *Store) migrate() error {
 			from, err := readVersion(tx)
 			if err != nil {
 				return fmt.Errorf("db: %s: %w", s.Path(), err)
+			}
+			if from == 0 && tx.Bucket(bucketCerts) == nil {
+				fresh = true
 			}
 			var cursor []byte
 			if mv := meta.Get(keyMigrating); mv != nil {
@@ -494,8 +498,13 @@ func (s *Store) migrate() error {
 			return err
 		}
 		for _, v := range ran { // only once committed
-			s.log.Info("schema migrated", "version", v+1, "migration", migrations[v].name)
+			if !fresh {
+				s.log.Info("schema migrated", "version", v+1, "migration", migrations[v].name)
+			}
 		}
+	}
+	if fresh {
+		s.log.Info("database created", "path", s.Path(), "schema", s.schema)
 	}
 	return nil
 }
