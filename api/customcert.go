@@ -111,6 +111,9 @@ func (s *Server) createCustom(c *call) (resp, *Error) {
 	if req.ExtKeyUsages, aerr = extKeyUsages(c.p, ptEKU); aerr != nil {
 		return nil, aerr
 	}
+	if len(req.ExtKeyUsages) == 0 {
+		return nil, errInvalid(ptEKU, "name at least one of serverAuth, clientAuth, codeSigning, emailProtection: a certificate without extended key usages is valid for every purpose, which certstatus does not issue")
+	}
 	req.Kind = certs.KindClient
 	if slices.Contains(req.ExtKeyUsages, certs.EKUServerAuth) {
 		req.Kind = certs.KindServer
@@ -165,8 +168,8 @@ func (s *Server) createCustom(c *call) (resp, *Error) {
 }
 
 // customKnownParam matches the ApiPassthrough parameters createCustom reads.
-var customKnownParam = regexp.MustCompile(`^ApiPassthrough\.(SerialNumber|Subject\.(CommonName|Country|State|Locality|Organization|OrganizationUnit|CustomAttributes\.\d+\.(ObjectIdentifier|Value))|Extensions\.(KeyUsage\.(` +
-	`DigitalSignature|ContentCommitment|NonRepudiation|KeyEncipherment|DataEncipherment|KeyAgreement|EncipherOnly|DecipherOnly)|ExtendedKeyUsages(\.\d+)?|Criticals(\.\d+)?|SubjectAlternativeNames\.\d+\.(Type|Value)))$`)
+var customKnownParam = regexp.MustCompile(`^ApiPassthrough\.(SerialNumber|Subject\.(CommonName|Country|State|Locality|Organization|OrganizationUnit|CustomAttributes\.[1-9]\d*\.(ObjectIdentifier|Value))|Extensions\.(KeyUsage\.(` +
+	`DigitalSignature|ContentCommitment|NonRepudiation|KeyEncipherment|DataEncipherment|KeyAgreement|EncipherOnly|DecipherOnly)|ExtendedKeyUsages(\.[1-9]\d*)?|Criticals(\.[1-9]\d*)?|SubjectAlternativeNames\.[1-9]\d*\.(Type|Value)))$`)
 
 // customKnown refuses an ApiPassthrough field certstatus does not know:
 // silently dropping it would issue something other than what was asked.

@@ -197,7 +197,7 @@ func TestSDK_CreateCustomCertificate(t *testing.T) {
 
 	caCSR := newCSR(t, "wants CA", pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 19}, Critical: true, Value: mustASN1(t, struct{ IsCA bool }{true})})
 	srvOnly := c.ok("CreateSubCACertificate", caParams("Server Only", map[string]any{"ParentIdentifier": string(e.root.Identifier), "ExtendedKeyUsages": []string{"serverAuth"}}))["Identifier"].(string)
-	okExt := map[string]any{"KeyUsage": map[string]any{"DigitalSignature": true}}
+	okExt := map[string]any{"KeyUsage": map[string]any{"DigitalSignature": true}, "ExtendedKeyUsages": []string{"clientAuth"}}
 	for _, tc := range []struct {
 		name, code, param string
 		q                 map[string]any
@@ -205,18 +205,23 @@ func TestSDK_CreateCustomCertificate(t *testing.T) {
 		{"serial", "InvalidParameter", "ApiPassthrough.SerialNumber", custom(sub, csr, "1d", map[string]any{"SerialNumber": "16889526086333", "Extensions": okExt})},
 		{"title attribute", "InvalidParameter", "ObjectIdentifier", custom(sub, csr, "1d", map[string]any{"Extensions": okExt,
 			"Subject": map[string]any{"CustomAttributes": []map[string]any{{"ObjectIdentifier": "2.5.4.12", "Value": "CEO"}}}})},
-		{"critical SAN", "InvalidParameter", "Criticals", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "Criticals": []string{"subjectAltName"}}})},
-		{"directoryName", "InvalidParameter", "SubjectAlternativeNames.1.Type", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"],
+		{"critical SAN", "InvalidParameter", "Criticals", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "ExtendedKeyUsages": okExt["ExtendedKeyUsages"], "Criticals": []string{"subjectAltName"}}})},
+		{"directoryName", "InvalidParameter", "SubjectAlternativeNames.1.Type", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "ExtendedKeyUsages": okExt["ExtendedKeyUsages"],
 			"SubjectAlternativeNames": []map[string]any{{"Type": "directoryName", "Value": "CN=x"}}}})},
 		{"OCSP signing", "InvalidParameter", "ExtendedKeyUsages.1", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "ExtendedKeyUsages": []string{"OCSPSigning"}}})},
 		{"CA:TRUE", "InvalidParameter", "CA certificate", custom(sub, caCSR, "1d", map[string]any{"Extensions": okExt})},
 		{"beyond the CA", "InvalidParameter", "beyond the issuing CA", custom(sub, csr, "20y", map[string]any{"Extensions": okExt})},
 		{"unknown field", "InvalidParameter", "ApiPassthrough.Extensions.NameConstraints", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "NameConstraints": "x"}})},
+		// Index 0 is not read (the SDKs number from 1): refused, never silently dropped.
+		{"EKU numbered 0", "InvalidParameter", "ApiPassthrough.Extensions.ExtendedKeyUsages.0", custom(sub, csr, "1d", map[string]any{"Extensions": okExt, "Extensions.ExtendedKeyUsages.0": "serverAuth"})},
+		{"SAN numbered 0", "InvalidParameter", "ApiPassthrough.Extensions.SubjectAlternativeNames.0.Type", custom(sub, csr, "1d", map[string]any{"Extensions": okExt, "Extensions.SubjectAlternativeNames.0.Type": "dNSName", "Extensions.SubjectAlternativeNames.0.Value": "x.example"})},
+		// A certificate without an EKU extension is valid for every purpose.
+		{"no EKU", "InvalidParameter", "valid for every purpose", custom(sub, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"]}})},
 		{"CSR extension", "InvalidParameter", "extension 1.3.6.1.5.5.7.1.24", custom(sub, newCSR(t, "must-staple", pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 24}, Value: []byte{0x30, 0x03, 0x02, 0x01, 0x05}}), "1d", map[string]any{"Extensions": okExt})},
 		{"no key usage", "MissingParameter", "KeyUsage", custom(sub, csr, "1d", nil)},
 		{"bad validity", "InvalidParameter", "Validity", custom(sub, csr, "soon", map[string]any{"Extensions": okExt})},
 		{"client under serverAuth CA", "InvalidParameter", "limited to the extended key usages serverAuth", custom(srvOnly, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"], "ExtendedKeyUsages": []string{"clientAuth"}}})},
-		{"no EKU under serverAuth CA", "InvalidParameter", "must name one of them", custom(srvOnly, csr, "1d", map[string]any{"Extensions": okExt})},
+		{"no EKU under serverAuth CA", "InvalidParameter", "valid for every purpose", custom(srvOnly, csr, "1d", map[string]any{"Extensions": map[string]any{"KeyUsage": okExt["KeyUsage"]}})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cc := *c

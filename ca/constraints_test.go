@@ -135,4 +135,10 @@ func TestIssue_CustomUsages(t *testing.T) {
 	if !errors.Is(err, certs.ErrInvalid) {
 		t.Errorf("custom without EKU under a constrained CA: %v, want ErrInvalid", err)
 	}
+	// Under an unconstrained CA too: no EKU extension is every purpose.
+	_, err = f.auth.Issue(context.Background(), certs.IssueRequest{Issuer: f.sub.Identifier, Kind: certs.KindClient, CSR: csr,
+		Validity: certs.Validity{Days: 10}, KeyUsages: []certs.KeyUsage{certs.KUDigitalSignature}})
+	if !errors.Is(err, certs.ErrInvalid) || !strings.Contains(err.Error(), "every purpose") {
+		t.Errorf("custom without EKU under an unconstrained CA: %v, want ErrInvalid", err)
+	}
 }

@@ -132,6 +132,11 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	ekus := []certs.EKU{certs.EKUOf(req.Kind)}
 	custom := len(req.KeyUsages) > 0 || len(req.ExtKeyUsages) > 0
 	if custom {
+		if len(req.ExtKeyUsages) == 0 {
+			// No EKU extension would let the certificate serve every
+			// purpose, whatever it was issued for.
+			return certs.Issued{}, fmt.Errorf("%w: a certificate with its own key usages must name at least one extended key usage; one without would be valid for every purpose", certs.ErrInvalid)
+		}
 		ekus = req.ExtKeyUsages
 	}
 	if err := checkChain(chain, ekus, nb, na); err != nil {

@@ -423,7 +423,8 @@ func (s *Store) UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*
 		}
 		if r.Identifier != old.Identifier || r.Issuer != old.Issuer || r.Serial != old.Serial || r.Kind != old.Kind ||
 			!bytes.Equal(r.DER, old.DER) || !bytes.Equal(r.SealedKey, old.SealedKey) || r.CustomIdentifier != old.CustomIdentifier ||
-			r.State != old.State || !r.RevokedAt.Equal(old.RevokedAt) || r.Reason != old.Reason || r.Deleted != old.Deleted {
+			r.State != old.State || !r.RevokedAt.Equal(old.RevokedAt) || r.Reason != old.Reason || r.Deleted != old.Deleted ||
+			!r.CreatedAt.Equal(old.CreatedAt) {
 			return fmt.Errorf("db: update %s: %w: only alias, resource group and tags can change", id, certs.ErrInvalid)
 		}
 		out = r

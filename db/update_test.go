@@ -32,6 +32,7 @@ func TestStore_UpdateRecord(t *testing.T) {
 		"error/der":               func(r *certs.Record) { r.DER = []byte{1} },
 		"error/custom identifier": func(r *certs.Record) { r.CustomIdentifier = "x" },
 		"error/deleted":           func(r *certs.Record) { r.Deleted = true },
+		"error/created":           func(r *certs.Record) { r.CreatedAt = r.CreatedAt.Add(time.Hour) }, // the listing index's key
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := s.UpdateRecord(t.Context(), r.Identifier, func(r *certs.Record) error { mut(r); return nil })
