@@ -1,8 +1,6 @@
 package api
 
 import (
-	"strings"
-
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -16,20 +14,17 @@ type caLogEntry struct {
 
 // listCALog answers ListCACertificateLog from the audit trail: every event
 // about the CA (its creation, revocation, disabling, enabling, updates,
-// delegated responder changes), newest first. OpType is ADD for the
-// creation and UPDATE for the rest; Content is the audit action and its
-// facts. The trail is read in full (CA events are few, and the model has
-// no paging).
+// delegated responder changes), newest first, read from the store's
+// per-CA index of the trail (the model has no paging; a CA's events are
+// few). OpType is ADD for the creation and UPDATE for the rest; Content is
+// the audit action and its facts.
 func (s *Server) listCALog(c *call) (resp, *Error) {
 	ca, aerr := s.loadCA(c, "Identifier")
 	if aerr != nil {
 		return nil, aerr
 	}
 	list := []caLogEntry{}
-	err := s.store.Audit(c.ctx, 1, func(e certs.AuditEvent) bool {
-		if e.Subject != string(ca.Identifier) || !strings.HasPrefix(e.Action, "ca.") && !strings.HasPrefix(e.Action, "ocsp.") {
-			return true
-		}
+	err := s.store.CAAudit(c.ctx, ca.Identifier, func(e certs.AuditEvent) bool {
 		op := "UPDATE"
 		if e.Action == "ca.create" {
 			op = "ADD"
@@ -43,9 +38,6 @@ func (s *Server) listCALog(c *call) (resp, *Error) {
 	})
 	if err != nil {
 		return nil, s.internal(c, "audit trail", err)
-	}
-	for i, j := 0, len(list)-1; i < j; i, j = i+1, j-1 {
-		list[i], list[j] = list[j], list[i]
 	}
 	return resp{"LogList": list}, nil
 }

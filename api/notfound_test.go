@@ -33,7 +33,7 @@ func TestSDK_MissingResource(t *testing.T) {
 		"CreateClientCertificateWithCsr": {"NotFound.CA", map[string]any{"ParentIdentifier": id, "Csr": csr, "Days": 1}},
 		"CreateServerCertificateWithCsr": {"NotFound.CA", map[string]any{"ParentIdentifier": id, "Csr": csr, "Domain": "a.example.com", "Days": 1}},
 		"CreateCustomCertificate": {"NotFound.CA", map[string]any{"ParentIdentifier": id, "Csr": csr, "Validity": "1d",
-			"ApiPassthrough": map[string]any{"Extensions": map[string]any{"KeyUsage": map[string]any{"DigitalSignature": true}}}}},
+			"ApiPassthrough": map[string]any{"Extensions": map[string]any{"KeyUsage": map[string]any{"DigitalSignature": true}, "ExtendedKeyUsages": []string{"clientAuth"}}}}},
 		"CreateRevokeClientCertificate": {"NotFound.Certificate", map[string]any{"Identifier": id}},
 		"DeleteClientCertificate":       {"NotFound.Certificate", map[string]any{"Identifier": id}},
 		"UpdateCACertificateStatus":     {"NotFound.CA", map[string]any{"Identifier": id, "Status": "FORBIDDEN"}},

@@ -52,9 +52,9 @@ type Store interface {
 	// CRL returns the stored CRL record of CA id (certs.ErrNotFound when
 	// none was ever made): GetCaInstanceCrlAddress reports its nextUpdate.
 	CRL(ctx context.Context, id certs.Identifier) (certs.CRL, error)
-	// Audit calls fn for the audit events from sequence number from,
-	// oldest first, until fn returns false (ListCACertificateLog).
-	Audit(ctx context.Context, from uint64, fn func(certs.AuditEvent) bool) error
+	// CAAudit calls fn for the audit events about CA id, newest first,
+	// until fn returns false (ListCACertificateLog).
+	CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.AuditEvent) bool) error
 }
 
 // Authority is the CA the create and revoke actions use. *ca.Authority

@@ -53,7 +53,10 @@ func appendAudit(ctx context.Context, tx *bolt.Tx, action string, subject any, d
 	}
 	e.Hash = auditHash(e)
 	k := binary.BigEndian.AppendUint64(nil, e.Seq)
-	return b.Put(k, seal(k, encodeAudit(e)))
+	if err := b.Put(k, seal(k, encodeAudit(e))); err != nil {
+		return err
+	}
+	return indexCAEvent(tx, e.Action, e.Subject, e.Seq)
 }
 
 // Audit calls fn for the events from sequence number from (1 for all),

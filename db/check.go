@@ -350,6 +350,7 @@ func (s *Store) checkValues(walk bool) (ps []Problem, err error) {
 		})
 		checkCreatedIndex(tx, add)
 		checkCounts(tx, add)
+		checkAuditCA(tx, add)
 		each(bucketResponders, func(k, v []byte) {
 			r, err := decodeResponder(v)
 			if err != nil {

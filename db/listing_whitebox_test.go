@@ -170,3 +170,19 @@ func idsOfRecords(rs []certs.Record) []certs.Identifier {
 	}
 	return out
 }
+
+// TestCheck_ReportsAuditCAIndex: a CA event missing from the per-CA index
+// is reported.
+func TestCheck_ReportsAuditCAIndex(t *testing.T) {
+	s, _ := newCheckStore(t)
+	if err := s.bolt.Update(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketAuditCA).Cursor().First()
+		return tx.Bucket(bucketAuditCA).Delete(k)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.Check(t.Context())
+	if err != nil || len(ps) != 1 || ps[0].Bucket != string(bucketAuditCA) || !strings.Contains(ps[0].Msg, "missing from the CA index") {
+		t.Fatalf("Check = %v, %v; want the missing index entry", ps, err)
+	}
+}

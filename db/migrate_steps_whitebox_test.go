@@ -22,7 +22,7 @@ func TestOpen_StepMigrationsResume(t *testing.T) {
 	t.Cleanup(func() { migrations, migrateBatch = orig, origBatch })
 	migrateBatch = 4
 
-	for _, stopIn := range []int{7, 8} {
+	for _, stopIn := range []int{7, 8, 9} {
 		t.Run("stopped in migration "+string(rune('0'+stopIn)), func(t *testing.T) {
 			s, f, subC := listStore(t)
 			base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

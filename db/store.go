@@ -55,7 +55,7 @@ var (
 // (checksum.go); Check verifies them all.
 var sealedBuckets = [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys,
 	bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit,
-	bucketCreated, bucketCounts, bucketNonces}
+	bucketCreated, bucketCounts, bucketNonces, bucketAuditCA}
 
 // Options configures Open. A nil *Options means the defaults.
 type Options struct {
@@ -324,6 +324,7 @@ var migrations = []migration{
 	}},
 	{name: "checksums on every value", step: sealStep},
 	{name: "creation-order index and counts of certificates", step: indexStep},
+	{name: "index of the audit events about each CA", step: auditCAStep},
 }
 
 // sealedAt7 are the buckets of schema 6, which migration 7 seals; later

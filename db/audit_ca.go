@@ -1,0 +1,157 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/certs"
+)
+
+// bucketAuditCA indexes the audit events about CAs — their creation,
+// changes and delegated responders — by CA: key the CA identifier's 16
+// bytes and the event's sequence number (8 bytes, big-endian), no value.
+// ListCACertificateLog reads one CA's events from it instead of walking
+// the whole trail, which holds an event for every certificate.
+var bucketAuditCA = []byte("audit_ca")
+
+// isCAEvent reports whether an audit action is about the CA its subject
+// names.
+func isCAEvent(action string) bool {
+	return strings.HasPrefix(action, "ca.") || strings.HasPrefix(action, "ocsp.")
+}
+
+// indexCAEvent adds event seq to the index when it is about a CA.
+func indexCAEvent(tx *bolt.Tx, action, subject string, seq uint64) error {
+	if !isCAEvent(action) {
+		return nil
+	}
+	idb, err := idBytes(certs.Identifier(subject))
+	if err != nil {
+		return fmt.Errorf("audit event %d (%s): subject: %w", seq, action, err)
+	}
+	k := binary.BigEndian.AppendUint64(idb, seq)
+	b := tx.Bucket(bucketAuditCA)
+	appendOnly(b, k, len(idb))
+	return b.Put(k, seal(k, nil))
+}
+
+// CAAudit calls fn for the audit events about CA id, newest first, until
+// fn returns false.
+func (s *Store) CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.AuditEvent) bool) error {
+	prefix, err := idBytes(id)
+	if err != nil {
+		return fmt.Errorf("db: CA audit: %w", err)
+	}
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAuditCA).Cursor()
+		// The last key of the prefix: seek past it, then step back.
+		k, v := c.Seek(binary.BigEndian.AppendUint64(bytes.Clone(prefix), ^uint64(0)))
+		if k == nil {
+			k, v = c.Last()
+		} else if !bytes.Equal(k, binary.BigEndian.AppendUint64(bytes.Clone(prefix), ^uint64(0))) {
+			k, v = c.Prev()
+		}
+		audit := tx.Bucket(bucketAudit)
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
+			if _, err := unseal(bucketAuditCA, k, v); err != nil {
+				return err
+			}
+			if len(k) != len(prefix)+8 {
+				return corrupt(bucketAuditCA, k, fmt.Errorf("key of %d bytes", len(k)))
+			}
+			ak := k[len(prefix):]
+			av := audit.Get(ak)
+			if av == nil {
+				return corrupt(bucketAuditCA, k, fmt.Errorf("names audit event %d, which is not stored", binary.BigEndian.Uint64(ak)))
+			}
+			e, err := openAudit(ak, av)
+			if err != nil {
+				return err
+			}
+			if !fn(e) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// auditCAStep is migration 9: it indexes the next batch of audit events
+// after cursor (the last sequence number it read).
+func auditCAStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
+	if cursor == nil {
+		if tx.Bucket(bucketAuditCA) != nil {
+			if err := tx.DeleteBucket(bucketAuditCA); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := tx.CreateBucket(bucketAuditCA); err != nil {
+			return nil, err
+		}
+	}
+	c := tx.Bucket(bucketAudit).Cursor()
+	k, v := c.First()
+	if cursor != nil {
+		if k, v = c.Seek(cursor); k != nil && bytes.Equal(k, cursor) {
+			k, v = c.Next()
+		}
+	}
+	var last []byte
+	for n := 0; k != nil && n < migrateBatch; k, v = c.Next() {
+		n++
+		e, err := openAudit(k, v)
+		if err != nil {
+			return nil, err
+		}
+		if err := indexCAEvent(tx, e.Action, e.Subject, e.Seq); err != nil {
+			return nil, err
+		}
+		last = k
+	}
+	if k == nil {
+		return nil, nil
+	}
+	return clone(last), nil
+}
+
+// checkAuditCA reports CA events missing from the index and entries that
+// name no such event.
+func checkAuditCA(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
+	idx := tx.Bucket(bucketAuditCA)
+	if idx == nil {
+		add(bucketAuditCA, "-", "bucket missing")
+		return
+	}
+	audit := tx.Bucket(bucketAudit)
+	audit.ForEach(func(k, v []byte) error {
+		e, err := openAudit(k, v)
+		if err != nil || !isCAEvent(e.Action) {
+			return nil // a damaged event is reported with the trail
+		}
+		idb, err := idBytes(certs.Identifier(e.Subject))
+		if err != nil || idx.Get(binary.BigEndian.AppendUint64(idb, e.Seq)) == nil {
+			add(bucketAuditCA, fmt.Sprint(e.Seq), "%s event about %s is missing from the CA index", e.Action, e.Subject)
+		}
+		return nil
+	})
+	idx.ForEach(func(k, _ []byte) error {
+		if len(k) != certs.IdentifierLen/2+8 {
+			add(bucketAuditCA, fmt.Sprintf("%x", k), "key is not 24 bytes")
+			return nil
+		}
+		v := audit.Get(k[certs.IdentifierLen/2:])
+		if v == nil {
+			add(bucketAuditCA, fmt.Sprintf("%x", k), "names an audit event that is not stored")
+			return nil
+		}
+		if e, err := openAudit(k[certs.IdentifierLen/2:], v); err == nil && (!isCAEvent(e.Action) || e.Subject != string(idFromBytes(k[:certs.IdentifierLen/2]))) {
+			add(bucketAuditCA, fmt.Sprintf("%x", k), "names event %d, which is not about that CA", e.Seq)
+		}
+		return nil
+	})
+}
