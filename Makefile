@@ -46,7 +46,6 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime $(FUZZTIME) ./db/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSAN$$' -fuzztime $(FUZZTIME) ./ca/
 	$(GO) test -run '^$$' -fuzz '^FuzzIssueCSR$$' -fuzztime $(FUZZTIME) ./ca/
-	$(GO) test -run '^$$' -fuzz '^FuzzLeaf_SameAsCFSSL$$' -fuzztime $(FUZZTIME) ./ca/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckSerial$$' -fuzztime $(FUZZTIME) ./db/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/ram/
 	$(GO) test -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/ram/

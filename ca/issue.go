@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -169,26 +168,18 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 	if hosts == nil {
 		hosts = []string{} // non-nil: replace whatever the CSR asked for
 	}
-	var (
-		der  []byte
-		cert *x509.Certificate // serial and validity as issued
-	)
-	if csrPEM == nil {
-		der, cert, err = signLeaf(caKey, caCert, p, pub, serial, hosts, subj)
-		if errors.Is(err, errLeafKey) { // a CA key ca/leaf.go has no encoding for
-			csrPEM, err = makeCSR(key, subj, hosts)
-		}
-		if err != nil {
+	if csrPEM == nil { // a key the CA generated: its CSR is signed like any other
+		if csrPEM, err = makeCSR(key, subj, hosts); err != nil {
 			return certs.Issued{}, err
 		}
 	}
-	if der == nil { // a CSR's key, or that CA key: cfssl's signer
-		if der, err = sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj)); err != nil {
-			return certs.Issued{}, err
-		}
-		if cert, err = x509.ParseCertificate(der); err != nil {
-			return certs.Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
-		}
+	der, err := sign(caKey, caCert, p, csrPEM, serial, hosts, subjectOverride(subj))
+	if err != nil {
+		return certs.Issued{}, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return certs.Issued{}, fmt.Errorf("ca: parse issued certificate: %w", err)
 	}
 	rec := certs.Record{
 		Identifier:       certs.IdentifierOf(der),

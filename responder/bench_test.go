@@ -150,7 +150,8 @@ func BenchmarkRevoke(b *testing.B) {
 // certificate signed by the P-256 issuing CA through cfssl, first OCSP
 // answer signed, key sealed, all stored durably) under concurrent callers
 // with the raw cryptography it needs on the same cores: one P-256 key
-// generation and two P-256 signatures (issue 6: at least 50% of its rate).
+// generation and two P-256 signatures (issue 6 asked for 50% of its rate; that
+// target is retired, DESIGN.md: one issuance path matters more).
 func BenchmarkIssue(b *testing.B) {
 	b.Run("raw-crypto", func(b *testing.B) {
 		ca, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
