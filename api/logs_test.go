@@ -1,12 +1,12 @@
 package api_test
 
 import (
-	"github.com/certstatus/certstatus/internal/syncbuf"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/certstatus/certstatus/api"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 )
 
 // TestLogs_NoSecrets logs at debug level through successes and failures and

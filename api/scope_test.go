@@ -2,12 +2,12 @@ package api_test
 
 import (
 	"context"
-	"github.com/certstatus/certstatus/internal/syncbuf"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/certstatus/certstatus/api"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 )
 
 // TestRAM_ResourceScopedPolicyFailsClosed stores (as an older certstatus

@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/certstatus/certstatus/internal/syncbuf"
 	"strings"
 	"testing"
+
+	"github.com/certstatus/certstatus/internal/syncbuf"
 )
 
 // cli runs certstatus in-process with an environment of its own.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto"
 	"errors"
-	"github.com/certstatus/certstatus/internal/syncbuf"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/db/dbtest"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 )
 
 // TestServe_DamagedFileRefused: serve refuses a file with a zeroed page or

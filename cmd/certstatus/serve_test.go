@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"github.com/certstatus/certstatus/internal/syncbuf"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/keyseal"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 )
 
 // startServe runs "serve" in-process on ephemeral ports and returns the API

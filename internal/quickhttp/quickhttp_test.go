@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/certstatus/certstatus/internal/syncbuf"
 	"io"
 	"log"
 	"net"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/certstatus/certstatus/internal/syncbuf"
 )
 
 // testServer runs a Server whose Answer takes "GET /quick…" and a POST of
