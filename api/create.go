@@ -183,10 +183,7 @@ func (s *Server) issue(c *call, req certs.IssueRequest) (resp, *Error) {
 			// Never name the certificate that holds it.
 			return nil, newError(http.StatusConflict, "Duplicate", "The specified parameter \"CustomIdentifier\" is already used by another certificate: %q.", req.CustomIdentifier)
 		}
-		if ae := domainError(err, "ParentIdentifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "issue", err)
+		return nil, s.fail(c, "issue", "ParentIdentifier", err)
 	}
 	s.log.Info("certificate issued", "request_id", c.requestID, "access_key", c.key.ID, "id", out.Record.Identifier, "kind", out.Record.Kind, "serial", out.Record.Serial)
 	r := resp{"Identifier": string(out.Record.Identifier), "SerialNumber": string(out.Record.Serial)}
@@ -324,10 +321,7 @@ func (s *Server) createRoot(c *call) (resp, *Error) {
 	}
 	root, err := s.ca.CreateRoot(c.ctx, certs.RootRequest{Subject: subj, Algorithm: alg, Validity: v, Tags: tags})
 	if err != nil {
-		if ae := domainError(err, "Algorithm"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "create root", err)
+		return nil, s.fail(c, "create root", "Algorithm", err)
 	}
 	s.log.Info("root CA created", "request_id", c.requestID, "access_key", c.key.ID, "ca", root.Identifier)
 	return caResponse(root, []certs.CA{root}), nil
@@ -378,10 +372,7 @@ func (s *Server) createSub(c *call) (resp, *Error) {
 	sub, err := s.ca.CreateSub(c.ctx, certs.SubRequest{Parent: parent, Subject: subj, Algorithm: alg, Validity: v, PathLen: int(pathLen),
 		ExtKeyUsages: ekus, CertMaxDays: int(maxDays), Tags: tags})
 	if err != nil {
-		if ae := domainError(err, "ParentIdentifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "create sub CA", err)
+		return nil, s.fail(c, "create sub CA", "ParentIdentifier", err)
 	}
 	chain, err := s.ca.Chain(c.ctx, sub.Identifier)
 	if err != nil {

@@ -151,10 +151,7 @@ func (s *Server) createCustom(c *call) (resp, *Error) {
 	}
 	out, err := s.ca.Issue(c.ctx, req)
 	if err != nil {
-		if ae := domainError(err, "ParentIdentifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "issue custom", err)
+		return nil, s.fail(c, "issue custom", "ParentIdentifier", err)
 	}
 	s.log.Info("custom certificate issued", "request_id", c.requestID, "access_key", c.key.ID, "id", out.Record.Identifier, "kind", out.Record.Kind, "serial", out.Record.Serial)
 	r := resp{"Identifier": string(out.Record.Identifier), "SerialNumber": string(out.Record.Serial), "Certificate": "", "CertificateChain": ""}

@@ -114,6 +114,18 @@ func domainError(err error, param string) *Error {
 	return nil
 }
 
+// fail is the one answer of a handler to an error from the store or the
+// CA: the API error domainError maps it to, else s.internal's (logged;
+// InternalError, StorageWriteFailed or, when the client went away,
+// ClientClosedRequest). what names the operation in the log; param is the
+// request parameter a validation error is about.
+func (s *Server) fail(c *call, what, param string, err error) *Error {
+	if ae := domainError(err, param); ae != nil {
+		return ae
+	}
+	return s.internal(c, what, err)
+}
+
 // errCertNotFound and errCANotFound are the one answer of every action to
 // a certificate or CA identifier nothing is stored under.
 func errCertNotFound(id certs.Identifier) *Error {

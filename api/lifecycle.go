@@ -24,10 +24,7 @@ func (s *Server) revoke(c *call) (resp, *Error) {
 	}
 	r, err := s.ca.Revoke(c.ctx, id, reason, c.now)
 	if err != nil {
-		if ae := domainError(err, "Identifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "revoke", err)
+		return nil, s.fail(c, "revoke", "Identifier", err)
 	}
 	s.log.Info("certificate revoked", "request_id", c.requestID, "access_key", c.key.ID, "id", id, "reason", reason.String())
 	return resp{"RevokeTime": epochMillis(r.RevokedAt)}, nil
@@ -51,10 +48,7 @@ func (s *Server) deleteCert(c *call) (resp, *Error) {
 		_, err = s.store.Delete(c.ctx, id, c.now)
 	}
 	if err != nil {
-		if ae := domainError(err, "Identifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "delete", err)
+		return nil, s.fail(c, "delete", "Identifier", err)
 	}
 	s.log.Info("certificate deleted", "request_id", c.requestID, "access_key", c.key.ID, "id", id)
 	return resp{}, nil
@@ -92,10 +86,7 @@ func (s *Server) updateCAStatus(c *call) (resp, *Error) {
 		return nil, errInvalid("Status", "%q: want REVOKE, FORBIDDEN or ISSUE", status)
 	}
 	if err != nil {
-		if ae := domainError(err, "Identifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "update CA status", err)
+		return nil, s.fail(c, "update CA status", "Identifier", err)
 	}
 	s.log.Info("CA status changed", "request_id", c.requestID, "access_key", c.key.ID, "ca", id, "status", status)
 	return resp{}, nil
@@ -125,10 +116,7 @@ func (s *Server) updateCA(c *call) (resp, *Error) {
 		return nil
 	})
 	if err != nil {
-		if ae := domainError(err, "Identifier"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "update CA", err)
+		return nil, s.fail(c, "update CA", "Identifier", err)
 	}
 	return resp{}, nil
 }

@@ -60,10 +60,7 @@ func (s *Server) moveResourceGroup(c *call) (resp, *Error) {
 		}
 	}
 	if err != nil {
-		if ae := domainError(err, "ResourceId"); ae != nil {
-			return nil, ae
-		}
-		return nil, s.internal(c, "move resource group", err)
+		return nil, s.fail(c, "move resource group", "ResourceId", err)
 	}
 	s.log.Info("resource group changed", "request_id", c.requestID, "access_key", c.key.ID, "id", id, "resource_group", group)
 	return resp{}, nil

@@ -53,3 +53,6 @@ func DecodeGETWork(rawPath, prefix string) (der []byte, decodes, chars int, err 
 	der, err = w.decodeGET(rawPath, prefix)
 	return der, w.decodes, w.chars, err
 }
+
+// ErrUnauthorized is the answer path's "issuer not served" error.
+var ErrUnauthorized = errUnauthorized

@@ -81,18 +81,20 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	switch {
 	case err == nil:
 		r.writeAnswer(w, req, a, get, r.opts.Now())
+	case errors.Is(err, errUnauthorized):
+		// Before the *RequestError case: an unsupported hash is
+		// errUnauthorized wrapping one.
+		r.log.Debug("OCSP request for an issuer not served", "err", err)
+		cause := "foreign issuer"
+		if errors.As(err, &re) && re.Reason == ReasonUnsupportedHash {
+			cause = ReasonUnsupportedHash
+		}
+		r.m.answer("unauthorized", cause)
+		writeOCSP(w, unauthorized)
 	case errors.As(err, &re):
 		r.log.Debug("malformed OCSP request", "reason", re.Reason, "err", err)
 		r.m.answer("malformed", re.Reason)
 		writeOCSP(w, malformedRequest)
-	case errors.Is(err, errUnauthorized):
-		r.log.Debug("OCSP request for an issuer not served", "err", err)
-		cause := "foreign issuer"
-		if strings.Contains(err.Error(), ReasonUnsupportedHash) {
-			cause = "unsupported hash"
-		}
-		r.m.answer("unauthorized", cause)
-		writeOCSP(w, unauthorized)
 	case errors.Is(err, errTryLater):
 		r.log.Warn("OCSP live signing saturated; answered tryLater")
 		r.m.answer("tryLater", "overload")

@@ -272,6 +272,9 @@ func zeroOrEmpty(b []byte) bool {
 }
 
 // Errors of the answer path; the HTTP layer maps them to OCSP statuses.
+// A request whose CertID uses a hash we do not serve is errUnauthorized
+// wrapping its *RequestError (reason ReasonUnsupportedHash), so that the
+// HTTP layer can name the cause with errors.As.
 var (
 	errUnauthorized = errors.New("responder: issuer not served")
 	errTryLater     = errors.New("responder: signing capacity exhausted")
@@ -288,14 +291,14 @@ type Answer struct {
 }
 
 // Respond answers a DER OCSP request. Errors are *RequestError
-// (malformedRequest), errUnauthorized, errTryLater or anything else
-// (internalError).
+// (malformedRequest), errUnauthorized (possibly wrapping a *RequestError
+// for an unsupported hash), errTryLater or anything else (internalError).
 func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	req, err := ParseRequest(der)
 	if err != nil {
 		var re *RequestError
 		if errors.As(err, &re) && re.Reason == ReasonUnsupportedHash {
-			return Answer{}, fmt.Errorf("%w: %v", errUnauthorized, err)
+			return Answer{}, fmt.Errorf("%w: %w", errUnauthorized, err)
 		}
 		return Answer{}, err
 	}

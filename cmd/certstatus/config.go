@@ -2,22 +2,30 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/certstatus/certstatus/ca"
+	"github.com/certstatus/certstatus/db"
+	"github.com/certstatus/certstatus/responder"
 )
 
 // Config is the configuration of one certstatus process. Every field can be
 // set, from lowest to highest precedence, by its default, the JSON config
 // file (--config or CERTSTATUS_CONFIG; keys are the flag names), the
 // environment variable CERTSTATUS_<FLAG> (upper case, "-" → "_"), and the
-// command-line flag.
+// command-line flag. Values are parsed and checked once, by the resolver
+// bindConfig returns, whose errors name the flag and where the value came
+// from; the rest of the program reads typed fields.
 type Config struct {
 	// Data is the data directory holding certstatus.db, master.key and
 	// admin-accesskey.json. Default "./data".
@@ -36,36 +44,57 @@ type Config struct {
 	// rest. Default "<Data>/master.key", created on first use.
 	MasterKeyFile string
 	// CRLValidity is nextUpdate − thisUpdate of CRLs, 1h..720h. Default 24h.
-	CRLValidity string
+	CRLValidity time.Duration
 	// CRLRetention is how long an expired revoked certificate stays on the
 	// CRL. Default 2160h (90 days).
-	CRLRetention string
+	CRLRetention time.Duration
 	// LogFormat is "text" or "json". Default "text".
 	LogFormat string
 	// LogLevel is "debug", "info", "warn" or "error". Default "info".
 	LogLevel string
 
-	// OCSP responder settings (serve). Defaults: validity 24h (8h..7d),
-	// delegated responder certificates valid 30 days, ResponderID byKey,
-	// unknown serials answered unknown, 64 concurrent live signatures, no
-	// GET path prefix.
-	OCSPValidity          string
-	OCSPRefreshAfter      string
-	OCSPRefreshShare      string
-	OCSPResponderValidity string
-	OCSPSignWithCA        string
-	OCSPResponderID       string
-	OCSPUnknown           string
-	OCSPMaxLive           string
-	OCSPPathPrefix        string
-	OCSPQuickHTTP         string
-	OCSPAnswerCache       string
+	// OCSP responder settings (serve).
 
-	// Connection caps of the listeners (serve). Default 10000 (OCSP) and
-	// 1000 (API), lowered to fit RLIMIT_NOFILE when not set.
-	OCSPMaxConns string
-	APIMaxConns  string
+	// OCSPValidity is nextUpdate − thisUpdate of OCSP answers, 8h..168h.
+	// Default 24h.
+	OCSPValidity time.Duration
+	// OCSPRefreshAfter is the age at which pre-signed answers are
+	// re-signed, 1m..OCSPValidity/2. Zero (the default): the responder's
+	// default, a third of OCSPValidity.
+	OCSPRefreshAfter time.Duration
+	// OCSPRefreshShare is the share of the time the background refresh
+	// works, 0.01..1. Default 0.05.
+	OCSPRefreshShare float64
+	// OCSPResponderValidity is the validity of delegated responder
+	// certificates, at least twice OCSPValidity. Default 720h.
+	OCSPResponderValidity time.Duration
+	// OCSPSignWithCA signs with the CA key instead of a delegated
+	// responder. Default false.
+	OCSPSignWithCA bool
+	// OCSPResponderID is "byKey" (default) or "byName".
+	OCSPResponderID string
+	// OCSPUnknown is the answer for serials never issued: "unknown"
+	// (default) or "revoked".
+	OCSPUnknown string
+	// OCSPMaxLive is the number of concurrent live signatures before
+	// tryLater, at least 1. Default 64.
+	OCSPMaxLive int
+	// OCSPPathPrefix is the path prefix of GET requests. Default none.
+	OCSPPathPrefix string
+	// OCSPQuickHTTP answers plain pre-signed requests with certstatus's
+	// own HTTP/1.1 reader. Default true.
+	OCSPQuickHTTP bool
+	// OCSPAnswerCache is the number of pre-signed answers kept in memory,
+	// 0 (none) .. db.MaxAnswerCache. Default 10000.
+	OCSPAnswerCache int
 
+	// Connection caps of the listeners (serve). Zero (the default): 10000
+	// (OCSP) and 1000 (API), lowered to fit RLIMIT_NOFILE.
+	OCSPMaxConns int
+	APIMaxConns  int
+
+	// serve is true for a Config bound with the listeners' settings.
+	serve bool
 	// ocspURLDefaulted is true when OCSPURL was derived from OCSPAddr, so
 	// serve may correct it once it knows the port it really bound.
 	ocspURLDefaulted bool
@@ -74,42 +103,75 @@ type Config struct {
 	crlURLDefaulted bool
 }
 
-// setting binds one Config field to its flag, variable and default.
+// setting binds one Config field to its flag, variable and default. set
+// parses a value into the field; its error says what is wanted.
 type setting struct {
-	name  string
-	dst   *string
-	def   string
-	usage string
+	name    string
+	def     string
+	usage   string
+	boolean bool // a yes/no flag: --name alone is true, --name=false
+	numeric bool // the config file may give a JSON number
+	set     func(v string) error
 }
+
+const maxDuration = time.Duration(1<<63 - 1)
 
 func (c *Config) settings(withListeners bool) []setting {
 	s := []setting{
-		{"data", &c.Data, "./data", "data directory"},
-		{"master-key-file", &c.MasterKeyFile, "", "master key file (default <data>/master.key)"},
-		{"ocsp-url", &c.OCSPURL, "", "OCSP URL written into issued certificates (default http://<ocsp-addr>)"},
-		{"crl-base-url", &c.CRLBaseURL, "", "CRL distribution point prefix (default <ocsp-url>)"},
-		{"crl-validity", &c.CRLValidity, "24h", "CRL validity (nextUpdate - thisUpdate), 1h..720h"},
-		{"crl-retention", &c.CRLRetention, "2160h", "how long an expired revoked certificate stays on the CRL"},
-		{"log-format", &c.LogFormat, "text", "log format: text or json"},
-		{"log-level", &c.LogLevel, "info", "log level: debug, info, warn or error"},
-		{"ocsp-addr", &c.OCSPAddr, "127.0.0.1:8888", "OCSP listen address"},
+		str("data", &c.Data, "./data", "data directory"),
+		str("master-key-file", &c.MasterKeyFile, "", "master key file (default <data>/master.key)"),
+		str("ocsp-url", &c.OCSPURL, "", "OCSP URL written into issued certificates (default http://<ocsp-addr>)"),
+		str("crl-base-url", &c.CRLBaseURL, "", "CRL distribution point prefix (default <ocsp-url>)"),
+		duration("crl-validity", &c.CRLValidity, "24h", "CRL validity (nextUpdate - thisUpdate), 1h..720h",
+			time.Hour, 720*time.Hour, false, "want a duration from 1h to 720h"),
+		duration("crl-retention", &c.CRLRetention, "2160h", "how long an expired revoked certificate stays on the CRL",
+			0, maxDuration, false, "want a duration such as 2160h"),
+		setting{name: "log-format", def: "text", usage: "log format: text or json", set: func(v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("want a log format, text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		setting{name: "log-level", def: "info", usage: "log level: debug, info, warn or error", set: func(v string) error {
+			if !slices.Contains([]string{"debug", "info", "warn", "error"}, v) {
+				return errors.New("want a log level, debug, info, warn or error")
+			}
+			c.LogLevel = v
+			return nil
+		}},
+		str("ocsp-addr", &c.OCSPAddr, "127.0.0.1:8888", "OCSP listen address"),
 	}
 	if withListeners {
 		s = append(s,
-			setting{"api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"},
-			setting{"ocsp-validity", &c.OCSPValidity, "24h", "OCSP response validity (nextUpdate - thisUpdate), 8h..168h"},
-			setting{"ocsp-refresh-after", &c.OCSPRefreshAfter, "", "age at which pre-signed OCSP answers are re-signed, 1m..half the validity (default a third of --ocsp-validity)"},
-			setting{"ocsp-refresh-share", &c.OCSPRefreshShare, "0.05", "share of the time the background refresh of pre-signed OCSP answers works (it sleeps the rest), 0.01..1"},
-			setting{"ocsp-responder-validity", &c.OCSPResponderValidity, "720h", "validity of the delegated OCSP responder certificates (rotated automatically)"},
-			setting{"ocsp-sign-with-ca", &c.OCSPSignWithCA, "false", "sign OCSP responses with the CA key instead of a delegated responder"},
-			setting{"ocsp-responder-id", &c.OCSPResponderID, "byKey", "OCSP ResponderID: byKey or byName"},
-			setting{"ocsp-unknown", &c.OCSPUnknown, "unknown", "answer for serials never issued: unknown, or revoked (RFC 6960 §2.2 certificateHold)"},
-			setting{"ocsp-max-live", &c.OCSPMaxLive, "64", "concurrent live OCSP signatures (nonces, several CertIDs) before tryLater"},
-			setting{"ocsp-path-prefix", &c.OCSPPathPrefix, "", "path prefix of OCSP GET requests, e.g. /ocsp"},
-			setting{"ocsp-quick-http", &c.OCSPQuickHTTP, "true", "answer plain pre-signed OCSP requests with certstatus's own HTTP/1.1 reader, handing every other connection to net/http; false: net/http only"},
-			setting{"ocsp-max-conns", &c.OCSPMaxConns, "", "connections the OCSP listener holds open; at the cap the longest idle one is closed for a new one (default 10000, lowered to fit the descriptor limit)"},
-			setting{"api-max-conns", &c.APIMaxConns, "", "connections the API listener holds open; at the cap the longest idle one is closed for a new one (default 1000, lowered to fit the descriptor limit)"},
-			setting{"ocsp-answer-cache", &c.OCSPAnswerCache, "10000", "pre-signed OCSP answers kept in memory for the hot path, and an eighth as many serials found unknown (any database write retires them all); 0: none"},
+			str("api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"),
+			duration("ocsp-validity", &c.OCSPValidity, "24h", "OCSP response validity (nextUpdate - thisUpdate), 8h..168h",
+				responder.MinValidity, responder.MaxValidity, false, "want a duration from 8h to 168h (answers valid outside 8h..168h break the CA/B BRs and the Microsoft root program)"),
+			duration("ocsp-refresh-after", &c.OCSPRefreshAfter, "", "age at which pre-signed OCSP answers are re-signed, 1m..half the validity (default a third of --ocsp-validity)",
+				time.Minute, maxDuration, true, "want a duration from 1m to half of --ocsp-validity"),
+			setting{name: "ocsp-refresh-share", def: "0.05", numeric: true, usage: "share of the time the background refresh of pre-signed OCSP answers works (it sleeps the rest), 0.01..1", set: func(v string) error {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || !(f >= 0.01 && f <= 1) {
+					return errors.New("want a number from 0.01 to 1")
+				}
+				c.OCSPRefreshShare = f
+				return nil
+			}},
+			duration("ocsp-responder-validity", &c.OCSPResponderValidity, "720h", "validity of the delegated OCSP responder certificates (rotated automatically)",
+				0, maxDuration, false, "want a duration such as 720h"),
+			boolean("ocsp-sign-with-ca", &c.OCSPSignWithCA, "false", "sign OCSP responses with the CA key instead of a delegated responder"),
+			oneOf("ocsp-responder-id", &c.OCSPResponderID, "byKey", "OCSP ResponderID: byKey or byName", "byKey", "byName"),
+			oneOf("ocsp-unknown", &c.OCSPUnknown, "unknown", "answer for serials never issued: unknown, or revoked (RFC 6960 §2.2 certificateHold)", "unknown", "revoked"),
+			integer("ocsp-max-live", &c.OCSPMaxLive, "64", "concurrent live OCSP signatures (nonces, several CertIDs) before tryLater",
+				1, math.MaxInt, false, "want a positive number"),
+			str("ocsp-path-prefix", &c.OCSPPathPrefix, "", "path prefix of OCSP GET requests, e.g. /ocsp"),
+			boolean("ocsp-quick-http", &c.OCSPQuickHTTP, "true", "answer plain pre-signed OCSP requests with certstatus's own HTTP/1.1 reader, handing every other connection to net/http; false: net/http only"),
+			integer("ocsp-max-conns", &c.OCSPMaxConns, "", "connections the OCSP listener holds open; at the cap the longest idle one is closed for a new one (default 10000, lowered to fit the descriptor limit)",
+				minMaxConns, math.MaxInt, true, fmt.Sprintf("want a number of connections, at least %d", minMaxConns)),
+			integer("api-max-conns", &c.APIMaxConns, "", "connections the API listener holds open; at the cap the longest idle one is closed for a new one (default 1000, lowered to fit the descriptor limit)",
+				minMaxConns, math.MaxInt, true, fmt.Sprintf("want a number of connections, at least %d", minMaxConns)),
+			integer("ocsp-answer-cache", &c.OCSPAnswerCache, "10000", "pre-signed OCSP answers kept in memory for the hot path, and an eighth as many serials found unknown (any database write retires them all); 0: none",
+				0, db.MaxAnswerCache, false, fmt.Sprintf("want a number of answers from 0 (no cache) to %d", db.MaxAnswerCache)),
 		)
 	}
 	return s
@@ -121,38 +183,53 @@ func envName(flagName string) string {
 }
 
 // bindConfig registers the config flags (and --config) on fs. Call
-// resolve after fs.Parse.
+// resolve after fs.Parse: it applies the file, the environment and the
+// flags over the defaults, and parses and checks every value (the only
+// place config values are checked).
 func bindConfig(fs *flag.FlagSet, withListeners bool) (*Config, func(getenv func(string) string) error) {
-	c := &Config{}
+	c := &Config{serve: withListeners}
 	settings := c.settings(withListeners)
-	vals := make(map[string]*string, len(settings))
+	vals := make(map[string]*rawFlag, len(settings))
 	for _, s := range settings {
-		v := new(string)
+		v := &rawFlag{v: s.def, boolean: s.boolean}
 		vals[s.name] = v
-		fs.StringVar(v, s.name, s.def, s.usage+" [$"+envName(s.name)+"]")
+		usage := s.usage + " [$" + envName(s.name) + "]"
+		if s.boolean && s.def == "true" {
+			usage = s.usage + " (--" + s.name + "=false turns it off) [$" + envName(s.name) + "]"
+		}
+		fs.Var(v, s.name, usage)
 	}
 	configFile := fs.String("config", "", "JSON config file; keys are flag names [$CERTSTATUS_CONFIG]")
 	resolve := func(getenv func(string) string) error {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		type source struct{ value, from string }
+		raw := make(map[string]source, len(settings))
 		for _, s := range settings {
-			*s.dst = s.def
+			raw[s.name] = source{s.def, "the default"}
 		}
 		path := *configFile
 		if path == "" {
 			path = getenv("CERTSTATUS_CONFIG")
 		}
 		if path != "" {
-			if err := applyFile(path, settings); err != nil {
+			file, err := readFile(path, settings)
+			if err != nil {
 				return err
+			}
+			for k, v := range file {
+				raw[k] = source{v, "config file " + path}
 			}
 		}
 		for _, s := range settings {
 			if v, ok := lookupEnv(getenv, envName(s.name)); ok {
-				*s.dst = v
+				raw[s.name] = source{v, "$" + envName(s.name)}
 			}
 			if set[s.name] {
-				*s.dst = *vals[s.name]
+				raw[s.name] = source{vals[s.name].v, "the command line"}
+			}
+			if err := s.set(raw[s.name].value); err != nil {
+				return fmt.Errorf("config: --%s %q (from %s): %w", s.name, raw[s.name].value, raw[s.name].from, err)
 			}
 		}
 		return c.finish()
@@ -160,49 +237,78 @@ func bindConfig(fs *flag.FlagSet, withListeners bool) (*Config, func(getenv func
 	return c, resolve
 }
 
+// defaultConfig is the configuration with every setting at its default.
+func defaultConfig(withListeners bool) (*Config, error) {
+	fs := flag.NewFlagSet("defaults", flag.ContinueOnError)
+	c, resolve := bindConfig(fs, withListeners)
+	return c, resolve(func(string) string { return "" })
+}
+
 func lookupEnv(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	return v, v != ""
 }
 
-func applyFile(path string, settings []setting) error {
+// readFile reads a JSON config file into raw values by flag name. Values
+// are strings; a yes/no setting may also be a JSON boolean and a numeric
+// one a JSON number.
+func readFile(path string, settings []setting) (map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("config %s: not a JSON object: %w", path, err)
+		return nil, fmt.Errorf("config %s: not a JSON object: %w", path, err)
 	}
-	known := map[string]*string{}
+	known := map[string]setting{}
 	for _, s := range settings {
-		known[s.name] = s.dst
-		known[strings.ReplaceAll(s.name, "-", "_")] = s.dst
+		known[s.name] = s
+		known[strings.ReplaceAll(s.name, "-", "_")] = s
 	}
+	out := map[string]string{}
 	var unknown []string
 	for k, v := range m {
-		dst, ok := known[k]
+		s, ok := known[k]
 		if !ok {
 			unknown = append(unknown, k)
 			continue
 		}
-		str, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("config %s: %q must be a string", path, k)
+		want := "a string"
+		switch {
+		case s.boolean:
+			want = "true or false"
+		case s.numeric:
+			want = "a number"
 		}
-		*dst = str
+		switch v := v.(type) {
+		case string:
+			out[s.name] = v
+		case bool:
+			if !s.boolean {
+				return nil, fmt.Errorf("config %s: %q must be %s", path, k, want)
+			}
+			out[s.name] = strconv.FormatBool(v)
+		case float64:
+			if !s.numeric {
+				return nil, fmt.Errorf("config %s: %q must be %s", path, k, want)
+			}
+			out[s.name] = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			return nil, fmt.Errorf("config %s: %q must be %s", path, k, want)
+		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return fmt.Errorf("config %s: unknown key(s) %s", path, strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("config %s: unknown key(s) %s", path, strings.Join(unknown, ", "))
 	}
-	return nil
+	return out, nil
 }
 
-// finish fills derived defaults and checks values.
+// finish fills derived defaults and checks what involves several values.
 func (c *Config) finish() error {
 	if c.Data == "" {
-		return fmt.Errorf("config: data directory is empty")
+		return fmt.Errorf("config: --data: the data directory is empty")
 	}
 	if c.MasterKeyFile == "" {
 		c.MasterKeyFile = filepath.Join(c.Data, "master.key")
@@ -215,24 +321,15 @@ func (c *Config) finish() error {
 		c.CRLBaseURL = c.OCSPURL
 		c.crlURLDefaulted = true
 	}
-	v, err := time.ParseDuration(c.CRLValidity)
-	if err != nil || v < time.Hour || v > 720*time.Hour {
-		return fmt.Errorf("config: crl-validity %q: want a duration from 1h to 720h", c.CRLValidity)
+	c.crl = ca.CRLPolicy{Validity: c.CRLValidity, Retention: c.CRLRetention}
+	if !c.serve {
+		return nil
 	}
-	r, err := time.ParseDuration(c.CRLRetention)
-	if err != nil || r < 0 {
-		return fmt.Errorf("config: crl-retention %q: want a duration such as 2160h", c.CRLRetention)
+	if c.OCSPRefreshAfter != 0 && c.OCSPRefreshAfter > c.OCSPValidity/2 {
+		return fmt.Errorf("config: --ocsp-refresh-after %v is outside 1m..%v (half of --ocsp-validity)", c.OCSPRefreshAfter, c.OCSPValidity/2)
 	}
-	c.crl = ca.CRLPolicy{Validity: v, Retention: r}
-	switch c.LogFormat {
-	case "text", "json":
-	default:
-		return fmt.Errorf("config: log format %q: want text or json", c.LogFormat)
-	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("config: log level %q: want debug, info, warn or error", c.LogLevel)
+	if c.OCSPResponderValidity < 2*c.OCSPValidity {
+		return fmt.Errorf("config: --ocsp-responder-validity %v must be at least twice --ocsp-validity (%v), so responses never outlive their signer", c.OCSPResponderValidity, c.OCSPValidity)
 	}
 	return nil
 }

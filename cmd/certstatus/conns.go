@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -48,25 +47,10 @@ func planConnCaps(c *Config) (connCaps, error) {
 }
 
 // fitConnCaps sizes the caps under caps.soft descriptors (no bound when
-// 0) from the flags' values ("" for their defaults).
-func fitConnCaps(caps connCaps, ocspFlag, apiFlag string) (connCaps, error) {
-	parse := func(name, v string) (int, error) {
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < minMaxConns {
-			return 0, fmt.Errorf("config: %s %q: want a number of connections, at least %d", name, v, minMaxConns)
-		}
-		return n, nil
-	}
-	var err error
-	if caps.ocsp, err = parse("ocsp-max-conns", ocspFlag); err != nil {
-		return caps, err
-	}
-	if caps.api, err = parse("api-max-conns", apiFlag); err != nil {
-		return caps, err
-	}
+// 0) from the flags' values (0 for their defaults; checked by the config
+// resolver).
+func fitConnCaps(caps connCaps, ocspCap, apiCap int) (connCaps, error) {
+	caps.ocsp, caps.api = ocspCap, apiCap
 	autoOCSP, autoAPI := caps.ocsp == 0, caps.api == 0
 	if autoOCSP {
 		caps.ocsp = defaultOCSPMaxConns

@@ -23,23 +23,21 @@ func TestFitConnCaps(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		soft       uint64
-		ocsp, api  string
+		ocsp, api  int
 		wantOCSP   int
 		wantAPI    int
 		lowered    bool
 		wantErrSub string
 	}{
-		{"no known limit: defaults", 0, "", "", 10000, 1000, false, ""},
-		{"room for the defaults", 1 << 20, "", "", 10000, 1000, false, ""},
-		{"flags kept", 1 << 20, "50000", "20", 50000, 20, false, ""},
-		{"defaults lowered to fit", 4096, "", "", 3665, 367, true, ""},
-		{"default API cap takes the rest", 4096, "4000", "", 4000, 32, true, ""},
-		{"default OCSP cap takes the rest", 4096, "", "2000", 2032, 2000, true, ""},
-		{"both flags too large", 4096, "4000", "100", 0, 0, false, "lower --ocsp-max-conns or --api-max-conns"},
-		{"a flag leaves the other too little", 4096, "4020", "", 0, 0, false, "lower --ocsp-max-conns"},
-		{"limit too low for anything", 80, "", "", 0, 0, false, "raise the descriptor limit"},
-		{"not a number", 0, "many", "", 0, 0, false, `ocsp-max-conns "many"`},
-		{"too small", 0, "", "3", 0, 0, false, `api-max-conns "3"`},
+		{"no known limit: defaults", 0, 0, 0, 10000, 1000, false, ""},
+		{"room for the defaults", 1 << 20, 0, 0, 10000, 1000, false, ""},
+		{"flags kept", 1 << 20, 50000, 20, 50000, 20, false, ""},
+		{"defaults lowered to fit", 4096, 0, 0, 3665, 367, true, ""},
+		{"default API cap takes the rest", 4096, 4000, 0, 4000, 32, true, ""},
+		{"default OCSP cap takes the rest", 4096, 0, 2000, 2032, 2000, true, ""},
+		{"both flags too large", 4096, 4000, 100, 0, 0, false, "lower --ocsp-max-conns or --api-max-conns"},
+		{"a flag leaves the other too little", 4096, 4020, 0, 0, 0, false, "lower --ocsp-max-conns"},
+		{"limit too low for anything", 80, 0, 0, 0, 0, false, "raise the descriptor limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			caps, err := fitConnCaps(connCaps{soft: tc.soft}, tc.ocsp, tc.api)

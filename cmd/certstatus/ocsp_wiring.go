@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -25,57 +23,21 @@ type ocspSettings struct {
 	quickHTTP                   bool
 }
 
-func parseOCSPSettings(c *Config) (ocspSettings, error) {
-	var o ocspSettings
-	var err error
-	if o.validity, err = time.ParseDuration(c.OCSPValidity); err != nil {
-		return o, fmt.Errorf("config: ocsp-validity %q: %w", c.OCSPValidity, err)
+// ocspSettingsOf takes serve's OCSP settings from a resolved Config
+// (checked there).
+func ocspSettingsOf(c *Config) ocspSettings {
+	return ocspSettings{
+		validity:          c.OCSPValidity,
+		responderValidity: c.OCSPResponderValidity,
+		refreshAfter:      c.OCSPRefreshAfter,
+		refreshShare:      c.OCSPRefreshShare,
+		signWithCA:        c.OCSPSignWithCA,
+		byName:            c.OCSPResponderID == "byName",
+		unknownAsRevoked:  c.OCSPUnknown == "revoked",
+		maxLive:           c.OCSPMaxLive,
+		prefix:            c.OCSPPathPrefix,
+		quickHTTP:         c.OCSPQuickHTTP,
 	}
-	if o.validity < responder.MinValidity || o.validity > responder.MaxValidity {
-		return o, fmt.Errorf("config: ocsp-validity %v is outside 8h..168h (CA/B BRs, Microsoft root program)", o.validity)
-	}
-	if c.OCSPRefreshAfter != "" {
-		if o.refreshAfter, err = time.ParseDuration(c.OCSPRefreshAfter); err != nil {
-			return o, fmt.Errorf("config: ocsp-refresh-after %q: %w", c.OCSPRefreshAfter, err)
-		}
-		if o.refreshAfter < time.Minute || o.refreshAfter > o.validity/2 {
-			return o, fmt.Errorf("config: ocsp-refresh-after %v is outside 1m..%v (half of ocsp-validity)", o.refreshAfter, o.validity/2)
-		}
-	}
-	if o.refreshShare, err = strconv.ParseFloat(c.OCSPRefreshShare, 64); err != nil || o.refreshShare < 0.01 || o.refreshShare > 1 {
-		return o, fmt.Errorf("config: ocsp-refresh-share %q: want a number from 0.01 to 1", c.OCSPRefreshShare)
-	}
-	if o.responderValidity, err = time.ParseDuration(c.OCSPResponderValidity); err != nil {
-		return o, fmt.Errorf("config: ocsp-responder-validity %q: %w", c.OCSPResponderValidity, err)
-	}
-	if o.responderValidity < 2*o.validity {
-		return o, fmt.Errorf("config: ocsp-responder-validity %v must be at least twice ocsp-validity (%v), so responses never outlive their signer", o.responderValidity, o.validity)
-	}
-	if o.signWithCA, err = strconv.ParseBool(c.OCSPSignWithCA); err != nil {
-		return o, fmt.Errorf("config: ocsp-sign-with-ca %q: want true or false", c.OCSPSignWithCA)
-	}
-	switch c.OCSPResponderID {
-	case "byKey":
-	case "byName":
-		o.byName = true
-	default:
-		return o, fmt.Errorf("config: ocsp-responder-id %q: want byKey or byName", c.OCSPResponderID)
-	}
-	switch c.OCSPUnknown {
-	case "unknown":
-	case "revoked":
-		o.unknownAsRevoked = true
-	default:
-		return o, fmt.Errorf("config: ocsp-unknown %q: want unknown or revoked", c.OCSPUnknown)
-	}
-	if o.maxLive, err = strconv.Atoi(c.OCSPMaxLive); err != nil || o.maxLive < 1 {
-		return o, fmt.Errorf("config: ocsp-max-live %q: want a positive number", c.OCSPMaxLive)
-	}
-	o.prefix = c.OCSPPathPrefix
-	if o.quickHTTP, err = strconv.ParseBool(c.OCSPQuickHTTP); err != nil {
-		return o, fmt.Errorf("config: ocsp-quick-http %q: want true or false", c.OCSPQuickHTTP)
-	}
-	return o, nil
 }
 
 // issuers returns every CA with its OCSP signer, issuing or rotating the
@@ -148,14 +110,11 @@ func (s *service) issuers(ctx context.Context, o ocspSettings) ([]responder.Issu
 // (imports). Its OCSP settings are serve's defaults: a server started with
 // others serves these answers until its refresh pass re-signs them.
 func (s *service) offlineResponder(ctx context.Context) (*responder.Responder, error) {
-	var c Config
-	for _, st := range c.settings(true) {
-		*st.dst = st.def
-	}
-	o, err := parseOCSPSettings(&c)
+	c, err := defaultConfig(true)
 	if err != nil {
 		return nil, err
 	}
+	o := ocspSettingsOf(c)
 	return responder.New(ctx, s.store, &responder.Options{Validity: o.validity, ByName: o.byName, Logger: s.log,
 		Issuers: func(ctx context.Context) ([]responder.Issuer, error) { return s.issuers(ctx, o) }})
 }

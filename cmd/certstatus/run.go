@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -157,13 +156,9 @@ type service struct {
 // mistyped --data never silently starts a second CA.
 func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ps *presigner) (*service, error) {
 	dbOpts := &db.Options{Logger: log}
-	if c.OCSPAnswerCache != "" { // serve
-		n, err := strconv.Atoi(c.OCSPAnswerCache)
-		if err != nil || n < 0 || n > db.MaxAnswerCache {
-			return nil, fmt.Errorf("config: ocsp-answer-cache %q: want a number of answers from 0 (no cache) to %d", c.OCSPAnswerCache, db.MaxAnswerCache)
-		}
-		dbOpts.AnswerCache = n
-		if n == 0 {
+	if c.serve {
+		dbOpts.AnswerCache = c.OCSPAnswerCache
+		if c.OCSPAnswerCache == 0 {
 			dbOpts.AnswerCache = -1
 		}
 	}

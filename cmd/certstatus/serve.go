@@ -37,10 +37,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, e.stderr)
-	ocspOpts, err := parseOCSPSettings(cfg)
-	if err != nil {
-		return err
-	}
+	ocspOpts := ocspSettingsOf(cfg)
 	caps, err := planConnCaps(cfg)
 	if err != nil {
 		return err
