@@ -73,7 +73,7 @@ gobench:
 ## wrk pinned to one core and each server to the other (LOADBENCH_FLAGS=-h)
 LOADBENCH_FLAGS ?=
 loadbench:
-	$(GO) run ./internal/loadbench $(LOADBENCH_FLAGS)
+	$(GO) run ./bench/loadbench $(LOADBENCH_FLAGS)
 
 clean:
 	rm -rf bin
