@@ -74,6 +74,11 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	ensure := func(ctx context.Context) error { return svc.ensureResponders(ctx, ocspOpts) }
+	ps.ensure.Store(&ensure)
+	if err := ensure(ctx); err != nil {
+		return fmt.Errorf("OCSP responder certificates: %w", err)
+	}
 	rsp, err := responder.New(ctx, svc.store, &responder.Options{
 		Validity: ocspOpts.validity, RefreshAfter: ocspOpts.refreshAfter, RefreshShare: ocspOpts.refreshShare, ByName: ocspOpts.byName, UnknownAsRevoked: ocspOpts.unknownAsRevoked,
 		MaxLiveSigning: ocspOpts.maxLive, PathPrefix: ocspOpts.prefix, Logger: log, Metrics: responder.NewMetrics(reg),
@@ -92,6 +97,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	defer stopRefresh()
 	refreshDone := make(chan struct{}, 2)
 	go func() { defer func() { refreshDone <- struct{}{} }(); rsp.Run(refreshCtx) }()
+	go svc.rotateResponders(refreshCtx, rsp, ensure)
 	go func() { defer func() { refreshDone <- struct{}{} }(); svc.runCRLs(refreshCtx) }()
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 
