@@ -185,7 +185,6 @@ func (s *Server) issue(c *call, req certs.IssueRequest) (resp, *Error) {
 		}
 		return nil, s.fail(c, "issue", "ParentIdentifier", err)
 	}
-	s.log.Info("certificate issued", "request_id", c.requestID, "access_key", c.key.ID, "id", out.Record.Identifier, "kind", out.Record.Kind, "serial", out.Record.Serial)
 	r := resp{"Identifier": string(out.Record.Identifier), "SerialNumber": string(out.Record.Serial)}
 	if imm >= 1 {
 		r["X509Certificate"] = string(certs.EncodeCertPEM(out.Record.DER))
@@ -323,7 +322,6 @@ func (s *Server) createRoot(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.fail(c, "create root", "Algorithm", err)
 	}
-	s.log.Info("root CA created", "request_id", c.requestID, "access_key", c.key.ID, "ca", root.Identifier)
 	return caResponse(root, []certs.CA{root}), nil
 }
 
@@ -378,6 +376,5 @@ func (s *Server) createSub(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.internal(c, "chain", err)
 	}
-	s.log.Info("sub CA created", "request_id", c.requestID, "access_key", c.key.ID, "ca", sub.Identifier, "parent", parent)
 	return caResponse(sub, chain), nil
 }

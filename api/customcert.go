@@ -153,7 +153,6 @@ func (s *Server) createCustom(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.fail(c, "issue custom", "ParentIdentifier", err)
 	}
-	s.log.Info("custom certificate issued", "request_id", c.requestID, "access_key", c.key.ID, "id", out.Record.Identifier, "kind", out.Record.Kind, "serial", out.Record.Serial)
 	r := resp{"Identifier": string(out.Record.Identifier), "SerialNumber": string(out.Record.Serial), "Certificate": "", "CertificateChain": ""}
 	if imm >= 1 {
 		r["Certificate"] = string(certs.EncodeCertPEM(out.Record.DER))

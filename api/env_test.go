@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -72,7 +73,11 @@ func newEnv(t testing.TB, opts *api.Options) *env {
 	rand.Read(mk)
 	sealer, _ := keyseal.New(mk)
 	clk := &clock{}
-	auth, err := ca.New(store, sealer, &ca.Options{OCSPURL: "http://ocsp.test", CRLBaseURL: "http://ocsp.test", Now: clk.Now})
+	var caLog *slog.Logger // the CA logs the state changes; the API, the requests
+	if opts != nil {
+		caLog = opts.Logger
+	}
+	auth, err := ca.New(store, sealer, &ca.Options{OCSPURL: "http://ocsp.test", CRLBaseURL: "http://ocsp.test", Now: clk.Now, Logger: caLog})
 	if err != nil {
 		t.Fatal(err)
 	}

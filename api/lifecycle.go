@@ -26,7 +26,6 @@ func (s *Server) revoke(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.fail(c, "revoke", "Identifier", err)
 	}
-	s.log.Info("certificate revoked", "request_id", c.requestID, "access_key", c.key.ID, "id", id, "reason", reason.String())
 	return resp{"RevokeTime": epochMillis(r.RevokedAt)}, nil
 }
 
@@ -88,7 +87,6 @@ func (s *Server) updateCAStatus(c *call) (resp, *Error) {
 	if err != nil {
 		return nil, s.fail(c, "update CA status", "Identifier", err)
 	}
-	s.log.Info("CA status changed", "request_id", c.requestID, "access_key", c.key.ID, "ca", id, "status", status)
 	return resp{}, nil
 }
 

@@ -35,4 +35,15 @@ func TestLogs_NoSecrets(t *testing.T) {
 			t.Errorf("the log lacks %q", want)
 		}
 	}
+	// Each change is logged once (by the CA), with who asked.
+	for _, change := range []string{`"msg":"certificate issued"`, `"msg":"certificate revoked"`} {
+		if n := strings.Count(out, change); n != 2 {
+			t.Errorf("%s logged %d times for two changes", change, n)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, `"msg":"certificate revoked"`) && (!strings.Contains(line, e.admin.ID) || !strings.Contains(line, `"request_id"`)) {
+			t.Errorf("revocation logged without its actor: %s", line)
+		}
+	}
 }

@@ -59,7 +59,7 @@ func (a *Authority) CreateRoot(ctx context.Context, req certs.RootRequest) (cert
 	c, err := a.storeCA(ctx, der, key, "", certs.KindRootCA, req.Alias, req.Tags)
 	if err == nil {
 		a.caChanged(ctx, c)
-		a.log.Info("root CA created", "ca", c.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
+		a.log.Info("root CA created", logActor(ctx, "ca", c.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)...)
 	}
 	return c, err
 }
@@ -151,7 +151,7 @@ func (a *Authority) CreateSub(ctx context.Context, req certs.SubRequest) (certs.
 	})
 	if err == nil {
 		a.caChanged(ctx, c)
-		a.log.Info("sub CA created", "ca", c.Identifier, "parent", parent.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)
+		a.log.Info("sub CA created", logActor(ctx, "ca", c.Identifier, "parent", parent.Identifier, "subject", req.Subject.CommonName, "not_after", c.NotAfter)...)
 	}
 	return c, err
 }

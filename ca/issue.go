@@ -211,7 +211,7 @@ func (a *Authority) Issue(ctx context.Context, req certs.IssueRequest) (certs.Is
 		return certs.Issued{}, err
 	}
 	out.Record = rec
-	a.log.Info("certificate issued", "id", rec.Identifier, "kind", rec.Kind, "issuer", rec.Issuer, "serial", rec.Serial, "not_after", rec.NotAfter)
+	a.log.Info("certificate issued", logActor(ctx, "id", rec.Identifier, "kind", rec.Kind, "issuer", rec.Issuer, "serial", rec.Serial, "not_after", rec.NotAfter)...)
 	return out, nil
 }
 

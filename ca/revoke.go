@@ -49,7 +49,7 @@ func (a *Authority) Revoke(ctx context.Context, id certs.Identifier, reason cert
 		return r, err
 	}
 	a.refreshCRL(ctx, r.Issuer)
-	a.log.Info("certificate revoked", "id", id, "serial", r.Serial, "issuer", r.Issuer, "reason", reason.String(), "revoked_at", t)
+	a.log.Info("certificate revoked", logActor(ctx, "id", id, "serial", r.Serial, "issuer", r.Issuer, "reason", reason.String(), "revoked_at", t)...)
 	return r, nil
 }
 
@@ -78,7 +78,7 @@ func (a *Authority) RevokeCA(ctx context.Context, id certs.Identifier, reason ce
 		a.refreshCRL(ctx, c.Parent)
 	}
 	a.caChanged(ctx, c)
-	a.log.Info("CA revoked", "ca", id, "reason", reason.String(), "revoked_at", t)
+	a.log.Info("CA revoked", logActor(ctx, "ca", id, "reason", reason.String(), "revoked_at", t)...)
 	return c, nil
 }
 
@@ -90,7 +90,7 @@ func (a *Authority) SetCADisabled(ctx context.Context, id certs.Identifier, disa
 	})
 	if err == nil {
 		a.caChanged(ctx, c)
-		a.log.Info("CA status changed", "ca", id, "disabled", disabled)
+		a.log.Info("CA status changed", logActor(ctx, "ca", id, "disabled", disabled)...)
 	}
 	return c, err
 }
