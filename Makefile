@@ -50,7 +50,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/ram/
 	$(GO) test -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/ram/
 	$(GO) test -run '^$$' -fuzz '^FuzzV1StringToSign$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzAppend$$' -fuzztime $(FUZZTIME) ./internal/percent/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
 	$(GO) test -run '^$$' -fuzz '^FuzzV3CanonicalRequest$$' -fuzztime $(FUZZTIME) ./internal/acsauth/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecryptPEM$$' -fuzztime $(FUZZTIME) ./internal/pkcs8/

@@ -154,24 +154,3 @@ func FuzzV1QueryString(f *testing.F) {
 		_ = subject(p)
 	})
 }
-
-// FuzzParseQuery checks parseQuery against url.ParseQuery on any string:
-// the same values and the same error, message included.
-func FuzzParseQuery(f *testing.F) {
-	f.Add("Action=DescribeClientCertificateStatus&Identifier=0a%2C0b%2c0c&x=a+b")
-	f.Add("a=%zz&b=%4")
-	f.Add("a=1;b=2&c=%41%")
-	f.Add("=&&a&a=&%2B=%2b+")
-	f.Add("k=%E6%B5%8B%E8%AF%95&k=%ff")
-	f.Add(strings.Repeat("a=1&", maxQueryParams))
-	f.Fuzz(func(t *testing.T, q string) {
-		got, err := parseQuery(q)
-		want, wantErr := url.ParseQuery(q)
-		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
-			t.Fatalf("parseQuery(%q) error %v, url.ParseQuery's %v", q, err, wantErr)
-		}
-		if !maps.EqualFunc(got, want, slices.Equal) {
-			t.Fatalf("parseQuery(%q) = %q, url.ParseQuery gives %q", q, got, want)
-		}
-	})
-}

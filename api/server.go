@@ -273,11 +273,11 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	var form url.Values
 	if ct := r.Header.Get("Content-Type"); len(body) > 0 && strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		var err error
-		if form, err = parseQuery(string(body)); err != nil {
+		if form, err = url.ParseQuery(string(body)); err != nil {
 			return nil, errInvalid("body", "the form body does not parse: %v", err)
 		}
 	}
-	query, err := parseQuery(r.URL.RawQuery)
+	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, errInvalid("query", "the query string does not parse: %v", err)
 	}

@@ -1,87 +1,25 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 
 	"github.com/certstatus/certstatus/certs"
 )
 
-// statusEntry is one element of CertificateStatus. Identifier is an
-// addition to Alibaba's model (the SDKs ignore unknown fields) so that a
-// caller can match answers without relying on order.
+// statusEntry is one element of CertificateStatus, encoded by
+// encoding/json: the field order and the omitempty tags are what clients
+// have always received (TestStatusJSON_MixedBatchBytes pins the bytes).
+// Identifier is an addition to Alibaba's model (the SDKs ignore unknown
+// fields) so that a caller can match answers without relying on order; it
+// is absent only for a serial nothing was issued under. RevokeTime is
+// present only for a revoked certificate.
 type statusEntry struct {
 	Identifier   string `json:"Identifier,omitempty"`
 	SerialNumber string `json:"SerialNumber"`
 	Status       string `json:"Status"`
 	RevokeTime   int64  `json:"RevokeTime,omitempty"`
 }
-
-// statusList is CertificateStatus. It encodes itself: with a thousand
-// entries, reflection was most of a status query's JSON cost.
-type statusList []statusEntry
-
-// MarshalJSON writes what encoding/json writes for []statusEntry.
-func (l statusList) MarshalJSON() ([]byte, error) { return l.appendJSON(nil), nil }
-
-func (l statusList) appendJSON(b []byte) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	n := 2
-	for _, e := range l {
-		// {"Identifier":"…","SerialNumber":"…","Status":"…","RevokeTime":…}
-		n += 70 + len(e.Identifier) + len(e.SerialNumber) + len(e.Status)
-	}
-	b = slices.Grow(b, n+16) // one allocation for a thousand entries
-	b = append(b, '[')
-	for i, e := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '{')
-		if e.Identifier != "" {
-			b = append(b, `"Identifier":`...)
-			b = appendJSONString(b, e.Identifier)
-			b = append(b, ',')
-		}
-		b = append(b, `"SerialNumber":`...)
-		b = appendJSONString(b, e.SerialNumber)
-		b = append(b, `,"Status":`...)
-		b = appendJSONString(b, e.Status)
-		if e.RevokeTime != 0 {
-			b = append(b, `,"RevokeTime":`...)
-			b = strconv.AppendInt(b, e.RevokeTime, 10)
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
-}
-
-// appendJSONString appends s as a JSON string: directly when it is plain
-// (identifiers, serials and statuses are), through encoding/json otherwise.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !plainJSON[s[i]] {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-// plainJSON marks the bytes appendJSONString copies as they are.
-var plainJSON = func() (t [256]bool) {
-	for c := range t {
-		t[c] = '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-'
-	}
-	return t
-}()
 
 // entryOf is the status entry of one certificate; a record that cannot be
 // decided (certs.ErrCorrupt) fails the whole request, never a status.
@@ -140,7 +78,7 @@ func (s *Server) describeStatus(c *call) (resp, *Error) {
 			return nil, s.internal(c, "status lookup", err)
 		}
 	}
-	out := make(statusList, len(order))
+	out := make([]statusEntry, len(order))
 	j := 0
 	for i, key := range order {
 		if bad[i] {
@@ -180,7 +118,7 @@ func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
 	if len(serials) > s.opts.MaxIdentifiers {
 		return nil, errInvalid("SerialNumber", "%d serial numbers, at most %d per request", len(serials), s.opts.MaxIdentifiers)
 	}
-	var out statusList
+	var out []statusEntry
 	for _, serial := range serials {
 		recs, err := s.store.BySerial(c.ctx, serial)
 		if err != nil {

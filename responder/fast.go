@@ -13,7 +13,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/certstatus/certstatus/certs"
-	"github.com/certstatus/certstatus/internal/hexdigit"
+	"github.com/certstatus/certstatus/internal/percent"
 )
 
 // The quick path answers the request nearly every client sends — one
@@ -186,24 +186,13 @@ func quickGET(path, prefix string, dst []byte) ([]byte, bool) {
 // quickGETEscaped is quickGET for a request-target with %XX escapes (base64
 // sent URL-encoded, %2F for '/'), without a path prefix: the path is
 // unescaped as net/http's URL.Path is, into buf, and decoded into dst
-// without allocating. ok is false for anything quickGET would refuse,
-// and for a bad escape.
+// without allocating (the pre-signed GET throughput bar; the decoder is
+// internal/percent's, checked against url.PathUnescape). ok is false for
+// anything quickGET would refuse, and for a bad escape.
 func quickGETEscaped(target string, buf, dst []byte) (path, der []byte, ok bool) {
-	path = buf[:0]
-	for i := 0; i < len(target); i++ {
-		c := target[i]
-		if c == '%' {
-			if i+2 >= len(target) {
-				return path, dst, false
-			}
-			hi, lo := hexdigit.Value(target[i+1]), hexdigit.Value(target[i+2])
-			if hi < 0 || lo < 0 {
-				return path, dst, false
-			}
-			c = byte(hi<<4 | lo)
-			i += 2
-		}
-		path = append(path, c)
+	path, ok = percent.Append(buf[:0], target, len(target))
+	if !ok {
+		return path, dst, false
 	}
 	rest := bytes.TrimLeft(path, "/")
 	if len(rest) == 0 || len(rest) > maxQuickGET {

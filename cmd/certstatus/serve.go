@@ -17,7 +17,7 @@ import (
 	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/connlimit"
-	"github.com/certstatus/certstatus/internal/hexdigit"
+	"github.com/certstatus/certstatus/internal/percent"
 	"github.com/certstatus/certstatus/internal/quickhttp"
 	"github.com/certstatus/certstatus/responder"
 )
@@ -249,26 +249,11 @@ func forResponder(req quickhttp.Request) bool {
 	// every escape as it does (a bad one is net/http's to refuse) and
 	// unescape only the head.
 	var head [9]byte
-	n := 0
-	for i := 0; i < len(path); i++ {
-		c := path[i]
-		if c == '%' {
-			hi, lo := -1, -1
-			if i+2 < len(path) {
-				hi, lo = hexdigit.Value(path[i+1]), hexdigit.Value(path[i+2])
-			}
-			if hi < 0 || lo < 0 {
-				return false
-			}
-			c = byte(hi<<4 | lo)
-			i += 2
-		}
-		if n < len(head) {
-			head[n] = c
-			n++
-		}
+	h, ok := percent.Append(head[:0], path, len(head))
+	if !ok {
+		return false
 	}
-	return !otherRoute(string(head[:n]))
+	return !otherRoute(string(h))
 }
 
 // registerQuickHTTP exports what the OCSP listener's quick reader did.

@@ -40,7 +40,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 
-	"github.com/certstatus/certstatus/internal/hexdigit"
+	"github.com/certstatus/certstatus/internal/percent"
 )
 
 // Request is a request the quick path may answer.
@@ -702,17 +702,8 @@ func visible(b []byte) bool {
 // starts a %XX escape, as url.ParseRequestURI requires.
 func escapes(target []byte) bool {
 	path, _, _ := bytes.Cut(target, []byte("?"))
-	for i := bytes.IndexByte(path, '%'); i >= 0; {
-		if i+2 >= len(path) || hexdigit.Value(path[i+1]) < 0 || hexdigit.Value(path[i+2]) < 0 {
-			return false
-		}
-		j := bytes.IndexByte(path[i+3:], '%')
-		if j < 0 {
-			break
-		}
-		i += 3 + j
-	}
-	return true
+	_, ok := percent.Append(nil, path, 0)
+	return ok
 }
 
 // fieldValue reports whether b is a valid header field value: visible
