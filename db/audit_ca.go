@@ -94,29 +94,13 @@ func auditCAStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	c := tx.Bucket(bucketAudit).Cursor()
-	k, v := c.First()
-	if cursor != nil {
-		if k, v = c.Seek(cursor); k != nil && bytes.Equal(k, cursor) {
-			k, v = c.Next()
-		}
-	}
-	var last []byte
-	for n := 0; k != nil && n < migrateBatch; k, v = c.Next() {
-		n++
+	return stepBucket(tx, bucketAudit, cursor, func(k, v []byte) error {
 		e, err := openAudit(k, v)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := indexCAEvent(tx, e.Action, e.Subject, e.Seq); err != nil {
-			return nil, err
-		}
-		last = k
-	}
-	if k == nil {
-		return nil, nil
-	}
-	return clone(last), nil
+		return indexCAEvent(tx, e.Action, e.Subject, e.Seq)
+	})
 }
 
 // checkAuditCA reports CA events missing from the index and entries that

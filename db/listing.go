@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -63,32 +62,19 @@ func indexStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 			}
 		}
 	}
-	c := tx.Bucket(bucketCerts).Cursor()
-	k, v := c.First()
-	if cursor != nil {
-		if k, v = c.Seek(cursor); k != nil && bytes.Equal(k, cursor) {
-			k, v = c.Next()
-		}
-	}
-	var last []byte
-	for n := 0; k != nil && n < migrateBatch; k, v = c.Next() {
-		n++
+	return stepBucket(tx, bucketCerts, cursor, func(k, v []byte) error {
 		r, err := openRecord(k, v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := indexCreated(tx, r); err != nil {
-			return nil, fmt.Errorf("certificate %s: %w", k, err)
+			return fmt.Errorf("certificate %s: %w", k, err)
 		}
 		if err := addCount(tx, r, 1); err != nil {
-			return nil, fmt.Errorf("certificate %s: %w", k, err)
+			return fmt.Errorf("certificate %s: %w", k, err)
 		}
-		last = k
-	}
-	if k == nil {
-		return nil, nil
-	}
-	return clone(last), nil
+		return nil
+	})
 }
 
 // List returns the certificates matching f, newest first: it skips the

@@ -375,6 +375,32 @@ func sealStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 	return nil, nil
 }
 
+// stepBucket is the loop of a step migration that reads one bucket: it
+// calls fn for the next migrateBatch values of bucket after cursor (from
+// its start when cursor is nil) and returns the last key it did, or nil
+// when the bucket is done. fn must not write to bucket.
+func stepBucket(tx *bolt.Tx, bucket, cursor []byte, fn func(k, v []byte) error) ([]byte, error) {
+	c := tx.Bucket(bucket).Cursor()
+	k, v := c.First()
+	if cursor != nil {
+		if k, v = c.Seek(cursor); k != nil && bytes.Equal(k, cursor) {
+			k, v = c.Next()
+		}
+	}
+	var last []byte
+	for n := 0; k != nil && n < migrateBatch; k, v = c.Next() {
+		n++
+		if err := fn(k, v); err != nil {
+			return nil, err
+		}
+		last = k
+	}
+	if k == nil {
+		return nil, nil
+	}
+	return clone(last), nil
+}
+
 // readVersion returns the schema version of the file: meta/schema, proved
 // by meta/schema_sealed where a migration wrote one.
 func readVersion(tx *bolt.Tx) (int, error) {
