@@ -186,13 +186,7 @@ func (s *Server) useNonce(c *call, a action) *Error {
 // pruneNonces deletes expired stored nonces, at most once a minute and at
 // most nonceStoreLimit at a time.
 func (s *Server) pruneNonces(c *call) {
-	s.pruneMu.Lock()
-	due := c.now.Sub(s.noncesPruned) > time.Minute
-	if due {
-		s.noncesPruned = c.now
-	}
-	s.pruneMu.Unlock()
-	if !due {
+	if !s.due(&s.noncesPruned, c.now, time.Minute) {
 		return
 	}
 	if n, err := s.store.PruneNonces(c.ctx, c.now, nonceStoreLimit); err != nil {
@@ -265,4 +259,16 @@ func (s *Server) throttle(c *call) *Error {
 	e := newError(http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.")
 	e.Header = map[string]string{"x-ratelimit-user-api": res.Header()}
 	return e
+}
+
+// due reports whether every has passed since *last, and if so sets *last
+// to now: the clock of the background prunes that ride on calls.
+func (s *Server) due(last *time.Time, now time.Time, every time.Duration) bool {
+	s.pruneMu.Lock()
+	defer s.pruneMu.Unlock()
+	if now.Sub(*last) <= every {
+		return false
+	}
+	*last = now
+	return true
 }

@@ -109,13 +109,7 @@ func (s *Server) idempotent(c *call, run func(*Server, *call) (resp, *Error)) (r
 
 // pruneTokens drops expired ClientToken answers, at most once an hour.
 func (s *Server) pruneTokens(c *call) {
-	s.pruneMu.Lock()
-	due := c.now.Sub(s.pruned) > time.Hour
-	if due {
-		s.pruned = c.now
-	}
-	s.pruneMu.Unlock()
-	if !due {
+	if !s.due(&s.pruned, c.now, time.Hour) {
 		return
 	}
 	if n, err := s.store.PruneTokens(c.ctx, c.now.Add(-s.opts.TokenTTL)); err != nil {
