@@ -163,233 +163,291 @@ func (s *Store) checkValues(walk bool) (ps []Problem, err error) {
 				add(bucketMeta, string(keyCreated), "%v", err)
 			}
 		}
-		// Checksums first: a value that fails its own is reported here
-		// once and skipped by the checks below.
-		bad := map[string]bool{}
-		for _, b := range sealedBuckets {
-			tx.Bucket(b).ForEach(func(k, v []byte) error {
-				if _, err := unseal(b, k, v); err != nil {
-					add(b, keyString(string(b), k), "%v", err)
-					bad[string(b)+"\x00"+string(k)] = true
-				}
-				return nil
-			})
-		}
-		// val is the value under k of bucket b without its checksum; nil
-		// when there is none or it failed its checksum.
-		val := func(b, k []byte) []byte {
-			v := tx.Bucket(b).Get(k)
-			if v == nil || bad[string(b)+"\x00"+string(k)] {
-				return nil
-			}
-			return v[:len(v)-sumLen]
-		}
-		// each calls fn with every value of bucket b that passed its checksum.
-		each := func(b []byte, fn func(k, v []byte)) {
-			tx.Bucket(b).ForEach(func(k, v []byte) error {
-				if !bad[string(b)+"\x00"+string(k)] {
-					fn(k, v[:len(v)-sumLen])
-				}
-				return nil
-			})
-		}
-		// present reports whether bucket b holds k, whatever its value.
-		present := func(b, k []byte) bool { return tx.Bucket(b).Get(k) != nil }
-		cas := map[certs.Identifier]certs.CA{}
-		each(bucketCAs, func(k, v []byte) {
-			c, err := decodeCA(v)
-			if err != nil {
-				add(bucketCAs, string(k), "does not decode: %v", err)
-				return
-			}
-			if string(c.Identifier) != string(k) {
-				add(bucketCAs, string(k), "record says identifier %s", c.Identifier)
-			}
-			if err := c.Validate(); err != nil {
-				add(bucketCAs, string(k), "%v", err)
-			}
-			checkDER(add, bucketCAs, string(k), c.DER, c.Identifier)
-			cas[c.Identifier] = c
-		})
-		for id, c := range cas {
-			if c.Kind == certs.KindSubCA {
-				if _, ok := cas[c.Parent]; !ok {
-					add(bucketCAs, string(id), "parent CA %s is missing", c.Parent)
-				}
-				checkIndex(val, add, c.Parent, c.Serial, id)
-			}
-		}
-		each(bucketCerts, func(k, v []byte) {
-			r, err := decodeRecord(v)
-			if err != nil {
-				add(bucketCerts, string(k), "does not decode: %v", err)
-				return
-			}
-			if string(r.Identifier) != string(k) {
-				add(bucketCerts, string(k), "record says identifier %s", r.Identifier)
-			}
-			if err := r.Validate(); err != nil {
-				add(bucketCerts, string(k), "%v", err)
-				return
-			}
-			checkDER(add, bucketCerts, string(k), r.DER, r.Identifier)
-			if err := checkSerial(r.DER, r.Serial); err != nil {
-				add(bucketCerts, string(k), "%v", err)
-			}
-			if _, ok := cas[r.Issuer]; !ok {
-				add(bucketCerts, string(k), "issuing CA %s is missing", r.Issuer)
-			}
-			checkIndex(val, add, r.Issuer, r.Serial, r.Identifier)
-			if sk, err := serialKey(r.Serial, r.Identifier); err != nil || !present(bucketSerials, sk) {
-				add(bucketSerials, string(r.Serial), "no entry for certificate %s", r.Identifier)
-			}
-			if r.CustomIdentifier != "" {
-				if got := val(bucketCustom, []byte(r.CustomIdentifier)); string(got) != string(r.Identifier) {
-					add(bucketCustom, r.CustomIdentifier, "points to %q, want %s", got, r.Identifier)
-				}
-			}
-		})
-		// record is the certificate or CA (as a Record) stored under id:
-		// found is false when neither is; ok is false when it does not
-		// decode (reported above).
-		record := func(id certs.Identifier) (rec certs.Record, found, ok bool) {
-			if present(bucketCAs, []byte(id)) {
-				cv := val(bucketCAs, []byte(id))
-				c, err := decodeCA(cv)
-				return c.AsRecord(), true, cv != nil && err == nil
-			}
-			if present(bucketCerts, []byte(id)) {
-				rv := val(bucketCerts, []byte(id))
-				r, err := decodeRecord(rv)
-				return r, true, rv != nil && err == nil
-			}
-			return certs.Record{}, false, false
-		}
-		// Reverse direction: every index entry points at a record that agrees.
-		each(bucketIssuerSerial, func(k, v []byte) {
-			if len(k) < 16 {
-				add(bucketIssuerSerial, fmt.Sprintf("%x", k), "short key")
-				return
-			}
-			if len(v) != certs.IdentifierLen/2 {
-				add(bucketIssuerSerial, keyString(string(bucketIssuerSerial), k), "value of %d bytes, want an identifier", len(v))
-				return
-			}
-			id := idFromBytes(v)
-			issuer := idFromBytes(k[:16])
-			rec, found, ok := record(id)
-			if !found {
-				add(bucketIssuerSerial, fmt.Sprintf("%x", k), "points to missing %s", id)
-				return
-			}
-			if !ok {
-				return // reported with its bucket
-			}
-			if want, err := issuerSerialKey(rec.Issuer, rec.Serial); err != nil || !bytes.Equal(want, k) || rec.Issuer != issuer {
-				add(bucketIssuerSerial, fmt.Sprintf("%x", k), "points to %s whose issuer/serial is %s/%s", id, rec.Issuer, rec.Serial)
-			}
-		})
-		each(bucketSerials, func(k, _ []byte) {
-			if len(k) < 1 || len(k) != 1+int(k[0])+16 {
-				add(bucketSerials, fmt.Sprintf("%x", k), "malformed key")
-				return
-			}
-			id := idFromBytes(k[1+int(k[0]):])
-			if !present(bucketCerts, []byte(id)) {
-				add(bucketSerials, fmt.Sprintf("%x", k), "points to missing certificate %s", id)
-				return
-			}
-			r, err := decodeRecord(val(bucketCerts, []byte(id)))
-			if err != nil {
-				return // reported with the certs bucket
-			}
-			if want, err := serialPrefix(r.Serial); err != nil || !bytes.Equal(want, k[:1+int(k[0])]) {
-				add(bucketSerials, fmt.Sprintf("%x", k), "points to %s whose serial is %s", id, r.Serial)
-			}
-		})
-		each(bucketCustom, func(k, v []byte) {
-			if !present(bucketCerts, v) {
-				add(bucketCustom, string(k), "points to missing certificate %s", v)
-				return
-			}
-			if r, err := decodeRecord(val(bucketCerts, v)); err == nil && r.CustomIdentifier != string(k) {
-				add(bucketCustom, string(k), "certificate %s has custom identifier %q", v, r.CustomIdentifier)
-			}
-		})
-		tx.Bucket(bucketOCSP).ForEach(func(k, sealed []byte) error {
-			if bad[string(bucketOCSP)+"\x00"+string(k)] {
-				return nil
-			}
-			o, err := decodeOCSP(k, sealed, false)
-			if err != nil {
-				add(bucketOCSP, keyString(string(bucketOCSP), k), "does not decode: %v", err)
-				return nil
-			}
-			isKey, err := issuerSerialKey(o.Issuer, o.Serial)
-			if err != nil {
-				add(bucketOCSP, fmt.Sprintf("%x", k), "%v", err)
-				return nil
-			}
-			if !present(bucketIssuerSerial, isKey) {
-				add(bucketOCSP, fmt.Sprintf("%x", k), "response for %s/%s, which is not stored", o.Issuer, o.Serial)
-				return nil
-			}
-			idb := val(bucketIssuerSerial, isKey)
-			if len(idb) != certs.IdentifierLen/2 {
-				return nil // reported with its bucket
-			}
-			id := idFromBytes(idb)
-			rec, _, ok := record(id)
-			if !ok {
-				return nil
-			}
-			if revoked := rec.State == certs.StateRevoked; revoked != (o.Status == certs.Revoked) {
-				add(bucketOCSP, fmt.Sprintf("%x", k), "response says %v but certificate %s is %s", o.Status, id, map[bool]string{true: "revoked", false: "not revoked"}[revoked])
-			}
-			return nil
-		})
+		ck := &checker{tx: tx, add: add, bad: map[string]bool{}, cas: map[certs.Identifier]certs.CA{}}
+		ck.checksums()
+		ck.caRecords()
+		ck.certificates()
+		ck.indexes()
+		ck.answers()
 		checkCreatedIndex(tx, add)
 		checkCounts(tx, add)
 		checkAuditCA(tx, add)
-		each(bucketResponders, func(k, v []byte) {
-			r, err := decodeResponder(v)
-			if err != nil {
-				add(bucketResponders, string(k), "does not decode: %v", err)
-				return
-			}
-			if string(r.CA) != string(k) {
-				add(bucketResponders, string(k), "record says CA %s", r.CA)
-			}
-			if _, ok := cas[r.CA]; !ok {
-				add(bucketResponders, string(k), "CA %s is missing", r.CA)
-			}
-		})
-		if _, err := verifyAudit(tx); err != nil {
-			var ae *AuditError
-			if errors.As(err, &ae) {
-				if !bad[string(bucketAudit)+"\x00"+string(binary.BigEndian.AppendUint64(nil, ae.Seq))] {
-					add(bucketAudit, fmt.Sprint(ae.Seq), "%s", ae.Msg)
-				}
-			} else {
-				add(bucketAudit, "-", "%v", err)
-			}
-		}
-		each(bucketAccessKeys, func(k, v []byte) {
-			ak, err := decodeAccessKey(v)
-			if err != nil {
-				add(bucketAccessKeys, string(k), "does not decode: %v", err)
-				return
-			}
-			if ak.ID != string(k) {
-				add(bucketAccessKeys, string(k), "record says id %s", ak.ID)
-			}
-			if err := ak.Validate(); err != nil {
-				add(bucketAccessKeys, string(k), "%v", err)
-			}
-		})
+		ck.responders()
+		ck.auditTrail()
+		ck.accessKeys()
 		return nil
 	}(tx)
 	return ps, err
+}
+
+// checker is one pass of checkValues over a transaction: each method
+// checks one kind of value, skipping those that failed their checksum
+// (reported once, by checksums).
+type checker struct {
+	tx  *bolt.Tx
+	add func([]byte, string, string, ...any)
+	bad map[string]bool               // bucket\x00key of values that failed their checksum
+	cas map[certs.Identifier]certs.CA // the CAs that decode, by cAs
+}
+
+// checksums reports every value that fails its checksum, first.
+func (ck *checker) checksums() {
+	for _, b := range sealedBuckets {
+		ck.tx.Bucket(b).ForEach(func(k, v []byte) error {
+			if _, err := unseal(b, k, v); err != nil {
+				ck.add(b, keyString(string(b), k), "%v", err)
+				ck.bad[string(b)+"\x00"+string(k)] = true
+			}
+			return nil
+		})
+	}
+}
+
+// val is the value under k of bucket b without its checksum; nil when
+// there is none or it failed its checksum.
+func (ck *checker) val(b, k []byte) []byte {
+	v := ck.tx.Bucket(b).Get(k)
+	if v == nil || ck.bad[string(b)+"\x00"+string(k)] {
+		return nil
+	}
+	return v[:len(v)-sumLen]
+}
+
+// each calls fn with every value of bucket b that passed its checksum.
+func (ck *checker) each(b []byte, fn func(k, v []byte)) {
+	ck.tx.Bucket(b).ForEach(func(k, v []byte) error {
+		if !ck.bad[string(b)+"\x00"+string(k)] {
+			fn(k, v[:len(v)-sumLen])
+		}
+		return nil
+	})
+}
+
+// present reports whether bucket b holds k, whatever its value.
+func (ck *checker) present(b, k []byte) bool { return ck.tx.Bucket(b).Get(k) != nil }
+
+// record is the certificate or CA (as a Record) stored under id: found is
+// false when neither is; ok is false when it does not decode (reported
+// with its bucket).
+func (ck *checker) record(id certs.Identifier) (rec certs.Record, found, ok bool) {
+	if ck.present(bucketCAs, []byte(id)) {
+		cv := ck.val(bucketCAs, []byte(id))
+		c, err := decodeCA(cv)
+		return c.AsRecord(), true, cv != nil && err == nil
+	}
+	if ck.present(bucketCerts, []byte(id)) {
+		rv := ck.val(bucketCerts, []byte(id))
+		r, err := decodeRecord(rv)
+		return r, true, rv != nil && err == nil
+	}
+	return certs.Record{}, false, false
+}
+
+// caRecords checks every CA record, its parent and its index entry.
+func (ck *checker) caRecords() {
+	add := ck.add
+	ck.each(bucketCAs, func(k, v []byte) {
+		c, err := decodeCA(v)
+		if err != nil {
+			add(bucketCAs, string(k), "does not decode: %v", err)
+			return
+		}
+		if string(c.Identifier) != string(k) {
+			add(bucketCAs, string(k), "record says identifier %s", c.Identifier)
+		}
+		if err := c.Validate(); err != nil {
+			add(bucketCAs, string(k), "%v", err)
+		}
+		checkDER(add, bucketCAs, string(k), c.DER, c.Identifier)
+		ck.cas[c.Identifier] = c
+	})
+	for id, c := range ck.cas {
+		if c.Kind == certs.KindSubCA {
+			if _, ok := ck.cas[c.Parent]; !ok {
+				add(bucketCAs, string(id), "parent CA %s is missing", c.Parent)
+			}
+			checkIndex(ck.val, add, c.Parent, c.Serial, id)
+		}
+	}
+}
+
+// certificates checks every certificate record, its issuer and its index
+// entries.
+func (ck *checker) certificates() {
+	add := ck.add
+	ck.each(bucketCerts, func(k, v []byte) {
+		r, err := decodeRecord(v)
+		if err != nil {
+			add(bucketCerts, string(k), "does not decode: %v", err)
+			return
+		}
+		if string(r.Identifier) != string(k) {
+			add(bucketCerts, string(k), "record says identifier %s", r.Identifier)
+		}
+		if err := r.Validate(); err != nil {
+			add(bucketCerts, string(k), "%v", err)
+			return
+		}
+		checkDER(add, bucketCerts, string(k), r.DER, r.Identifier)
+		if err := checkSerial(r.DER, r.Serial); err != nil {
+			add(bucketCerts, string(k), "%v", err)
+		}
+		if _, ok := ck.cas[r.Issuer]; !ok {
+			add(bucketCerts, string(k), "issuing CA %s is missing", r.Issuer)
+		}
+		checkIndex(ck.val, add, r.Issuer, r.Serial, r.Identifier)
+		if sk, err := serialKey(r.Serial, r.Identifier); err != nil || !ck.present(bucketSerials, sk) {
+			add(bucketSerials, string(r.Serial), "no entry for certificate %s", r.Identifier)
+		}
+		if r.CustomIdentifier != "" {
+			if got := ck.val(bucketCustom, []byte(r.CustomIdentifier)); string(got) != string(r.Identifier) {
+				add(bucketCustom, r.CustomIdentifier, "points to %q, want %s", got, r.Identifier)
+			}
+		}
+	})
+}
+
+// indexes checks the reverse direction: every index entry points at a
+// record that agrees.
+func (ck *checker) indexes() {
+	add := ck.add
+	ck.each(bucketIssuerSerial, func(k, v []byte) {
+		if len(k) < 16 {
+			add(bucketIssuerSerial, fmt.Sprintf("%x", k), "short key")
+			return
+		}
+		if len(v) != certs.IdentifierLen/2 {
+			add(bucketIssuerSerial, keyString(string(bucketIssuerSerial), k), "value of %d bytes, want an identifier", len(v))
+			return
+		}
+		id := idFromBytes(v)
+		issuer := idFromBytes(k[:16])
+		rec, found, ok := ck.record(id)
+		if !found {
+			add(bucketIssuerSerial, fmt.Sprintf("%x", k), "points to missing %s", id)
+			return
+		}
+		if !ok {
+			return // reported with its bucket
+		}
+		if want, err := issuerSerialKey(rec.Issuer, rec.Serial); err != nil || !bytes.Equal(want, k) || rec.Issuer != issuer {
+			add(bucketIssuerSerial, fmt.Sprintf("%x", k), "points to %s whose issuer/serial is %s/%s", id, rec.Issuer, rec.Serial)
+		}
+	})
+	ck.each(bucketSerials, func(k, _ []byte) {
+		if len(k) < 1 || len(k) != 1+int(k[0])+16 {
+			add(bucketSerials, fmt.Sprintf("%x", k), "malformed key")
+			return
+		}
+		id := idFromBytes(k[1+int(k[0]):])
+		if !ck.present(bucketCerts, []byte(id)) {
+			add(bucketSerials, fmt.Sprintf("%x", k), "points to missing certificate %s", id)
+			return
+		}
+		r, err := decodeRecord(ck.val(bucketCerts, []byte(id)))
+		if err != nil {
+			return // reported with the certs bucket
+		}
+		if want, err := serialPrefix(r.Serial); err != nil || !bytes.Equal(want, k[:1+int(k[0])]) {
+			add(bucketSerials, fmt.Sprintf("%x", k), "points to %s whose serial is %s", id, r.Serial)
+		}
+	})
+	ck.each(bucketCustom, func(k, v []byte) {
+		if !ck.present(bucketCerts, v) {
+			add(bucketCustom, string(k), "points to missing certificate %s", v)
+			return
+		}
+		if r, err := decodeRecord(ck.val(bucketCerts, v)); err == nil && r.CustomIdentifier != string(k) {
+			add(bucketCustom, string(k), "certificate %s has custom identifier %q", v, r.CustomIdentifier)
+		}
+	})
+}
+
+// answers checks that every pre-signed answer is about a stored
+// certificate and says what its record says.
+func (ck *checker) answers() {
+	add := ck.add
+	ck.tx.Bucket(bucketOCSP).ForEach(func(k, sealed []byte) error {
+		if ck.bad[string(bucketOCSP)+"\x00"+string(k)] {
+			return nil
+		}
+		o, err := decodeOCSP(k, sealed, false)
+		if err != nil {
+			add(bucketOCSP, keyString(string(bucketOCSP), k), "does not decode: %v", err)
+			return nil
+		}
+		isKey, err := issuerSerialKey(o.Issuer, o.Serial)
+		if err != nil {
+			add(bucketOCSP, fmt.Sprintf("%x", k), "%v", err)
+			return nil
+		}
+		if !ck.present(bucketIssuerSerial, isKey) {
+			add(bucketOCSP, fmt.Sprintf("%x", k), "response for %s/%s, which is not stored", o.Issuer, o.Serial)
+			return nil
+		}
+		idb := ck.val(bucketIssuerSerial, isKey)
+		if len(idb) != certs.IdentifierLen/2 {
+			return nil // reported with its bucket
+		}
+		id := idFromBytes(idb)
+		rec, _, ok := ck.record(id)
+		if !ok {
+			return nil
+		}
+		if revoked := rec.State == certs.StateRevoked; revoked != (o.Status == certs.Revoked) {
+			add(bucketOCSP, fmt.Sprintf("%x", k), "response says %v but certificate %s is %s", o.Status, id, map[bool]string{true: "revoked", false: "not revoked"}[revoked])
+		}
+		return nil
+	})
+}
+
+// responders checks the delegated responder records against their CAs.
+func (ck *checker) responders() {
+	ck.each(bucketResponders, func(k, v []byte) {
+		r, err := decodeResponder(v)
+		if err != nil {
+			ck.add(bucketResponders, string(k), "does not decode: %v", err)
+			return
+		}
+		if string(r.CA) != string(k) {
+			ck.add(bucketResponders, string(k), "record says CA %s", r.CA)
+		}
+		if _, ok := ck.cas[r.CA]; !ok {
+			ck.add(bucketResponders, string(k), "CA %s is missing", r.CA)
+		}
+	})
+}
+
+// auditTrail verifies the audit hash chain, leaving an event that failed
+// its checksum to checksums.
+func (ck *checker) auditTrail() {
+	if _, err := verifyAudit(ck.tx); err != nil {
+		var ae *AuditError
+		if errors.As(err, &ae) {
+			if !ck.bad[string(bucketAudit)+"\x00"+string(binary.BigEndian.AppendUint64(nil, ae.Seq))] {
+				ck.add(bucketAudit, fmt.Sprint(ae.Seq), "%s", ae.Msg)
+			}
+		} else {
+			ck.add(bucketAudit, "-", "%v", err)
+		}
+	}
+}
+
+// accessKeys checks every AccessKey record.
+func (ck *checker) accessKeys() {
+	ck.each(bucketAccessKeys, func(k, v []byte) {
+		ak, err := decodeAccessKey(v)
+		if err != nil {
+			ck.add(bucketAccessKeys, string(k), "does not decode: %v", err)
+			return
+		}
+		if ak.ID != string(k) {
+			ck.add(bucketAccessKeys, string(k), "record says id %s", ak.ID)
+		}
+		if err := ak.Validate(); err != nil {
+			ck.add(bucketAccessKeys, string(k), "%v", err)
+		}
+	})
 }
 
 func checkDER(add func([]byte, string, string, ...any), b []byte, k string, der []byte, id certs.Identifier) {
