@@ -246,11 +246,18 @@ func (s *Store) Lookup(ctx context.Context, issuer certs.Identifier, serial cert
 	return s.lookup(ctx, issuer, serial, true)
 }
 
-// LookupStatus is Lookup for status answers: a leaf's record comes without
-// its certificate, sealed key, tags, alias, custom identifier and resource
-// group (see Statuses), which the OCSP answer path never reads.
-func (s *Store) LookupStatus(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error) {
-	return s.lookup(ctx, issuer, serial, false)
+// LookupStatus is Lookup for status answers: the facts a status is decided
+// from, of the certificate or CA that issuer issued with serial (the
+// record is read without its certificate, sealed key, names and tags,
+// which the OCSP answer path never reads).
+func (s *Store) LookupStatus(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.StatusFacts, error) {
+	r, err := s.lookup(ctx, issuer, serial, false)
+	if err != nil {
+		return certs.StatusFacts{}, err
+	}
+	f := r.Facts()
+	f.Found = true
+	return f, nil
 }
 
 func (s *Store) lookup(ctx context.Context, issuer certs.Identifier, serial certs.Serial, full bool) (certs.Record, error) {

@@ -250,10 +250,8 @@ func TestStore_Statuses(t *testing.T) {
 			continue
 		}
 		l, err := s.LookupStatus(t.Context(), full[i].Issuer, full[i].Serial)
-		want := full[i]
-		want.DER, want.SealedKey, want.Tags, want.Alias, want.CustomIdentifier, want.ResourceGroupID = nil, nil, nil, "", "", ""
-		if err != nil || diff(l, want) != "" {
-			t.Errorf("LookupStatus(%s) = %v:%s", id, err, diff(l, want))
+		if want := full[i].Facts(); err != nil || l != want {
+			t.Errorf("LookupStatus(%s) = %+v, %v; want %+v", id, l, err, want)
 		}
 	}
 	sixty := slices.Repeat(ids, 10)

@@ -66,11 +66,11 @@ func (r *Responder) Presign(ctx context.Context, rec certs.Record) ([]certs.OCSP
 	if !ok {
 		return nil, fmt.Errorf("responder: serial %q", rec.Serial)
 	}
-	return r.signFor(st, rec, serial, crypto.SHA1)
+	return r.signFor(st, rec.Facts(), serial, crypto.SHA1)
 }
 
 // signFor signs rec's current status for CertID hash h.
-func (r *Responder) signFor(st *issuerState, rec certs.Record, serial *big.Int, h crypto.Hash) ([]certs.OCSPResponse, error) {
+func (r *Responder) signFor(st *issuerState, rec certs.StatusFacts, serial *big.Int, h crypto.Hash) ([]certs.OCSPResponse, error) {
 	now := r.opts.Now()
 	this, next := r.window(st, now)
 	a, err := rec.StatusAt(now)

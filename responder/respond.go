@@ -132,7 +132,7 @@ func (r *Responder) window(st *issuerState, now time.Time) (time.Time, time.Time
 func (r *Responder) decide(ctx context.Context, st *issuerState, id CertID, now time.Time) (single, bool, error) {
 	this, next := r.window(st, now)
 	s := single{thisUpdate: this, nextUpdate: next, status: certs.Unknown}
-	rec, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial))
+	facts, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial))
 	switch {
 	case errors.Is(err, certs.ErrNotFound):
 		if r.opts.UnknownAsRevoked {
@@ -143,9 +143,9 @@ func (r *Responder) decide(ctx context.Context, st *issuerState, id CertID, now 
 	case err != nil:
 		return s, false, err
 	}
-	a, err := rec.StatusAt(now)
+	a, err := facts.StatusAt(now)
 	if err != nil {
-		return s, false, fmt.Errorf("responder: CA %s serial %s: %w", st.ID, rec.Serial, err)
+		return s, false, fmt.Errorf("responder: CA %s serial %s: %w", st.ID, facts.Serial, err)
 	}
 	s.status, s.revokedAt, s.reason = a.Status, a.RevokedAt, a.Reason
 	return s, false, nil

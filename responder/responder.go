@@ -17,7 +17,7 @@ import (
 
 // Source is what the responder reads and caches. *db.Store satisfies it.
 type Source interface {
-	LookupStatus(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.Record, error)
+	LookupStatus(ctx context.Context, issuer certs.Identifier, serial certs.Serial) (certs.StatusFacts, error)
 	OCSPResponse(ctx context.Context, issuer certs.Identifier, serial certs.Serial, h crypto.Hash) (certs.OCSPResponse, error)
 	PutOCSPResponses(ctx context.Context, rs ...certs.OCSPResponse) (int, error)
 	OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []byte, limit int, fn func(certs.OCSPResponse) error) ([]byte, error)
