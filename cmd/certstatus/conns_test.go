@@ -66,7 +66,7 @@ func TestFitConnCaps(t *testing.T) {
 // the flood takes the last descriptor and neither listener answers.
 func TestBinary_ConnectionFloodLeavesBothListenersServing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binary")
+		t.Skip("-short: builds the binary and floods it for seconds (make test and CI run it)")
 	}
 	e := newOCSPEnv(t)
 	id := e.issue(t, "--cn", "flood")
