@@ -56,20 +56,17 @@ type Options struct {
 	SignerFor func(ctx context.Context, c certs.CA) (crypto.Signer, error)
 	// Logger receives one line per issuance and revocation. If nil, discarded.
 	Logger *slog.Logger
-	// Presign, if set, signs the OCSP responses of a certificate that is
-	// being issued or revoked, so that they are stored in the same
-	// transaction as the record. An error is logged and the certificate is
-	// issued or revoked anyway: the responder then signs on first use.
-	Presign func(ctx context.Context, r certs.Record) ([]certs.OCSPResponse, error)
+	// OCSP, if set, has the CA sign OCSP answers: stored with each
+	// certificate at issuance and in the revocation transaction, re-signed
+	// by RunOCSP, with the delegated responder certificates it rotates; the
+	// store must then also be an OCSPStore. Nil: the CA signs no answers.
+	OCSP *OCSPOptions
 	// CRL is the CRL policy. A revocation marks its issuer's CRL stale (a
 	// stale CRL is regenerated before it is served) and regenerates it in
 	// the background CRLDelay later, sharing the pass with the revocations
 	// that come meanwhile. If CRLDelay is zero, one second.
 	CRL      CRLPolicy
 	CRLDelay time.Duration
-	// OnCAChange, if set, is called after a CA is created, revoked,
-	// disabled or enabled, so that the OCSP responder picks it up at once.
-	OnCAChange func(ctx context.Context, c certs.CA)
 }
 
 // Authority creates CAs and issues and revokes certificates.
@@ -87,6 +84,8 @@ type Authority struct {
 	crlJobs map[certs.Identifier]*crlJob
 	crlWG   sync.WaitGroup
 	crlNow  chan struct{} // Wait cuts the delay short
+
+	ocsp *ocspState // nil without Options.OCSP
 }
 
 // New returns an Authority over store, sealing keys with sealer.
@@ -116,7 +115,19 @@ func New(store Store, sealer Sealer, opts *Options) (*Authority, error) {
 	if store == nil || sealer == nil {
 		return nil, errors.New("ca: a store and a sealer are required")
 	}
-	return &Authority{store: store, sealer: sealer, opts: o, log: o.Logger, crlNow: make(chan struct{})}, nil
+	a := &Authority{store: store, sealer: sealer, opts: o, log: o.Logger, crlNow: make(chan struct{})}
+	if o.OCSP != nil {
+		oo, err := o.OCSP.resolve()
+		if err != nil {
+			return nil, err
+		}
+		os, ok := store.(OCSPStore)
+		if !ok {
+			return nil, fmt.Errorf("ca: Options.OCSP needs a store that keeps responders and OCSP answers (ca.OCSPStore); %T is not one", store)
+		}
+		a.ocsp = &ocspState{opts: oo, store: os, started: time.Now(), pause: sleep}
+	}
+	return a, nil
 }
 
 func (a *Authority) crlURL(issuer certs.Identifier) string {
@@ -202,23 +213,16 @@ func (a *Authority) caCert(c certs.CA) (*x509.Certificate, error) {
 	return x, nil
 }
 
+// caChanged publishes the OCSP signers again after a CA is created,
+// imported, revoked, disabled or enabled, issuing the responder
+// certificate a new CA needs, so that OCSP answers for it at once.
 func (a *Authority) caChanged(ctx context.Context, c certs.CA) {
-	if a.opts.OnCAChange != nil {
-		a.opts.OnCAChange(ctx, c)
+	if a.ocsp == nil {
+		return
 	}
-}
-
-// presign asks Options.Presign for r's responses.
-func (a *Authority) presign(ctx context.Context, r certs.Record) []certs.OCSPResponse {
-	if a.opts.Presign == nil {
-		return nil
+	if err := a.ReloadOCSP(ctx); err != nil {
+		a.log.Error("OCSP signers after a CA change", "ca", c.Identifier, "err", err)
 	}
-	rs, err := a.opts.Presign(ctx, r)
-	if err != nil {
-		a.log.Warn("OCSP pre-signing failed; the responder will sign on first use", "id", r.Identifier, "err", err)
-		return nil
-	}
-	return rs
 }
 
 // PrivateKey returns the PKCS#8 DER of the key the CA generated for

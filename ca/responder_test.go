@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -80,55 +79,3 @@ func TestIssueResponder(t *testing.T) {
 
 // TestPresign: the Presign hook's responses land in the store in the same
 // transaction as the issued or revoked record.
-func TestPresign(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	var seen []certs.Record
-	auth, err := ca.New(f.store, newSealer(t), &ca.Options{Now: f.clock.Now, Presign: func(_ context.Context, r certs.Record) ([]certs.OCSPResponse, error) {
-		seen = append(seen, r)
-		st := certs.Good
-		if r.State == certs.StateRevoked {
-			st = certs.Revoked
-		}
-		now := time.Now()
-		return []certs.OCSPResponse{{Issuer: r.Issuer, Serial: r.Serial, Hash: crypto.SHA1, Status: st, DER: []byte(st.String()), ThisUpdate: now, NextUpdate: now.Add(time.Hour)}}, nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The fixture's sub CA key is sealed under another sealer: make a sub CA of this authority.
-	root, _ := auth.CreateRoot(ctx, certs.RootRequest{Subject: certs.Subject{CommonName: "P", Organization: "O", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}})
-	sub, _ := auth.CreateSub(ctx, certs.SubRequest{Parent: root.Identifier, Subject: certs.Subject{CommonName: "PS", Organization: "O", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 5}})
-	out, err := auth.Issue(ctx, certs.IssueRequest{Issuer: sub.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "p"}, Validity: certs.Validity{Days: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o, err := f.store.OCSPResponse(ctx, sub.Identifier, out.Record.Serial, crypto.SHA1); err != nil || string(o.DER) != "good" {
-		t.Fatalf("pre-signed at issuance: %v %v", o, err)
-	}
-	if _, err := auth.Revoke(ctx, out.Record.Identifier, certs.Superseded, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if o, err := f.store.OCSPResponse(ctx, sub.Identifier, out.Record.Serial, crypto.SHA1); err != nil || string(o.DER) != "revoked" {
-		t.Fatalf("pre-signed at revocation: %v %v", o, err)
-	}
-	if len(seen) != 2 || seen[1].State != certs.StateRevoked || seen[1].Reason != certs.Superseded {
-		t.Errorf("Presign saw %+v", seen)
-	}
-	// A failing hook never blocks issuance or revocation.
-	failing, _ := ca.New(f.store, newSealer(t), &ca.Options{Presign: func(context.Context, certs.Record) ([]certs.OCSPResponse, error) {
-		return nil, errors.New("responder down")
-	}})
-	r2, err := failing.CreateRoot(ctx, certs.RootRequest{Subject: certs.Subject{CommonName: "F", Organization: "O", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 10}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, _ := failing.CreateSub(ctx, certs.SubRequest{Parent: r2.Identifier, Subject: certs.Subject{CommonName: "FS", Organization: "O", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Days: 5}})
-	o2, err := failing.Issue(ctx, certs.IssueRequest{Issuer: s2.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "f"}, Validity: certs.Validity{Days: 1}})
-	if err != nil {
-		t.Fatalf("issue with a failing Presign: %v", err)
-	}
-	if _, err := failing.Revoke(ctx, o2.Record.Identifier, certs.Unspecified, time.Time{}); err != nil {
-		t.Fatalf("revoke with a failing Presign: %v", err)
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -15,7 +16,10 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/keyseal"
+	"github.com/certstatus/certstatus/internal/ocspsign"
 	"github.com/certstatus/certstatus/responder"
 )
 
@@ -111,14 +115,18 @@ func TestCache_PresignedAndRevocation(t *testing.T) {
 	if err != nil || !a.Cached || !bytes.Equal(a.DER, o.DER) {
 		t.Fatalf("not served from the cache: cached=%v err=%v", a.Cached, err)
 	}
-	// SHA-256 is signed on first use, then cached.
+	// SHA-256 is signed on first use, then remembered (in memory: the
+	// responder stores nothing).
+	writes := w.store.Stats().Writes
 	a, _ = w.rsp.Respond(ctx, request(t, c, w.subCert, crypto.SHA256))
 	if a.Cached {
 		t.Error("SHA-256 answered from a cache it was never put in")
 	}
-	w.rsp.Wait()
 	if a, _ = w.rsp.Respond(ctx, request(t, c, w.subCert, crypto.SHA256)); !a.Cached {
-		t.Error("SHA-256 answer not cached after first use")
+		t.Error("SHA-256 answer not remembered after first use")
+	}
+	if n := w.store.Stats().Writes - writes; n != 0 {
+		t.Errorf("answering made %d store writes", n)
 	}
 	// Revocation: the very next answer is revoked, for every hash.
 	if _, err := w.auth.Revoke(ctx, rec.Identifier, certs.KeyCompromise, time.Time{}); err != nil {
@@ -138,114 +146,40 @@ func TestCache_PresignedAndRevocation(t *testing.T) {
 	}
 }
 
-func TestCache_NeverPastNextUpdateAndRefresh(t *testing.T) {
-	w := newWorld(t, responder.Options{Validity: 8 * time.Hour})
+// Past its nextUpdate a stored answer is not served: a new one is signed
+// live, remembered, and not served past the refresh age either.
+func TestCache_NeverPastNextUpdate(t *testing.T) {
+	w := newWorld(t, responder.Options{}, ca.OCSPOptions{Policy: ocspsign.Policy{Validity: 8 * time.Hour}})
 	rec, c := w.issue("refresh")
 	ctx := context.Background()
 	first, _ := w.store.OCSPResponse(ctx, w.sub.Identifier, rec.Serial, crypto.SHA1)
-	// Past nextUpdate the cached answer is not served: a new one is signed.
 	w.clock.Add(9 * time.Hour)
 	a, err := w.rsp.Respond(ctx, request(t, c, w.subCert, crypto.SHA1))
 	if err != nil || a.Cached || !a.ThisUpdate.After(first.ThisUpdate) {
 		t.Fatalf("expired cache served: cached=%v this=%v err=%v", a.Cached, a.ThisUpdate, err)
 	}
-	w.rsp.Wait()
-	// Refresh re-signs answers older than a third of the validity.
-	w.clock.Add(3 * time.Hour)
-	n, err := w.rsp.Refresh(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("Refresh = %d, %v; want 1", n, err)
+	if a, _ := w.rsp.Respond(ctx, request(t, c, w.subCert, crypto.SHA1)); !a.Cached {
+		t.Error("the live answer was not remembered")
 	}
-	o, _ := w.store.OCSPResponse(ctx, w.sub.Identifier, rec.Serial, crypto.SHA1)
-	if !o.ThisUpdate.Equal(w.clock.Now().Truncate(time.Second)) {
-		t.Errorf("refreshed thisUpdate %v, want now %v", o.ThisUpdate, w.clock.Now())
-	}
-	if n, _ := w.rsp.Refresh(ctx); n != 0 {
-		t.Errorf("second Refresh re-signed %d fresh answers", n)
-	}
-	if w.rsp.RefreshInterval() > 8*time.Hour/12 {
-		t.Errorf("refresh interval %v too long to refresh before half validity", w.rsp.RefreshInterval())
+	// A third of the validity later the remembered answer is too old.
+	w.clock.Add(8*time.Hour/3 + time.Second)
+	if a, _ := w.rsp.Respond(ctx, request(t, c, w.subCert, crypto.SHA1)); a.Cached {
+		t.Error("a remembered answer was served past the refresh age")
 	}
 }
 
 func TestOptions(t *testing.T) {
-	ctx := context.Background()
-	if _, err := responder.New(ctx, nil, &responder.Options{Validity: time.Hour, Issuers: func(context.Context) ([]responder.Issuer, error) { return nil, nil }}); err == nil || !strings.Contains(err.Error(), "outside") {
-		t.Errorf("1h validity: %v", err)
+	if _, err := responder.New(nil, nil, nil); err == nil {
+		t.Error("no Source and Signers accepted")
 	}
-	if _, err := responder.New(ctx, nil, &responder.Options{Validity: 8 * 24 * time.Hour, Issuers: func(context.Context) ([]responder.Issuer, error) { return nil, nil }}); err == nil {
-		t.Error("8 days accepted")
-	}
-	if _, err := responder.New(ctx, nil, nil); err == nil {
-		t.Error("no Issuers accepted")
-	}
-	none := func(context.Context) ([]responder.Issuer, error) { return nil, nil }
-	for _, o := range []responder.Options{{RefreshAfter: 59 * time.Second}, {RefreshAfter: 12*time.Hour + time.Second}, {RefreshShare: -0.1}, {RefreshShare: 1.5}} {
-		o.Issuers = none
-		if _, err := responder.New(ctx, nil, &o); err == nil || !strings.Contains(err.Error(), "outside") {
-			t.Errorf("refresh after %v, share %v: %v", o.RefreshAfter, o.RefreshShare, err)
-		}
-	}
-}
-
-// RefreshAfter sets the age at which answers are re-signed, and the pass
-// interval follows it.
-func TestRefreshAfter(t *testing.T) {
-	w := newWorld(t, responder.Options{RefreshAfter: 10 * time.Minute, RefreshShare: 1})
-	rec, _ := w.issue("refresh after")
-	ctx := context.Background()
-	first, _ := w.store.OCSPResponse(ctx, w.sub.Identifier, rec.Serial, crypto.SHA1)
-	w.clock.Add(9 * time.Minute)
-	if n, err := w.rsp.Refresh(ctx); n != 0 || err != nil {
-		t.Fatalf("Refresh of a 9-minute-old answer = %d, %v; want 0", n, err)
-	}
-	w.clock.Add(2 * time.Minute)
-	if n, err := w.rsp.Refresh(ctx); n != 1 || err != nil {
-		t.Fatalf("Refresh of an 11-minute-old answer = %d, %v; want 1", n, err)
-	}
-	if o, _ := w.store.OCSPResponse(ctx, w.sub.Identifier, rec.Serial, crypto.SHA1); !o.ThisUpdate.After(first.ThisUpdate) {
-		t.Error("the answer was not re-signed")
-	}
-	if got := w.rsp.RefreshInterval(); got != 150*time.Second {
-		t.Errorf("refresh interval %v, want a quarter of 10m", got)
-	}
-}
-
-// A refresh pass pauses after every page of its scan, every signature and
-// every batch write as RefreshShare asks, and not at all with a share of 1;
-// the re-signed answers are counted batch by batch.
-func TestRefreshShare(t *testing.T) {
-	for _, c := range []struct {
-		share float64
-		certs int
-	}{{1, 501}, {0.25, 501}} {
-		w := newWorld(t, responder.Options{RefreshShare: c.share})
-		for range c.certs {
-			w.issue("share")
-		}
-		var pauses []time.Duration
-		w.rsp.WatchRefreshPauses(&pauses)
-		w.clock.Add(9 * time.Hour)
-		if n, err := w.rsp.Refresh(context.Background()); n != c.certs || err != nil {
-			t.Fatalf("share %v: Refresh = %d, %v", c.share, n, err)
-		}
-		positive := 0
-		for _, p := range pauses {
-			if p > 0 {
-				positive++
-			}
-		}
-		switch {
-		case c.share == 1 && len(pauses) != 0:
-			t.Errorf("share 1 paused %d times", len(pauses))
-		case c.share < 1 && positive != 2+c.certs+2:
-			t.Errorf("share %v: %d pauses, want one per page of the scan (2), per signature and per batch write (2): %d", c.share, positive, 2+c.certs+2)
-		}
+	w := newWorld(t, responder.Options{})
+	if _, err := responder.New(w.store, w.signers, &responder.Options{MaxLiveSigning: -1}); err == nil {
+		t.Error("MaxLiveSigning -1 accepted")
 	}
 }
 
 func TestUnknownAsRevokedByNameAndCAKey(t *testing.T) {
-	w := newWorld(t, responder.Options{UnknownAsRevoked: true, ByName: true})
+	w := newWorld(t, responder.Options{UnknownAsRevoked: true}, ca.OCSPOptions{Policy: ocspsign.Policy{ByName: true}})
 	der, _ := w.post(buildRequest([][]byte{certID(w.subCert, crypto.SHA1, big.NewInt(0xdead), false, false)}, nil))
 	r, err := ocsp.ParseResponse(der, w.subCert)
 	if err != nil || r.Status != ocsp.Revoked || r.RevocationReason != ocsp.CertificateHold || !r.RevokedAt.Equal(time.Unix(0, 0)) {
@@ -258,11 +192,7 @@ func TestUnknownAsRevokedByNameAndCAKey(t *testing.T) {
 		t.Error("ResponderID is not byName")
 	}
 
-	w2 := newWorld(t, responder.Options{})
-	w2.signWithCA = true
-	if err := w2.rsp.Reload(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	w2 := newWorld(t, responder.Options{}, ca.OCSPOptions{SignWithCA: true})
 	_, c := w2.issue("ca-signed")
 	der, _ = w2.post(request(t, c, w2.subCert, crypto.SHA256))
 	r, err = ocsp.ParseResponseForCert(der, c, w2.subCert)
@@ -324,23 +254,24 @@ func (s *slowSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, e
 	return s.Signer.Sign(r, d, o)
 }
 
-// setBlockingSigner reloads the responder with the sub CA's signer wrapped
-// so that signing blocks until block is closed.
+// setBlockingSigner has the responder sign for the sub CA with its signer
+// wrapped so that signing blocks until block is closed.
 func (w *world) setBlockingSigner(t *testing.T, block, started chan struct{}) {
 	t.Helper()
-	orig := w.issuersFn
-	w.issuersFn = func(ctx context.Context) ([]responder.Issuer, error) {
-		list, err := orig(ctx)
-		for i := range list {
-			if list[i].ID == w.sub.Identifier {
-				list[i].Signer = &slowSigner{Signer: list[i].Signer, block: block, started: started}
-			}
+	set := w.auth.OCSPSigners()
+	var list []ocspsign.Issuer
+	for _, s := range set.Signers() {
+		is := s.Issuer
+		if is.ID == w.sub.Identifier {
+			is.Signer = &slowSigner{Signer: is.Signer, block: block, started: started}
 		}
-		return list, err
+		list = append(list, is)
 	}
-	if err := w.rsp.Reload(context.Background()); err != nil {
+	slow, err := ocspsign.NewSet(set.Policy(), list...)
+	if err != nil {
 		t.Fatal(err)
 	}
+	w.signers.override.Store(slow)
 }
 
 func TestReady(t *testing.T) {
@@ -351,4 +282,59 @@ func TestReady(t *testing.T) {
 	if err := w.rsp.Ready([]certs.Identifier{certs.IdentifierOf([]byte("x"))}); err == nil {
 		t.Error("Ready with a CA it has no signer for")
 	}
+}
+
+// A request can never cause a write: not for a CA the responder has no
+// signer for (it is unauthorized; nothing is issued or loaded on its
+// account), nor an unknown serial, a first-use SHA-256 CertID, a nonce, or
+// several CertIDs. (An unknown issuer used to trigger a reload that could
+// issue and store a responder certificate: a CA signature and an fsync
+// from an unauthenticated request.)
+func TestRequestsNeverWrite(t *testing.T) {
+	w := newWorld(t, responder.Options{})
+	_, c := w.issue("read only")
+	ctx := context.Background()
+	// A CA in the store that the published signers do not hold.
+	other, err := ca.New(w.store, mustSealer(t), &ca.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := other.CreateRoot(ctx, certs.RootRequest{Subject: certs.Subject{CommonName: "Other", Organization: "O", Country: "US"}, Algorithm: certs.ECC256, Validity: certs.Validity{Years: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootCert, _ := root.Certificate()
+	before := w.store.Stats().Writes
+	for name, der := range map[string][]byte{
+		"unknown issuer": buildRequest([][]byte{certID(rootCert, crypto.SHA1, big.NewInt(7), false, false)}, nil),
+		"unknown serial": buildRequest([][]byte{certID(w.subCert, crypto.SHA1, big.NewInt(7), false, false)}, nil),
+		"sha256":         request(t, c, w.subCert, crypto.SHA256),
+		"nonce":          buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte("n")),
+		"two":            buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false), certID(w.subCert, crypto.SHA512, c.SerialNumber, false, false)}, nil),
+	} {
+		for range 3 {
+			_, err := w.rsp.Respond(ctx, der)
+			if name == "unknown issuer" {
+				if !errors.Is(err, responder.ErrUnauthorized) {
+					t.Errorf("%s: %v, want unauthorized", name, err)
+				}
+			} else if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
+	if n := w.store.Stats().Writes - before; n != 0 {
+		t.Fatalf("requests made %d store writes", n)
+	}
+}
+
+func mustSealer(t *testing.T) *keyseal.Sealer {
+	t.Helper()
+	key := make([]byte, keyseal.KeySize)
+	rand.Read(key)
+	s, err := keyseal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -186,7 +186,6 @@ func BenchmarkIssue(b *testing.B) {
 				}
 			})
 			b.StopTimer()
-			w.rsp.Wait()
 			st := w.store.Stats()
 			b.ReportMetric(float64(st.Writes)/float64(st.Commits), "writes/commit")
 			b.ReportMetric(float64(st.PageWrites)/float64(st.Writes), "pages/write")

@@ -14,15 +14,22 @@
 // malformedRequest; a failure internalError; saturated live signing
 // tryLater.
 //
-// Responses to requests without a nonce for one canonical CertID are served
-// pre-signed: signed at issuance and in the revocation transaction (see
-// Presign), signed on first use for other hash algorithms, and re-signed in
-// the background (Run) before half their validity has passed. Requests with
-// a nonce, several CertIDs or an unusual CertID encoding are signed live,
-// under a concurrency cap. A response never outlives its signer: nextUpdate
-// is capped at the signing certificate's notAfter.
+// It is the read side of OCSP and never writes. Responses to requests
+// without a nonce for one canonical CertID are served as the CA stored
+// them: signed at issuance and in the revocation transaction, re-signed by
+// the CA's background refresh before half their validity has passed (see
+// ca.Authority.RunOCSP). Requests with a nonce, several CertIDs or an
+// unusual CertID encoding, and CertIDs with no current stored answer
+// (other hash algorithms, unknown serials), are signed live under a
+// concurrency cap with the signers the CA publishes (Signers); a live
+// answer for one canonical CertID is remembered in memory, bounded, and
+// served again only while the store still says the same. A response never
+// outlives its signer: nextUpdate is capped at the signing certificate's
+// notAfter.
 //
-// It imports certs and never db, ca or api: it declares the Source it needs.
+// It imports certs and internal/ocspsign (answer encoding and signing) and
+// never db, ca or api: it declares the Source and Signers it needs, each
+// read-only.
 //
 // # Caveats
 //

@@ -1,10 +1,5 @@
 package responder
 
-import (
-	"context"
-	"time"
-)
-
 // Internals exposed to the black-box tests.
 
 // QuickTakes reports whether r's quick path takes der (the shape, and a
@@ -15,8 +10,8 @@ func (r *Responder) QuickTakes(der []byte) (certID, serial []byte, ok bool) {
 	if !ok {
 		return nil, nil, false
 	}
-	qi := r.issues.Load().byPrefix[string(q.prefix)]
-	return q.certID, q.serial, qi.st != nil
+	_, _, ok = r.set().ByPrefix(q.prefix)
+	return q.certID, q.serial, ok
 }
 
 // QuickGET is the quick path's GET decoder.
@@ -36,15 +31,6 @@ var (
 	AppendHTTPDate = appendHTTPDate
 	ETagInput      = etagInput
 )
-
-// WatchRefreshPauses replaces the refresh's sleep between batches with
-// one that records the pauses.
-func (r *Responder) WatchRefreshPauses(pauses *[]time.Duration) {
-	r.pause = func(_ context.Context, d time.Duration) error {
-		*pauses = append(*pauses, d)
-		return nil
-	}
-}
 
 // DecodeGETWork is DecodeGET that also says how many base64 decodings it
 // made and of how many characters in all.

@@ -13,6 +13,7 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/ocspsign"
 	"github.com/certstatus/certstatus/internal/percent"
 )
 
@@ -24,26 +25,6 @@ import (
 // the CertID's hash fields, and the store key built from the serial's DER.
 // Whatever it does not take, it leaves to Respond, which decides every
 // request the quick path answers the same way.
-
-// quickIssuer is the issuer and hash a canonical CertID prefix names.
-type quickIssuer struct {
-	st   *issuerState // nil when several issuers share the prefix
-	hash crypto.Hash
-}
-
-// certIDPrefix is the canonical encoding of a CertID's fields before the
-// serial: hashAlgorithm (with NULL parameters), issuerNameHash and
-// issuerKeyHash, as certIDFor writes them.
-func (st *issuerState) certIDPrefix(h crypto.Hash) ([]byte, error) {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(hashOIDs[h])
-		b.AddASN1NULL()
-	})
-	b.AddASN1OctetString(st.nameHash[h])
-	b.AddASN1OctetString(st.keyHash[h])
-	return b.Bytes()
-}
 
 // quickRequest is a request in the shape the quick path takes.
 type quickRequest struct {
@@ -104,13 +85,13 @@ func (r *Responder) quick(ctx context.Context, now time.Time, der, dst []byte) (
 	if !ok {
 		return Answer{}, dst, false
 	}
-	qi, ok := r.issues.Load().byPrefix[string(q.prefix)]
-	if !ok || qi.st == nil {
+	s, h, ok := r.set().ByPrefix(q.prefix)
+	if !ok {
 		return Answer{}, dst, false
 	}
-	out, o, err := r.src.AppendOCSPResponse(ctx, dst, qi.st.ID, q.serial, qi.hash)
+	out, o, err := r.src.AppendOCSPResponse(ctx, dst, s.ID, q.serial, h)
 	if err == nil {
-		if !current(o.ThisUpdate, o.NextUpdate, now) {
+		if !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || !s.Made(o.DER) {
 			return Answer{}, out, false
 		}
 		if int(o.Status) >= len(oneStatus) {
@@ -121,25 +102,22 @@ func (r *Responder) quick(ctx context.Context, now time.Time, der, dst []byte) (
 	if !errors.Is(err, certs.ErrNotFound) {
 		return Answer{}, out, false
 	}
-	a, ok := qi.st.unknowns.current(q.certID, now)
-	if !ok {
+	// A remembered answer about a serial the store did not have is served
+	// while it still does not; any other is for Respond to check.
+	e, ok := r.remembered.current(q.certID, s, now)
+	if !ok || e.found {
 		return Answer{}, out, false
 	}
-	if known, err := r.src.HasSerial(ctx, qi.st.ID, q.serial); err != nil || known {
+	if known, err := r.src.HasSerial(ctx, s.ID, q.serial); err != nil || known {
 		return Answer{}, out, false // Respond looks again, and drops the entry
 	}
+	a := e.a
 	a.Cached = true
 	return a, out, true
 }
 
 // oneStatus backs the Statuses of quick answers, which nothing modifies.
 var oneStatus = [...][1]certs.Status{{certs.Unknown}, {certs.Good}, {certs.Revoked}}
-
-// current reports whether a stored answer may be served at now: before its
-// nextUpdate, and not dated more than the tolerated clock skew ahead.
-func current(thisUpdate, nextUpdate, now time.Time) bool {
-	return now.Before(nextUpdate) && !thisUpdate.After(now.Add(5*time.Minute))
-}
 
 // scratch holds one request's bytes and its answer's, reused across
 // requests.

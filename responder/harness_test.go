@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/internal/keyseal"
+	"github.com/certstatus/certstatus/internal/ocspsign"
 	"github.com/certstatus/certstatus/responder"
 )
 
@@ -41,21 +43,35 @@ func (f *fakeNow) Add(d time.Duration) {
 
 // world is a real store and CA with a responder over them.
 type world struct {
-	t          testing.TB
-	store      *db.Store
-	auth       *ca.Authority
-	clock      *fakeNow
-	rsp        *responder.Responder
-	srv        *httptest.Server
-	root       certs.CA
-	sub        certs.CA
-	rootCert   *x509.Certificate
-	subCert    *x509.Certificate
-	signWithCA bool
-	issuersFn  func(context.Context) ([]responder.Issuer, error)
+	t        testing.TB
+	store    *db.Store
+	auth     *ca.Authority
+	clock    *fakeNow
+	rsp      *responder.Responder
+	srv      *httptest.Server
+	root     certs.CA
+	sub      certs.CA
+	rootCert *x509.Certificate
+	subCert  *x509.Certificate
+	signers  *worldSigners
 }
 
-func newWorld(t testing.TB, opts responder.Options) *world {
+// worldSigners is the CA's published Set, unless a test put another in.
+type worldSigners struct {
+	auth     *ca.Authority
+	override atomic.Pointer[ocspsign.Set]
+}
+
+func (s *worldSigners) OCSPSigners() *ocspsign.Set {
+	if o := s.override.Load(); o != nil {
+		return o
+	}
+	return s.auth.OCSPSigners()
+}
+
+// newWorld makes a store, a CA signing OCSP with o (the first, if given:
+// delegated responders valid 30 days by default) and a responder.
+func newWorld(t testing.TB, opts responder.Options, o ...ca.OCSPOptions) *world {
 	t.Helper()
 	store, err := db.Open(t.TempDir(), nil)
 	if err != nil {
@@ -65,11 +81,11 @@ func newWorld(t testing.TB, opts responder.Options) *world {
 	rand.Read(key)
 	sealer, _ := keyseal.New(key)
 	w := &world{t: t, store: store, clock: &fakeNow{t: time.Now().Truncate(time.Second)}}
-	var presign func(context.Context, certs.Record) ([]certs.OCSPResponse, error)
-	reload := func(context.Context) {}
-	w.auth, err = ca.New(store, sealer, &ca.Options{OCSPURL: "http://ocsp.test", Now: w.clock.Now,
-		Presign:    func(ctx context.Context, r certs.Record) ([]certs.OCSPResponse, error) { return presign(ctx, r) },
-		OnCAChange: func(ctx context.Context, _ certs.CA) { reload(ctx) }})
+	oo := ca.OCSPOptions{}
+	if len(o) > 0 {
+		oo = o[0]
+	}
+	w.auth, err = ca.New(store, sealer, &ca.Options{OCSPURL: "http://ocsp.test", Now: w.clock.Now, OCSP: &oo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,21 +98,13 @@ func newWorld(t testing.TB, opts responder.Options) *world {
 	w.rootCert, _ = w.root.Certificate()
 	w.subCert, _ = w.sub.Certificate()
 	opts.Now = w.clock.Now
-	w.issuersFn = w.issuers
-	opts.Issuers = func(ctx context.Context) ([]responder.Issuer, error) { return w.issuersFn(ctx) }
-	if w.rsp, err = responder.New(ctx, store, &opts); err != nil {
+	w.signers = &worldSigners{auth: w.auth}
+	if w.rsp, err = responder.New(store, w.signers, &opts); err != nil {
 		t.Fatal(err)
-	}
-	presign = w.rsp.Presign
-	reload = func(ctx context.Context) {
-		if err := w.rsp.Reload(ctx); err != nil {
-			t.Errorf("reload: %v", err)
-		}
 	}
 	w.srv = httptest.NewServer(w.rsp)
 	t.Cleanup(func() {
 		w.srv.Close()
-		w.rsp.Wait()
 		w.auth.Wait()
 		if ps, err := store.Check(context.Background()); err != nil || len(ps) > 0 {
 			t.Errorf("store check: %v %v", err, ps)
@@ -104,42 +112,6 @@ func newWorld(t testing.TB, opts responder.Options) *world {
 		store.Close()
 	})
 	return w
-}
-
-// issuers gives each CA a delegated responder valid 30 days (or the CA key).
-func (w *world) issuers(ctx context.Context) ([]responder.Issuer, error) {
-	cas, err := w.store.CAs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []responder.Issuer
-	for _, c := range cas {
-		cert, _ := c.Certificate()
-		is := responder.Issuer{ID: c.Identifier, Cert: cert}
-		if w.signWithCA {
-			is.Signer, err = w.auth.CASigner(ctx, c.Identifier)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, is)
-			continue
-		}
-		r, err := w.store.Responder(ctx, c.Identifier)
-		if err != nil {
-			if r, _, err = w.auth.IssueResponder(ctx, c.Identifier, 30*24*time.Hour); err != nil {
-				return nil, err
-			}
-			if err := w.store.PutResponder(ctx, r); err != nil {
-				return nil, err
-			}
-		}
-		is.SignerCert, _ = x509.ParseCertificate(r.DER)
-		if is.Signer, err = w.auth.ResponderSigner(r); err != nil {
-			return nil, err
-		}
-		out = append(out, is)
-	}
-	return out, nil
 }
 
 // issue makes a client certificate of the sub CA.

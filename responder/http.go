@@ -164,7 +164,7 @@ func (r *Responder) writeAnswer(w http.ResponseWriter, req *http.Request, a Answ
 // three end.
 func (r *Responder) cacheValues(b []byte, a Answer, now time.Time) ([]byte, [3]int) {
 	expires := a.NextUpdate
-	if refresh := a.ThisUpdate.Add(r.opts.Validity / 2); refresh.Before(expires) {
+	if refresh := a.ThisUpdate.Add(r.validity() / 2); refresh.Before(expires) {
 		expires = refresh
 	}
 	maxAge := int64(expires.Sub(now) / time.Second)

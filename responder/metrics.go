@@ -11,14 +11,11 @@ import (
 // Metrics are the responder's Prometheus metrics. Labels are bounded: no
 // serial, issuer or key ever becomes a label value.
 type Metrics struct {
-	answers    *prometheus.CounterVec // outcome, cause
-	requests   *prometheus.CounterVec // method
-	served     *prometheus.CounterVec // source: cache or live
-	age        prometheus.Histogram   // age of served answers (now - thisUpdate)
-	signTime   prometheus.Histogram   // signing latency
-	refreshedN prometheus.Counter     // answers re-signed by the background refresh
-	backlog    prometheus.Gauge       // answers due at the start of the last pass
-	lastPass   prometheus.Gauge       // unix time of the last completed pass
+	answers  *prometheus.CounterVec // outcome, cause
+	requests *prometheus.CounterVec // method
+	served   *prometheus.CounterVec // source: cache or live
+	age      prometheus.Histogram   // age of served answers (now - thisUpdate)
+	signTime prometheus.Histogram   // live signing latency
 
 	// The children the serving path counts on every request, resolved
 	// once: WithLabelValues hashes its labels on every call.
@@ -49,23 +46,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		signTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "certstatus_ocsp_sign_seconds",
-			Help:    "Time to sign one OCSP response.",
+			Help:    "Time to sign one OCSP answer live (nonces, several CertIDs, no stored answer); stored answers: certstatus_ocsp_presign_seconds.",
 			Buckets: prometheus.ExponentialBuckets(0.00002, 2, 14),
 		}),
-		refreshedN: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "certstatus_ocsp_refreshed_total",
-			Help: "Pre-signed OCSP answers re-signed by the background refresh.",
-		}),
-		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "certstatus_ocsp_refresh_backlog",
-			Help: "Pre-signed OCSP answers due for re-signing at the start of the last refresh pass.",
-		}),
-		lastPass: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "certstatus_ocsp_refresh_last_success_timestamp_seconds",
-			Help: "Unix time at which the last background refresh pass completed.",
-		}),
 	}
-	reg.MustRegister(m.answers, m.requests, m.served, m.age, m.signTime, m.refreshedN, m.backlog, m.lastPass)
+	reg.MustRegister(m.answers, m.requests, m.served, m.age, m.signTime)
 	m.byMethod = map[string]prometheus.Counter{}
 	for _, method := range []string{"GET", "HEAD", "POST", "other"} {
 		m.byMethod[method] = m.requests.WithLabelValues(method)
@@ -127,20 +112,5 @@ func (m *Metrics) answered(statuses []certs.Status, cached, nonce bool, age time
 func (m *Metrics) signed(d time.Duration) {
 	if m != nil {
 		m.signTime.Observe(d.Seconds())
-	}
-}
-
-func (m *Metrics) refreshPass(due int, at time.Time) {
-	if m != nil {
-		m.backlog.Set(float64(due))
-		m.lastPass.Set(float64(at.Unix()))
-	}
-}
-
-// refreshed counts answers re-signed, batch by batch, so that a long pass
-// shows its progress.
-func (m *Metrics) refreshed(n int) {
-	if m != nil {
-		m.refreshedN.Add(float64(n))
 	}
 }

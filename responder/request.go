@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/certstatus/certstatus/internal/ocspsign"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -39,14 +40,8 @@ const (
 	ReasonDuplicateExtension = "duplicate extension" // the same extnID twice in one Extensions
 )
 
-var (
-	oidSHA1   = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
-	oidSHA256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidSHA384 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
-	oidSHA512 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
-	// oidNonce is id-pkix-ocsp-nonce (RFC 6960 §4.4.1, RFC 9654).
-	oidNonce = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
-)
+// oidNonce is id-pkix-ocsp-nonce (RFC 6960 §4.4.1, RFC 9654).
+var oidNonce = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}
 
 var (
 	tagExplicit0 = cbasn1.Tag(0).Constructed().ContextSpecific()
@@ -220,18 +215,11 @@ func parseCertID(raw cryptobyte.String) (CertID, error) {
 	if !alg.ReadASN1ObjectIdentifier(&oid) {
 		return id, malformed(ReasonASN1, "hashAlgorithm has no OBJECT IDENTIFIER")
 	}
-	switch {
-	case oid.Equal(oidSHA1):
-		id.Hash = crypto.SHA1
-	case oid.Equal(oidSHA256):
-		id.Hash = crypto.SHA256
-	case oid.Equal(oidSHA384):
-		id.Hash = crypto.SHA384
-	case oid.Equal(oidSHA512):
-		id.Hash = crypto.SHA512
-	default:
+	h, ok := ocspsign.HashOf(oid)
+	if !ok {
 		return id, malformed(ReasonUnsupportedHash, "unsupported hash algorithm %v", oid)
 	}
+	id.Hash = h
 	if !alg.Empty() {
 		var null cryptobyte.String
 		if !alg.ReadASN1(&null, cbasn1.NULL) || !null.Empty() || !alg.Empty() {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/ocspsign"
 )
 
 // Errors of the answer path; the HTTP layer maps them to OCSP statuses.
@@ -32,6 +34,7 @@ type Answer struct {
 // Respond answers a DER OCSP request. Errors are *RequestError
 // (malformedRequest), errUnauthorized (possibly wrapping a *RequestError
 // for an unsupported hash), errTryLater or anything else (internalError).
+// It writes nothing to the store.
 func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	req, err := ParseRequest(der)
 	if err != nil {
@@ -41,10 +44,11 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 		}
 		return Answer{}, err
 	}
-	issuers := make([]*issuerState, len(req.CertIDs))
-	var signer *issuerState
+	set := r.set() // one Set for the whole request
+	issuers := make([]*ocspsign.Signer, len(req.CertIDs))
+	var signer *ocspsign.Signer
 	for i, id := range req.CertIDs {
-		issuers[i] = r.match(ctx, id)
+		issuers[i] = r.match(ctx, set, id)
 		if signer == nil && issuers[i] != nil {
 			signer = issuers[i]
 		}
@@ -57,7 +61,7 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 		if a, ok := r.cached(ctx, signer, req.CertIDs[0], now); ok {
 			return a, nil
 		}
-		if a, ok := r.cachedUnknown(ctx, signer, req.CertIDs[0], now); ok {
+		if a, ok := r.cachedLive(ctx, signer, req.CertIDs[0], now); ok {
 			return a, nil
 		}
 	}
@@ -67,9 +71,9 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	default:
 		return Answer{}, errTryLater
 	}
-	var singles []single
+	var singles []ocspsign.Single
 	var answered []CertID
-	extRevoke := false
+	extRevoke, found := false, false
 	for i, id := range req.CertIDs {
 		// One response has one signer: CertIDs of another issuer are left
 		// out rather than answered by a key not authorised for them (an
@@ -78,105 +82,103 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 		if issuers[i] != signer {
 			continue
 		}
-		s, ext, err := r.decide(ctx, signer, id, now)
+		s, ext, f, err := r.decide(ctx, signer, id, now)
 		if err != nil {
 			return Answer{}, err
 		}
-		s.certID = id.Raw
+		s.CertID = id.Raw
 		singles = append(singles, s)
 		answered = append(answered, id)
-		extRevoke = extRevoke || ext
+		extRevoke, found = extRevoke || ext, f
 	}
 	var nonce []byte
 	if req.HasNonce {
 		nonce = req.Nonce
 	}
 	t0 := time.Now()
-	out, err := signer.sign(singles, now, nonce, extRevoke)
+	out, err := signer.Sign(singles, now, nonce, extRevoke)
 	if err != nil {
 		return Answer{}, err
 	}
 	r.m.signed(time.Since(t0))
-	a := Answer{DER: out, ThisUpdate: singles[0].thisUpdate, NextUpdate: singles[0].nextUpdate, Nonce: req.HasNonce}
+	a := Answer{DER: out, ThisUpdate: singles[0].ThisUpdate, NextUpdate: singles[0].NextUpdate, Nonce: req.HasNonce}
 	for _, s := range singles {
-		a.Statuses = append(a.Statuses, s.status)
+		a.Statuses = append(a.Statuses, s.Status)
 	}
-	// Remember a single canonical answer without a nonce for the next asker:
-	// in the store, or in memory for an unknown serial.
-	if len(req.CertIDs) == 1 && !req.HasNonce && !extRevoke {
-		if canon, err := signer.certIDFor(answered[0].Hash, answered[0].Serial); err == nil && bytes.Equal(canon, answered[0].Raw) {
-			if singles[0].status == certs.Unknown {
-				signer.unknowns.put(canon, a)
-			} else {
-				r.store(certs.OCSPResponse{Issuer: signer.ID, Serial: certs.SerialFromBig(answered[0].Serial), Hash: answered[0].Hash,
-					Status: singles[0].status, DER: out, ThisUpdate: singles[0].thisUpdate, NextUpdate: singles[0].nextUpdate})
-			}
+	// Remember a single canonical answer without a nonce for the next
+	// asker, in memory.
+	if len(req.CertIDs) == 1 && !req.HasNonce {
+		if canon, err := signer.CertID(answered[0].Hash, answered[0].Serial); err == nil && bytes.Equal(canon, answered[0].Raw) {
+			r.remembered.put(canon, remembered{a: a, signer: signer, single: singles[0], ext: extRevoke, found: found})
 		}
 	}
 	return a, nil
 }
 
-// window returns thisUpdate and nextUpdate for a response signed now by
-// st: Validity long, never past the signer's notAfter.
-func (r *Responder) window(st *issuerState, now time.Time) (time.Time, time.Time) {
-	this := generalized(now)
-	next := this.Add(r.opts.Validity)
-	if next.After(st.signerNotAfter) {
-		next = generalized(st.signerNotAfter)
-	}
-	return this, next
-}
-
-// decide builds the SingleResponse for one CertID (certID left to the
-// caller). ext reports that the extended-revoke extension is needed.
-func (r *Responder) decide(ctx context.Context, st *issuerState, id CertID, now time.Time) (single, bool, error) {
-	this, next := r.window(st, now)
-	s := single{thisUpdate: this, nextUpdate: next, status: certs.Unknown}
-	facts, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial))
+// decide builds the SingleResponse for one CertID (CertID left to the
+// caller). ext reports that the extended-revoke extension is needed, found
+// that the store has the serial.
+func (r *Responder) decide(ctx context.Context, s *ocspsign.Signer, id CertID, now time.Time) (ocspsign.Single, bool, bool, error) {
+	this, next := s.Window(now)
+	sg := ocspsign.Single{ThisUpdate: this, NextUpdate: next, Status: certs.Unknown}
+	facts, err := r.src.LookupStatus(ctx, s.ID, certs.SerialFromBig(id.Serial))
 	switch {
 	case errors.Is(err, certs.ErrNotFound):
 		if r.opts.UnknownAsRevoked {
-			s.status, s.revokedAt, s.reason = certs.Revoked, time.Unix(0, 0), certs.CertificateHold
-			return s, true, nil
+			sg.Status, sg.RevokedAt, sg.Reason = certs.Revoked, time.Unix(0, 0), certs.CertificateHold
+			return sg, true, false, nil
 		}
-		return s, false, nil
+		return sg, false, false, nil
 	case err != nil:
-		return s, false, err
+		return sg, false, false, err
 	}
 	a, err := facts.StatusAt(now)
 	if err != nil {
-		return s, false, fmt.Errorf("responder: CA %s serial %s: %w", st.ID, facts.Serial, err)
+		return sg, false, false, fmt.Errorf("responder: CA %s serial %s: %w", s.ID, facts.Serial, err)
 	}
-	s.status, s.revokedAt, s.reason = a.Status, a.RevokedAt, a.Reason
-	return s, false, nil
+	sg.Status, sg.RevokedAt, sg.Reason = a.Status, a.RevokedAt, a.Reason
+	return sg, false, true, nil
 }
 
-// cached serves a pre-signed response when one is current and its CertID
-// is exactly the request's.
-func (r *Responder) cached(ctx context.Context, st *issuerState, id CertID, now time.Time) (Answer, bool) {
-	canon, err := st.certIDFor(id.Hash, id.Serial)
+// serialContents is the DER INTEGER contents of a positive serial, as in a
+// CertID: the stored answers' key.
+func serialContents(n *big.Int) []byte {
+	b := n.Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	return b
+}
+
+// cached serves a stored answer when one is current, signed in the
+// current signer's form (ocspsign.Signer.Made), and its CertID is exactly
+// the request's.
+func (r *Responder) cached(ctx context.Context, s *ocspsign.Signer, id CertID, now time.Time) (Answer, bool) {
+	canon, err := s.CertID(id.Hash, id.Serial)
 	if err != nil || !bytes.Equal(canon, id.Raw) {
 		return Answer{}, false
 	}
-	o, err := r.src.OCSPResponse(ctx, st.ID, certs.SerialFromBig(id.Serial), id.Hash)
-	if err != nil || !current(o.ThisUpdate, o.NextUpdate, now) {
-		return Answer{}, false
+	_, o, err := r.src.AppendOCSPResponse(ctx, nil, s.ID, serialContents(id.Serial), id.Hash)
+	if err != nil || !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || !s.Made(o.DER) {
+		return Answer{}, false // Respond signs it live
 	}
 	return Answer{DER: o.DER, Cached: true, ThisUpdate: o.ThisUpdate, NextUpdate: o.NextUpdate, Statuses: []certs.Status{o.Status}}, true
 }
 
-// cachedUnknown serves a remembered "unknown" answer for a canonical
-// CertID while it is current and the serial is still not in the store (a
-// certificate imported since is answered from its record, not from here).
-func (r *Responder) cachedUnknown(ctx context.Context, st *issuerState, id CertID, now time.Time) (Answer, bool) {
-	a, ok := st.unknowns.current(id.Raw, now)
+// cachedLive serves an answer signed live earlier while it is current and
+// the store still says what it says (a certificate revoked or imported
+// since is answered anew).
+func (r *Responder) cachedLive(ctx context.Context, s *ocspsign.Signer, id CertID, now time.Time) (Answer, bool) {
+	e, ok := r.remembered.current(id.Raw, s, now)
 	if !ok {
 		return Answer{}, false
 	}
-	if _, err := r.src.LookupStatus(ctx, st.ID, certs.SerialFromBig(id.Serial)); !errors.Is(err, certs.ErrNotFound) {
-		st.unknowns.drop(id.Raw)
+	sg, ext, _, err := r.decide(ctx, s, id, now)
+	if err != nil || sg.Status != e.single.Status || !sg.RevokedAt.Equal(e.single.RevokedAt) || sg.Reason != e.single.Reason || ext != e.ext {
+		r.remembered.drop(id.Raw)
 		return Answer{}, false
 	}
+	a := e.a
 	a.Cached = true
 	return a, true
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/db"
-	"github.com/certstatus/certstatus/responder"
+	"github.com/certstatus/certstatus/internal/ocspsign"
 )
 
 // Config is the configuration of one certstatus process. Every field can be
@@ -146,7 +146,7 @@ func (c *Config) settings(withListeners bool) []setting {
 		s = append(s,
 			str("api-addr", &c.APIAddr, "127.0.0.1:8080", "JSON API listen address"),
 			duration("ocsp-validity", &c.OCSPValidity, "24h", "OCSP response validity (nextUpdate - thisUpdate), 8h..168h",
-				responder.MinValidity, responder.MaxValidity, false, "want a duration from 8h to 168h (answers valid outside 8h..168h break the CA/B BRs and the Microsoft root program)"),
+				ocspsign.MinValidity, ocspsign.MaxValidity, false, "want a duration from 8h to 168h (answers valid outside 8h..168h break the CA/B BRs and the Microsoft root program)"),
 			duration("ocsp-refresh-after", &c.OCSPRefreshAfter, "", "age at which pre-signed OCSP answers are re-signed, 1m..half the validity (default a third of --ocsp-validity)",
 				time.Minute, maxDuration, true, "want a duration from 1m to half of --ocsp-validity"),
 			setting{name: "ocsp-refresh-share", def: "0.05", numeric: true, usage: "share of the time the background refresh of pre-signed OCSP answers works (it sleeps the rest), 0.01..1", set: func(v string) error {
@@ -235,13 +235,6 @@ func bindConfig(fs *flag.FlagSet, withListeners bool) (*Config, func(getenv func
 		return c.finish()
 	}
 	return c, resolve
-}
-
-// defaultConfig is the configuration with every setting at its default.
-func defaultConfig(withListeners bool) (*Config, error) {
-	fs := flag.NewFlagSet("defaults", flag.ContinueOnError)
-	c, resolve := bindConfig(fs, withListeners)
-	return c, resolve(func(string) string { return "" })
 }
 
 func lookupEnv(getenv func(string) string, name string) (string, bool) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/parallel"
-	"github.com/certstatus/certstatus/responder"
 )
 
 // importReport is what an import did.
@@ -45,20 +44,20 @@ type importer struct {
 	pending  []certs.Record
 	progress *progress
 	started  time.Time
-	// rsp signs the imported certificates' OCSP answers; nil when the CA's
-	// key is not in the store (nothing can sign for it).
-	rsp *responder.Responder
+	// presigns is true when the imported certificates' OCSP answers are
+	// signed at import: false when the CA's key is not in the store
+	// (nothing can sign for it).
+	presigns bool
 }
 
 func newImporter(ctx context.Context, s *service, e *cmdEnv, ca certs.CA, batch int) *importer {
 	im := &importer{ctx: ctx, s: s, e: e, ca: ca, batch: batch, progress: newProgress(e.stderr), started: time.Now().UTC().Truncate(time.Second),
 		rep: importReport{CA: string(ca.Identifier), SkippedBy: map[string]int{}, Examples: map[string]string{}, AssumedBy: map[string]int{}}}
 	if len(ca.SealedKey) > 0 {
-		rsp, err := s.offlineResponder(ctx)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "warning: OCSP answers not pre-signed (they are signed on first use): %v\n", err)
+		if err := s.ca.ReloadOCSP(ctx); err != nil {
+			fmt.Fprintf(e.stderr, "warning: OCSP answers not pre-signed (they are signed live when asked): %v\n", err)
 		} else {
-			im.rsp = rsp
+			im.presigns = true
 		}
 	}
 	return im
@@ -118,12 +117,12 @@ func (im *importer) flush() error {
 	im.rep.Added += res.Added
 	im.rep.Revoked += res.Revoked
 	im.rep.Unchanged += res.Unchanged
-	if im.rsp != nil {
+	if im.presigns {
 		n, err := im.presign(im.pending)
 		im.rep.Presigned += n
 		if err != nil {
-			fmt.Fprintf(im.e.stderr, "warning: OCSP answers no longer pre-signed (the rest are signed on first use): %v\n", err)
-			im.rsp = nil
+			fmt.Fprintf(im.e.stderr, "warning: OCSP answers no longer pre-signed (the rest are signed live when asked): %v\n", err)
+			im.presigns = false
 		}
 	}
 	im.pending = im.pending[:0]
@@ -135,17 +134,15 @@ func (im *importer) flush() error {
 // stores them in one transaction. The store keeps an answer only while it
 // matches the record, so a revocation meanwhile is never undone.
 func (im *importer) presign(recs []certs.Record) (int, error) {
-	out := make([][]certs.OCSPResponse, len(recs))
+	out := make([]certs.OCSPResponse, len(recs))
 	errs := make([]error, len(recs))
-	parallel.For(len(recs), func(i int) { out[i], errs[i] = im.rsp.Presign(im.ctx, recs[i]) })
-	var all []certs.OCSPResponse
+	parallel.For(len(recs), func(i int) { out[i], errs[i] = im.s.ca.PresignOCSP(im.ctx, recs[i]) })
 	for i := range recs {
 		if errs[i] != nil {
 			return 0, errs[i]
 		}
-		all = append(all, out[i]...)
 	}
-	return im.s.store.PutOCSPResponses(im.ctx, all...)
+	return im.s.store.PutOCSPResponses(im.ctx, out...)
 }
 
 // finish writes the last batch and regenerates the CA's CRL when the

@@ -8,10 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// newRegistry returns the Prometheus registry of serve: Go and process
-// collectors, and the store's figures read at scrape time.
-func (s *service) newRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
+// registerMetrics registers serve's Go and process collectors and the
+// store's figures, read at scrape time, with reg.
+func (s *service) registerMetrics(reg *prometheus.Registry) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "certstatus_db_file_bytes", Help: "Size of certstatus.db."},
@@ -47,5 +46,4 @@ func (s *service) newRegistry() *prometheus.Registry {
 				return float64(len(cas))
 			}),
 	)
-	return reg
 }

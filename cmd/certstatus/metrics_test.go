@@ -43,11 +43,12 @@ func TestMetrics(t *testing.T) {
 	http.Post(e.api+"/?Action=Foo"+strings.Repeat("x", 50)+"&Signature=x", "", nil)
 	m := scrape(t, e.api)
 	for _, want := range []string{
-		`certstatus_ocsp_answers_total{cause="live",outcome="good"} 1`,
+		`certstatus_ocsp_answers_total{cause="cache",outcome="good"} 1`,
 		`certstatus_ocsp_answers_total{cause="nonce",outcome="good"} 1`,
 		`certstatus_ocsp_answers_total{cause="asn1",outcome="malformed"} 1`,
 		`certstatus_ocsp_requests_total{method="POST"} 3`,
-		`certstatus_ocsp_signed_answers_total{source="live"} 2`,
+		`certstatus_ocsp_signed_answers_total{source="cache"} 1`,
+		`certstatus_ocsp_signed_answers_total{source="live"} 1`,
 		`certstatus_api_calls_total{action="DescribeCACertificateCount",code="OK"} 1`,
 		`certstatus_api_calls_total{action="DescribeClientCertificateStatus",code="OK"} 1`,
 		`certstatus_api_calls_total{action="unknown",code="MissingParameter"} 1`,

@@ -154,7 +154,8 @@ type service struct {
 // open opens the data directory. createKey allows creating a missing
 // master key (serve's bootstrap); offline commands refuse to, so that a
 // mistyped --data never silently starts a second CA.
-func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ps *presigner) (*service, error) {
+// ocspMetrics, if set, receives the CA's OCSP signing metrics (serve).
+func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ocspMetrics *ca.OCSPMetrics) (*service, error) {
 	dbOpts := &db.Options{Logger: log}
 	if c.serve {
 		dbOpts.AnswerCache = c.OCSPAnswerCache
@@ -170,11 +171,7 @@ func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
-	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log, CRL: c.crl}
-	if ps != nil {
-		caOpts.Presign = ps.presign
-		caOpts.OnCAChange = ps.caChanged(log)
-	}
+	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log, CRL: c.crl, OCSP: caOCSPOptions(c, ocspMetrics)}
 	auth, err := ca.New(store, sealer, caOpts)
 	if err != nil {
 		store.Close()

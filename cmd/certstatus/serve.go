@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/certstatus/certstatus/api"
+	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/connlimit"
 	"github.com/certstatus/certstatus/internal/percent"
@@ -37,7 +38,6 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, e.stderr)
-	ocspOpts := ocspSettingsOf(cfg)
 	caps, err := planConnCaps(cfg)
 	if err != nil {
 		return err
@@ -57,13 +57,13 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	defer ocspLn.Close()
 	cfg.boundOCSP(ocspLn.Addr().String())
 
-	ps := &presigner{}
-	svc, err := open(cfg, log, true, e.getenv, ps)
+	reg := prometheus.NewRegistry()
+	svc, err := open(cfg, log, true, e.getenv, ca.NewOCSPMetrics(reg))
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	reg := svc.newRegistry()
+	svc.registerMetrics(reg)
 	svc.reg = reg
 	// Each listener has its own cap, so a flood on one cannot take the
 	// descriptors of the other or of the store.
@@ -74,20 +74,17 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	ensure := func(ctx context.Context) error { return svc.ensureResponders(ctx, ocspOpts) }
-	ps.ensure.Store(&ensure)
-	if err := ensure(ctx); err != nil {
-		return fmt.Errorf("OCSP responder certificates: %w", err)
+	// The CA issues the responder certificates due and publishes its
+	// signers before the first answer; the responder only reads them.
+	if err := svc.ca.ReloadOCSP(ctx); err != nil {
+		return err
 	}
-	rsp, err := responder.New(ctx, svc.store, &responder.Options{
-		Validity: ocspOpts.validity, RefreshAfter: ocspOpts.refreshAfter, RefreshShare: ocspOpts.refreshShare, ByName: ocspOpts.byName, UnknownAsRevoked: ocspOpts.unknownAsRevoked,
-		MaxLiveSigning: ocspOpts.maxLive, PathPrefix: ocspOpts.prefix, Logger: log, Metrics: responder.NewMetrics(reg),
-		Issuers: func(ctx context.Context) ([]responder.Issuer, error) { return svc.issuers(ctx, ocspOpts) },
-	})
+	rspOpts := responderOptions(cfg)
+	rspOpts.Logger, rspOpts.Metrics = log, responder.NewMetrics(reg)
+	rsp, err := responder.New(svc.store, svc.ca, rspOpts)
 	if err != nil {
 		return err
 	}
-	ps.r.Store(rsp)
 	svc.rsp = rsp
 	apiHandler, err := svc.apiHandler()
 	if err != nil {
@@ -96,8 +93,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	refreshCtx, stopRefresh := context.WithCancel(ctx)
 	defer stopRefresh()
 	refreshDone := make(chan struct{}, 2)
-	go func() { defer func() { refreshDone <- struct{}{} }(); rsp.Run(refreshCtx) }()
-	go svc.rotateResponders(refreshCtx, rsp, ensure)
+	go func() { defer func() { refreshDone <- struct{}{} }(); svc.ca.RunOCSP(refreshCtx) }()
 	go func() { defer func() { refreshDone <- struct{}{} }(); svc.runCRLs(refreshCtx) }()
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 
@@ -107,7 +103,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ConnState: ocspLim.ConnState}
 	var ocspServer server = ocspHTTP
-	if ocspOpts.quickHTTP {
+	if cfg.OCSPQuickHTTP {
 		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
 			IdleTimeout: ocspHTTP.IdleTimeout, ReadHeaderTimeout: ocspHTTP.ReadHeaderTimeout,
 			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout, ConnState: ocspLim.ConnState}
@@ -153,7 +149,6 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	stopRefresh()
 	<-refreshDone
 	<-refreshDone
-	rsp.Wait()
 	if err := svc.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}
@@ -348,7 +343,10 @@ func (s *service) ready(ctx context.Context) error {
 		return errors.New("no sub CA can issue (all revoked, disabled or expired)")
 	}
 	if s.rsp != nil {
-		return s.rsp.Ready(ids)
+		if err := s.rsp.Ready(ids); err != nil {
+			return err
+		}
+		return s.ca.OCSPReady()
 	}
 	return nil
 }

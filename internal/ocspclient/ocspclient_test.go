@@ -56,7 +56,7 @@ func newStack(t *testing.T) *stack {
 	mk := make([]byte, keyseal.KeySize)
 	rand.Read(mk)
 	sealer, _ := keyseal.New(mk)
-	if s.auth, err = ca.New(store, sealer, &ca.Options{OCSPURL: s.url}); err != nil {
+	if s.auth, err = ca.New(store, sealer, &ca.Options{OCSPURL: s.url, OCSP: &ca.OCSPOptions{}}); err != nil {
 		t.Fatal(err)
 	}
 	s.root, err = s.auth.CreateRoot(ctx, certs.RootRequest{Subject: certs.Subject{CommonName: "ocspclient Test Root", Organization: "certstatus", Country: "US"},
@@ -71,20 +71,7 @@ func newStack(t *testing.T) *stack {
 	}
 	s.rootCert, _ = s.root.Certificate()
 	s.subCert, _ = s.sub.Certificate()
-	r, key, err := s.auth.IssueResponder(ctx, s.sub.Identifier, 30*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rCert, _ := (certs.CA{DER: r.DER}).Certificate()
-	rootKey, err := s.auth.CASigner(ctx, s.root.Identifier)
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuers := []responder.Issuer{
-		{ID: s.root.Identifier, Cert: s.rootCert, Signer: rootKey},
-		{ID: s.sub.Identifier, Cert: s.subCert, Signer: key, SignerCert: rCert},
-	}
-	rsp, err := responder.New(ctx, store, &responder.Options{Issuers: func(context.Context) ([]responder.Issuer, error) { return issuers, nil }})
+	rsp, err := responder.New(store, s.auth, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package responder
+package ocspsign
 
 import (
 	"crypto"
@@ -19,35 +19,50 @@ import (
 	"github.com/certstatus/certstatus/certs"
 )
 
-// Issuer is a CA the responder answers for, and how it signs.
+// Issuer is a CA answers are signed for, and how it signs them.
 type Issuer struct {
 	ID   certs.Identifier
 	Cert *x509.Certificate // the CA certificate
-	// Signer signs the responses: a delegated responder's key, or the CA's
+	// Signer signs the answers: a delegated responder's key, or the CA's
 	// own key when SignerCert is nil.
 	Signer crypto.Signer
 	// SignerCert is the delegated responder certificate (id-kp-OCSPSigning),
-	// included in every response; nil when the CA signs itself.
+	// included in every answer; nil when the CA signs itself.
 	SignerCert *x509.Certificate
 }
 
-// hashes are the algorithms CertIDs may use (RFC 9919 adds SHA-256+).
-var hashes = []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384, crypto.SHA512}
+// Hashes are the algorithms CertIDs may use (RFC 9919 adds SHA-256+).
+var Hashes = []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384, crypto.SHA512}
 
 var hashOIDs = map[crypto.Hash]asn1.ObjectIdentifier{
-	crypto.SHA1: oidSHA1, crypto.SHA256: oidSHA256, crypto.SHA384: oidSHA384, crypto.SHA512: oidSHA512,
+	crypto.SHA1:   {1, 3, 14, 3, 2, 26},
+	crypto.SHA256: {2, 16, 840, 1, 101, 3, 4, 2, 1},
+	crypto.SHA384: {2, 16, 840, 1, 101, 3, 4, 2, 2},
+	crypto.SHA512: {2, 16, 840, 1, 101, 3, 4, 2, 3},
 }
 
-// issuerState is an Issuer prepared for answering: its CertID hashes for
-// every algorithm and everything constant in its responses.
-type issuerState struct {
+// HashOf returns the CertID hash algorithm an OID names, and false for
+// any other OID.
+func HashOf(oid asn1.ObjectIdentifier) (crypto.Hash, bool) {
+	for _, h := range Hashes {
+		if oid.Equal(hashOIDs[h]) {
+			return h, true
+		}
+	}
+	return 0, false
+}
+
+// Signer is an Issuer prepared for signing: its CertID hashes for every
+// algorithm and everything constant in its answers. It is immutable and
+// safe for concurrent use.
+type Signer struct {
 	Issuer
-	// unknowns keeps signed "unknown" answers by canonical CertID, so that
-	// repeated asks about serials this issuer never issued cost a lookup,
-	// not a signature. Bounded; dropped with the issuer set on reload.
-	unknowns unknownCache
+	policy   Policy
 	nameHash map[crypto.Hash][]byte
 	keyHash  map[crypto.Hash][]byte
+	// prefix is the canonical encoding of a CertID's fields before the
+	// serial, per hash.
+	prefix map[crypto.Hash][]byte
 	// responderID is the encoded ResponderID (byKey [2] or byName [1]).
 	responderID []byte
 	// sigAlg is the encoded AlgorithmIdentifier of the signature, sigHash
@@ -57,74 +72,106 @@ type issuerState struct {
 	sigOpts crypto.SignerOpts
 	// certs is the encoded [0] EXPLICIT SEQUENCE OF Certificate, or nil.
 	certs []byte
-	// signerNotAfter bounds every nextUpdate: no response outlives its
-	// signer.
-	signerNotAfter time.Time
+	// notAfter bounds every nextUpdate: no answer outlives its signer.
+	notAfter time.Time
 }
 
-// spkiBits returns the subjectPublicKey BIT STRING contents of a
+var (
+	tagExplicit0 = cbasn1.Tag(0).Constructed().ContextSpecific()
+	tagExplicit1 = cbasn1.Tag(1).Constructed().ContextSpecific()
+	tagExplicit2 = cbasn1.Tag(2).Constructed().ContextSpecific()
+)
+
+// SPKIBits returns the subjectPublicKey BIT STRING contents of a
 // certificate: the bytes RFC 6960 §4.1.1 hashes for issuerKeyHash (never
 // the SKI extension, which is often something else).
-func spkiBits(c *x509.Certificate) ([]byte, error) {
+func SPKIBits(c *x509.Certificate) ([]byte, error) {
 	spki := cryptobyte.String(c.RawSubjectPublicKeyInfo)
 	var seq, alg cryptobyte.String
 	var bits asn1.BitString
 	if !spki.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !seq.ReadASN1BitString(&bits) {
-		return nil, errors.New("responder: cannot read the issuer's subjectPublicKeyInfo")
+		return nil, errors.New("ocspsign: cannot read the certificate's subjectPublicKeyInfo")
 	}
 	return bits.Bytes, nil
 }
 
-func newIssuerState(is Issuer, byName bool) (*issuerState, error) {
-	if is.Cert == nil || is.Signer == nil {
-		return nil, fmt.Errorf("responder: issuer %s needs a certificate and a signer", is.ID)
-	}
-	st := &issuerState{Issuer: is, nameHash: map[crypto.Hash][]byte{}, keyHash: map[crypto.Hash][]byte{}}
-	key, err := spkiBits(is.Cert)
+// New prepares is for signing under policy p (resolved: see Policy.Resolve).
+func New(is Issuer, p Policy) (*Signer, error) {
+	p, err := p.Resolve()
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range hashes {
+	if is.Cert == nil || is.Signer == nil {
+		return nil, fmt.Errorf("ocspsign: issuer %s needs a certificate and a signer", is.ID)
+	}
+	s := &Signer{Issuer: is, policy: p, nameHash: map[crypto.Hash][]byte{}, keyHash: map[crypto.Hash][]byte{}, prefix: map[crypto.Hash][]byte{}}
+	key, err := SPKIBits(is.Cert)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range Hashes {
 		hn := h.New()
 		hn.Write(is.Cert.RawSubject)
-		st.nameHash[h] = hn.Sum(nil)
+		s.nameHash[h] = hn.Sum(nil)
 		hk := h.New()
 		hk.Write(key)
-		st.keyHash[h] = hk.Sum(nil)
+		s.keyHash[h] = hk.Sum(nil)
+		var b cryptobyte.Builder
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1ObjectIdentifier(hashOIDs[h])
+			b.AddASN1NULL()
+		})
+		b.AddASN1OctetString(s.nameHash[h])
+		b.AddASN1OctetString(s.keyHash[h])
+		if s.prefix[h], err = b.Bytes(); err != nil {
+			return nil, err
+		}
 	}
 	signerCert := is.Cert
-	st.signerNotAfter = is.Cert.NotAfter
+	s.notAfter = is.Cert.NotAfter
 	if is.SignerCert != nil {
 		signerCert = is.SignerCert
-		st.signerNotAfter = is.SignerCert.NotAfter
+		s.notAfter = is.SignerCert.NotAfter
 		var b cryptobyte.Builder
 		b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(is.SignerCert.Raw) })
 		})
-		if st.certs, err = b.Bytes(); err != nil {
+		if s.certs, err = b.Bytes(); err != nil {
 			return nil, err
 		}
 	}
 	if !publicKeyMatches(is.Signer.Public(), signerCert.PublicKey) {
-		return nil, fmt.Errorf("responder: issuer %s: the signer's key is not the signing certificate's", is.ID)
+		return nil, fmt.Errorf("ocspsign: issuer %s: the signer's key is not the signing certificate's", is.ID)
 	}
 	var b cryptobyte.Builder
-	if byName {
+	if p.ByName {
 		b.AddASN1(tagExplicit1, func(b *cryptobyte.Builder) { b.AddBytes(signerCert.RawSubject) })
 	} else {
-		bits, err := spkiBits(signerCert)
+		bits, err := SPKIBits(signerCert)
 		if err != nil {
 			return nil, err
 		}
 		sum := sha1.Sum(bits) // KeyHash is SHA-1 of the key (RFC 6960 §4.2.1)
 		b.AddASN1(tagExplicit2, func(b *cryptobyte.Builder) { b.AddASN1OctetString(sum[:]) })
 	}
-	if st.responderID, err = b.Bytes(); err != nil {
+	if s.responderID, err = b.Bytes(); err != nil {
 		return nil, err
 	}
-	st.sigAlg, st.sigHash, st.sigOpts, err = signatureAlgorithm(is.Signer.Public())
-	return st, err
+	s.sigAlg, s.sigHash, s.sigOpts, err = signatureAlgorithm(is.Signer.Public())
+	return s, err
 }
+
+// Policy is the policy s signs under.
+func (s *Signer) Policy() Policy { return s.policy }
+
+// NameHash is the issuerNameHash of s's CA under h.
+func (s *Signer) NameHash(h crypto.Hash) []byte { return s.nameHash[h] }
+
+// KeyHash is the issuerKeyHash of s's CA under h.
+func (s *Signer) KeyHash(h crypto.Hash) []byte { return s.keyHash[h] }
+
+// NotAfter is the end of the signer's validity: no nextUpdate is later.
+func (s *Signer) NotAfter() time.Time { return s.notAfter }
 
 func publicKeyMatches(a, b crypto.PublicKey) bool {
 	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
@@ -161,7 +208,7 @@ func signatureAlgorithm(pub crypto.PublicKey) ([]byte, crypto.Hash, crypto.Signe
 		case elliptic.P521():
 			oid, h = oidECDSASHA512, crypto.SHA512
 		default:
-			return nil, 0, nil, errors.New("responder: unsupported curve")
+			return nil, 0, nil, errors.New("ocspsign: unsupported curve")
 		}
 	case *rsa.PublicKey:
 		null = true
@@ -176,7 +223,7 @@ func signatureAlgorithm(pub crypto.PublicKey) ([]byte, crypto.Hash, crypto.Signe
 	case ed25519.PublicKey:
 		oid = oidEd25519
 	default:
-		return nil, 0, nil, fmt.Errorf("responder: unsupported signer key %T", pub)
+		return nil, 0, nil, fmt.Errorf("ocspsign: unsupported signer key %T", pub)
 	}
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
