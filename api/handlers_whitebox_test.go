@@ -435,3 +435,65 @@ func TestClientToken_Fake(t *testing.T) {
 		t.Errorf("token store failure: %d %s after %d issues, want 500 InternalError after 3", status, code, len(ca.issued))
 	}
 }
+
+// CreateSubCACertificate without ParentIdentifier creates under the one
+// root that can sign (CAReader), through the Issuer, and answers the
+// chain (ChainReader); UpdateCACertificateStatus reaches the Revoker.
+func TestCAActions_Fake(t *testing.T) {
+	u := newUnit(t)
+	root := certs.CA{Identifier: unitID(0xa), Kind: certs.KindRootCA, State: certs.StateIssued, PathLen: -1,
+		NotBefore: unitNow.Add(-time.Hour), NotAfter: unitNow.AddDate(5, 0, 0), DER: []byte("root DER")}
+	store := newFakeStore()
+	store.cas[root.Identifier] = root
+	ca := &fakeCA{store: store}
+	u.s.cas, u.s.issuer, u.s.chains, u.s.revoker = store, ca, ca, ca
+	subParams := map[string]string{"CommonName": "Sub", "Organization": "O", "OrganizationUnit": "OU", "Locality": "L", "State": "S",
+		"Algorithm": "ECC_256", "Years": "2"}
+	setStatus := func(id certs.Identifier, status string) (int, string) {
+		t.Helper()
+		return u.do("UpdateCACertificateStatus", map[string]string{"Identifier": string(id), "Status": status}, nil)
+	}
+
+	var sub struct{ Identifier, CertificateChain string }
+	if status, code := u.do("CreateSubCACertificate", subParams, &sub); status != 200 {
+		t.Fatalf("CreateSubCACertificate: %d %s", status, code)
+	}
+	if got := store.cas[certs.Identifier(sub.Identifier)]; got.Kind != certs.KindSubCA || got.Parent != root.Identifier {
+		t.Errorf("created %+v, want a sub CA under %s", got, root.Identifier)
+	}
+	if !strings.HasSuffix(sub.CertificateChain, string(certs.EncodeCertPEM(root.DER))) {
+		t.Errorf("CertificateChain %q does not end with the root", sub.CertificateChain)
+	}
+
+	if status, code := setStatus(root.Identifier, "FORBIDDEN"); status != 200 || !store.cas[root.Identifier].Disabled {
+		t.Fatalf("FORBIDDEN: %d %s, disabled %v", status, code, store.cas[root.Identifier].Disabled)
+	}
+	if status, code := u.do("CreateSubCACertificate", subParams, nil); status != 400 || code != "MissingParameter" {
+		t.Errorf("no root can sign: %d %s, want 400 MissingParameter", status, code)
+	}
+	if status, code := setStatus(root.Identifier, "ISSUE"); status != 200 || store.cas[root.Identifier].Disabled {
+		t.Errorf("ISSUE: %d %s, disabled %v", status, code, store.cas[root.Identifier].Disabled)
+	}
+	if status, code := setStatus(root.Identifier, "REVOKE"); status != 200 {
+		t.Fatalf("REVOKE: %d %s", status, code)
+	}
+	if got := store.cas[root.Identifier]; got.State != certs.StateRevoked || got.Reason != certs.CessationOfOperation || !got.RevokedAt.Equal(unitNow) {
+		t.Errorf("revoked root: %v %v %v, want revoked for cessationOfOperation at %v", got.State, got.Reason, got.RevokedAt, unitNow)
+	}
+	if status, code := setStatus(root.Identifier, "REVOKE"); status != 400 || code != "InvalidStatus.AlreadyRevoked" {
+		t.Errorf("second REVOKE: %d %s, want 400 InvalidStatus.AlreadyRevoked", status, code)
+	}
+	if status, code := setStatus(unitID(9), "FORBIDDEN"); status != 404 || code != "NotFound.CA" {
+		t.Errorf("unknown CA: %d %s, want 404 NotFound.CA", status, code)
+	}
+
+	var created struct{ Identifier string }
+	rootParams := map[string]string{"CommonName": "Root 2", "Organization": "O", "OrganizationUnit": "OU", "Locality": "L", "State": "S",
+		"Years": "10", "Tags.1.Key": "team", "Tags.1.Value": "pki"}
+	if status, code := u.do("CreateRootCACertificate", rootParams, &created); status != 200 {
+		t.Fatalf("CreateRootCACertificate: %d %s", status, code)
+	}
+	if got := store.cas[certs.Identifier(created.Identifier)]; got.Kind != certs.KindRootCA || fmt.Sprint(got.Tags) != "[{team pki}]" {
+		t.Errorf("created root %+v, want a root tagged team=pki", got)
+	}
+}
