@@ -118,7 +118,7 @@ func (s *Server) authV3(r *http.Request, body []byte, h string, c *call) *Error 
 
 // accessKey looks the key up and opens its secret; c.key is set on success.
 func (s *Server) accessKey(c *call, id string) ([]byte, *Error) {
-	k, err := s.store.AccessKey(c.ctx, id)
+	k, err := s.accessKeys.AccessKey(c.ctx, id)
 	if errors.Is(err, certs.ErrNotFound) {
 		return nil, newError(http.StatusNotFound, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
 	}
@@ -172,7 +172,7 @@ func (s *Server) useNonce(c *call, a action) *Error {
 	if !a.changes {
 		return nil
 	}
-	fresh, err := s.store.UseNonce(c.ctx, c.key.ID, c.nonce, c.now.Add(2*s.opts.TimeWindow))
+	fresh, err := s.nonceStore.UseNonce(c.ctx, c.key.ID, c.nonce, c.now.Add(2*s.opts.TimeWindow))
 	if err != nil {
 		return s.internal(c, "recording the signature nonce", err)
 	}
@@ -189,7 +189,7 @@ func (s *Server) pruneNonces(c *call) {
 	if !s.due(&s.noncesPruned, c.now, time.Minute) {
 		return
 	}
-	if n, err := s.store.PruneNonces(c.ctx, c.now, nonceStoreLimit); err != nil {
+	if n, err := s.nonceStore.PruneNonces(c.ctx, c.now, nonceStoreLimit); err != nil {
 		s.log.Warn("api: pruning stored nonces", "err", err)
 	} else if n > 0 {
 		s.log.Debug("api: pruned stored nonces", "count", n)

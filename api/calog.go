@@ -24,7 +24,7 @@ func (s *Server) listCALog(c *call) (resp, *Error) {
 		return nil, aerr
 	}
 	list := []caLogEntry{}
-	err := s.store.CAAudit(c.ctx, ca.Identifier, func(e certs.AuditEvent) bool {
+	err := s.caLog.CAAudit(c.ctx, ca.Identifier, func(e certs.AuditEvent) bool {
 		op := "UPDATE"
 		if e.Action == "ca.create" {
 			op = "ADD"

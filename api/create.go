@@ -158,7 +158,7 @@ func (s *Server) issueRequest(c *call, kind certs.Kind) (certs.IssueRequest, *Er
 	}
 	// Locality and State default to the issuing CA's, as Alibaba documents.
 	if req.Subject.Locality == "" || req.Subject.State == "" {
-		if ca, err := s.store.CA(c.ctx, req.Issuer); err == nil {
+		if ca, err := s.cas.CA(c.ctx, req.Issuer); err == nil {
 			if x, err := ca.Certificate(); err == nil {
 				if req.Subject.Locality == "" {
 					req.Subject.Locality = first(x.Subject.Locality)
@@ -177,7 +177,7 @@ func (s *Server) issue(c *call, req certs.IssueRequest) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	out, err := s.ca.Issue(c.ctx, req)
+	out, err := s.issuer.Issue(c.ctx, req)
 	if err != nil {
 		if errors.Is(err, certs.ErrExists) && req.CustomIdentifier != "" {
 			// Never name the certificate that holds it.
@@ -318,7 +318,7 @@ func (s *Server) createRoot(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	root, err := s.ca.CreateRoot(c.ctx, certs.RootRequest{Subject: subj, Algorithm: alg, Validity: v, Tags: tags})
+	root, err := s.issuer.CreateRoot(c.ctx, certs.RootRequest{Subject: subj, Algorithm: alg, Validity: v, Tags: tags})
 	if err != nil {
 		return nil, s.fail(c, "create root", "Algorithm", err)
 	}
@@ -367,12 +367,12 @@ func (s *Server) createSub(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	sub, err := s.ca.CreateSub(c.ctx, certs.SubRequest{Parent: parent, Subject: subj, Algorithm: alg, Validity: v, PathLen: int(pathLen),
+	sub, err := s.issuer.CreateSub(c.ctx, certs.SubRequest{Parent: parent, Subject: subj, Algorithm: alg, Validity: v, PathLen: int(pathLen),
 		ExtKeyUsages: ekus, CertMaxDays: int(maxDays), Tags: tags})
 	if err != nil {
 		return nil, s.fail(c, "create sub CA", "ParentIdentifier", err)
 	}
-	chain, err := s.ca.Chain(c.ctx, sub.Identifier)
+	chain, err := s.chains.Chain(c.ctx, sub.Identifier)
 	if err != nil {
 		return nil, s.internal(c, "chain", err)
 	}

@@ -149,7 +149,7 @@ func (s *Server) createCustom(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	out, err := s.ca.Issue(c.ctx, req)
+	out, err := s.issuer.Issue(c.ctx, req)
 	if err != nil {
 		return nil, s.fail(c, "issue custom", "ParentIdentifier", err)
 	}

@@ -27,11 +27,11 @@ func caStatus(c certs.CA) string {
 // show it.
 func (s *Server) caView(c *call, ca certs.CA) (map[string]any, *Error) {
 	v := viewOf(ca.AsRecord())
-	n, err := s.store.Count(c.ctx, certs.Filter{Issuer: ca.Identifier, IncludeDeleted: true})
+	n, err := s.records.Count(c.ctx, certs.Filter{Issuer: ca.Identifier, IncludeDeleted: true})
 	if err != nil {
 		return nil, s.internal(c, "count", err)
 	}
-	chain, err := s.ca.Chain(c.ctx, ca.Identifier)
+	chain, err := s.chains.Chain(c.ctx, ca.Identifier)
 	if err != nil {
 		return nil, s.internal(c, "chain", err)
 	}
@@ -81,7 +81,7 @@ func (s *Server) loadCA(c *call, param string) (certs.CA, *Error) {
 	if aerr != nil {
 		return certs.CA{}, aerr
 	}
-	ca, err := s.store.CA(c.ctx, id)
+	ca, err := s.cas.CA(c.ctx, id)
 	if errors.Is(err, certs.ErrNotFound) {
 		return ca, errCANotFound(id)
 	}
@@ -129,7 +129,7 @@ func (s *Server) describeCAList(c *call) (resp, *Error) {
 			return nil, aerr
 		}
 	}
-	all, err := s.store.CAs(c.ctx)
+	all, err := s.cas.CAs(c.ctx)
 	if err != nil {
 		return nil, s.internal(c, "list CAs", err)
 	}
@@ -155,7 +155,7 @@ func (s *Server) describeCAList(c *call) (resp, *Error) {
 }
 
 func (s *Server) describeCACount(c *call) (resp, *Error) {
-	all, err := s.store.CAs(c.ctx)
+	all, err := s.cas.CAs(c.ctx)
 	if err != nil {
 		return nil, s.internal(c, "list CAs", err)
 	}
@@ -168,7 +168,7 @@ func (s *Server) listPcaCA(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	all, err := s.store.CAs(c.ctx)
+	all, err := s.cas.CAs(c.ctx)
 	if err != nil {
 		return nil, s.internal(c, "list CAs", err)
 	}
@@ -213,7 +213,7 @@ func (s *Server) caInstanceStatus(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	n, err := s.store.Count(c.ctx, certs.Filter{Issuer: ca.Identifier, IncludeDeleted: true})
+	n, err := s.records.Count(c.ctx, certs.Filter{Issuer: ca.Identifier, IncludeDeleted: true})
 	if err != nil {
 		return nil, s.internal(c, "count", err)
 	}
@@ -236,7 +236,7 @@ func (s *Server) crlAddress(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	revoked, _, err := s.store.List(c.ctx, certs.Filter{Issuer: ca.Identifier, State: certs.StateRevoked, IncludeDeleted: true})
+	revoked, _, err := s.records.List(c.ctx, certs.Filter{Issuer: ca.Identifier, State: certs.StateRevoked, IncludeDeleted: true})
 	if err != nil {
 		return nil, s.internal(c, "list revoked", err)
 	}
@@ -246,7 +246,7 @@ func (s *Server) crlAddress(c *call) (resp, *Error) {
 		h.Write([]byte{0})
 	}
 	next := ""
-	crl, err := s.store.CRL(c.ctx, ca.Identifier)
+	crl, err := s.crls.CRL(c.ctx, ca.Identifier)
 	switch {
 	case errors.Is(err, certs.ErrNotFound):
 	case err != nil:

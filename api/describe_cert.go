@@ -18,7 +18,7 @@ func (s *Server) loadCert(c *call) (certs.Record, *Error) {
 	if aerr != nil {
 		return certs.Record{}, aerr
 	}
-	r, err := s.store.Get(c.ctx, id)
+	r, err := s.records.Get(c.ctx, id)
 	if errors.Is(err, certs.ErrNotFound) || (err == nil && r.Deleted) {
 		return r, errCertNotFound(id)
 	}
@@ -34,7 +34,7 @@ func (s *Server) describeCert(c *call) (resp, *Error) {
 		return nil, aerr
 	}
 	v := viewOf(r)
-	chain, err := s.ca.Chain(c.ctx, r.Issuer)
+	chain, err := s.chains.Chain(c.ctx, r.Issuer)
 	if err != nil {
 		return nil, s.internal(c, "chain", err)
 	}
@@ -74,7 +74,7 @@ func (s *Server) describeCertForSerial(c *call) (resp, *Error) {
 		if err != nil {
 			return nil, errInvalid("SerialNumber", "%q is not a hexadecimal serial number", v)
 		}
-		recs, err := s.store.BySerial(c.ctx, serial)
+		recs, err := s.records.BySerial(c.ctx, serial)
 		if err != nil {
 			return nil, s.internal(c, "lookup by serial", err)
 		}
@@ -101,7 +101,7 @@ func (s *Server) privateKey(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	der, err := s.ca.PrivateKey(r)
+	der, err := s.keys.PrivateKey(r)
 	if errors.Is(err, certs.ErrNotFound) {
 		return nil, newError(http.StatusBadRequest, "InvalidStatus.NoPrivateKey", "Certificate %s was issued from a CSR; its private key was never held by the CA.", r.Identifier)
 	}
@@ -114,7 +114,7 @@ func (s *Server) privateKey(c *call) (resp, *Error) {
 	}
 	// The export is an audited event like a change: the key leaves only once
 	// the event (who, which certificate, which request) is durable.
-	if err := s.store.AuditKeyExport(c.ctx, r); err != nil {
+	if err := s.keyAudit.AuditKeyExport(c.ctx, r); err != nil {
 		return nil, s.internal(c, "audit of the private-key export", err)
 	}
 	s.log.Info("private key exported", "request_id", c.requestID, "access_key", c.key.ID, "id", r.Identifier)
@@ -124,12 +124,12 @@ func (s *Server) privateKey(c *call) (resp, *Error) {
 // listPage lists the certificates matching f, page (1-based) of size, and
 // the total.
 func (s *Server) listPage(c *call, f certs.Filter, page, size int64) ([]certs.Record, int, *Error) {
-	total, err := s.store.Count(c.ctx, f)
+	total, err := s.records.Count(c.ctx, f)
 	if err != nil {
 		return nil, 0, s.internal(c, "count", err)
 	}
 	f.Offset, f.Limit = int((page-1)*size), int(size)
-	recs, _, err := s.store.List(c.ctx, f)
+	recs, _, err := s.records.List(c.ctx, f)
 	if err != nil {
 		return nil, 0, s.internal(c, "list", err)
 	}
@@ -155,7 +155,7 @@ func (s *Server) listCursor(c *call, f certs.Filter, defMax int64) ([]certs.Reco
 		f.After = id
 	}
 	f.Limit = int(max)
-	recs, next, err := s.store.List(c.ctx, f)
+	recs, next, err := s.records.List(c.ctx, f)
 	if errors.Is(err, certs.ErrNotFound) {
 		return nil, 0, "", errInvalid("NextToken", "%q does not continue a listing", f.After)
 	}
@@ -195,7 +195,7 @@ func (s *Server) listClientCertificate(c *call) (resp, *Error) {
 // extension of ListClientCertificate and ListRevokeCertificate, which
 // Alibaba pages by CurrentPage alone).
 func (s *Server) listCursorResp(c *call, f certs.Filter, defMax int64, view func(certs.Record) any) (resp, *Error) {
-	total, err := s.store.Count(c.ctx, f)
+	total, err := s.records.Count(c.ctx, f)
 	if err != nil {
 		return nil, s.internal(c, "count", err)
 	}
@@ -260,7 +260,7 @@ func (s *Server) listCert(c *call) (resp, *Error) {
 			"AfterDate": listDate(r.NotAfter), "Tags": tags,
 		}
 	}
-	total, err := s.store.Count(c.ctx, f)
+	total, err := s.records.Count(c.ctx, f)
 	if err != nil {
 		return nil, s.internal(c, "count", err)
 	}

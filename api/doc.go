@@ -13,8 +13,12 @@
 // {RequestId, HostId, Code, Message, Recommend}.
 //
 // The package imports certs (and internal helpers), never db, ca or
-// responder: it declares the Store and Authority it needs, and
-// cmd/certstatus wires *db.Store and *ca.Authority into them.
+// responder: it declares what it needs as small role interfaces, one per
+// group of actions (StatusReader, CertReader, Changer, NonceStore, Revoker
+// …), and their unions Store and Authority, into which cmd/certstatus
+// wires *db.Store and *ca.Authority. Each handler reaches only its roles,
+// so its unit test fakes a few methods; the tests on the real db and ca
+// are the integration tests.
 //
 // # Caveats
 //

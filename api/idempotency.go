@@ -72,12 +72,12 @@ func (s *Server) idempotent(c *call, run func(*Server, *call) (resp, *Error)) (r
 		owner = "key:" + c.key.ID
 	}
 	key := owner + "\x00" + c.action + "\x00" + token
-	mu := &s.tokens[maphash.String(tokenSeed, key)%uint64(len(s.tokens))]
+	mu := &s.tokenLocks[maphash.String(tokenSeed, key)%uint64(len(s.tokenLocks))]
 	mu.Lock()
 	defer mu.Unlock()
 
 	digest := paramsDigest(c.p)
-	if b, _, err := s.store.Token(c.ctx, key); err == nil {
+	if b, _, err := s.tokens.Token(c.ctx, key); err == nil {
 		var prev storedAnswer
 		if err := json.Unmarshal(b, &prev); err != nil {
 			return nil, s.internal(c, "stored ClientToken answer", err)
@@ -97,7 +97,7 @@ func (s *Server) idempotent(c *call, run func(*Server, *call) (resp, *Error)) (r
 	if err == nil {
 		// Even if the client has gone: the work is durable, and its retry
 		// must find the answer rather than do it again.
-		err = s.store.PutToken(context.WithoutCancel(c.ctx), key, b, c.now)
+		err = s.tokens.PutToken(context.WithoutCancel(c.ctx), key, b, c.now)
 	}
 	if err != nil {
 		// The work is done and durable; only the retry protection failed.
@@ -112,7 +112,7 @@ func (s *Server) pruneTokens(c *call) {
 	if !s.due(&s.pruned, c.now, time.Hour) {
 		return
 	}
-	if n, err := s.store.PruneTokens(c.ctx, c.now.Add(-s.opts.TokenTTL)); err != nil {
+	if n, err := s.tokens.PruneTokens(c.ctx, c.now.Add(-s.opts.TokenTTL)); err != nil {
 		s.log.Warn("api: pruning ClientToken answers", "err", err)
 	} else if n > 0 {
 		s.log.Debug("api: pruned ClientToken answers", "count", n)

@@ -22,7 +22,7 @@ func (s *Server) revoke(c *call) (resp, *Error) {
 		}
 		reason = r
 	}
-	r, err := s.ca.Revoke(c.ctx, id, reason, c.now)
+	r, err := s.revoker.Revoke(c.ctx, id, reason, c.now)
 	if err != nil {
 		return nil, s.fail(c, "revoke", "Identifier", err)
 	}
@@ -39,12 +39,12 @@ func (s *Server) deleteCert(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	r, err := s.store.Get(c.ctx, id)
+	r, err := s.records.Get(c.ctx, id)
 	if err == nil && !r.Deleted {
 		err = r.Deletable()
 	}
 	if err == nil {
-		_, err = s.store.Delete(c.ctx, id, c.now)
+		_, err = s.changes.Delete(c.ctx, id, c.now)
 	}
 	if err != nil {
 		return nil, s.fail(c, "delete", "Identifier", err)
@@ -76,11 +76,11 @@ func (s *Server) updateCAStatus(c *call) (resp, *Error) {
 			}
 			reason = r
 		}
-		_, err = s.ca.RevokeCA(c.ctx, id, reason, c.now)
+		_, err = s.revoker.RevokeCA(c.ctx, id, reason, c.now)
 	case "FORBIDDEN", "DISABLE", "DISABLED":
-		_, err = s.ca.SetCADisabled(c.ctx, id, true)
+		_, err = s.revoker.SetCADisabled(c.ctx, id, true)
 	case "ISSUE", "ENABLE", "ENABLED", "USED":
-		_, err = s.ca.SetCADisabled(c.ctx, id, false)
+		_, err = s.revoker.SetCADisabled(c.ctx, id, false)
 	default:
 		return nil, errInvalid("Status", "%q: want REVOKE, FORBIDDEN or ISSUE", status)
 	}
@@ -101,7 +101,7 @@ func (s *Server) updateCA(c *call) (resp, *Error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	_, err := s.store.UpdateCA(c.ctx, id, func(ca *certs.CA) error {
+	_, err := s.changes.UpdateCA(c.ctx, id, func(ca *certs.CA) error {
 		if c.p.has("AliasName") {
 			ca.Alias = c.p.str("AliasName")
 		}

@@ -39,7 +39,7 @@ func (s *Server) describePcaExt(c *call) (resp, *Error) {
 		only[id] = true
 	}
 	keyword := strings.ToLower(c.p.str("KeyWord"))
-	all, err := s.store.CAs(c.ctx)
+	all, err := s.cas.CAs(c.ctx)
 	if err != nil {
 		return nil, s.internal(c, "list CAs", err)
 	}

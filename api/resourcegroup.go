@@ -42,7 +42,7 @@ func (s *Server) moveResourceGroup(c *call) (resp, *Error) {
 	}
 	err := error(certs.CertNotFound(id))
 	if cert {
-		_, err = s.store.UpdateRecord(c.ctx, id, func(r *certs.Record) error {
+		_, err = s.changes.UpdateRecord(c.ctx, id, func(r *certs.Record) error {
 			if r.Deleted {
 				return certs.CertNotFound(id)
 			}
@@ -51,7 +51,7 @@ func (s *Server) moveResourceGroup(c *call) (resp, *Error) {
 		})
 	}
 	if ca && errors.Is(err, certs.ErrNotFound) {
-		_, err = s.store.UpdateCA(c.ctx, id, func(x *certs.CA) error {
+		_, err = s.changes.UpdateCA(c.ctx, id, func(x *certs.CA) error {
 			x.ResourceGroupID = group
 			return nil
 		})

@@ -25,51 +25,6 @@ import (
 // Version is the API version this package answers.
 const Version = "2020-06-30"
 
-// Store is what the API reads and changes directly. *db.Store satisfies it.
-type Store interface {
-	Get(ctx context.Context, id certs.Identifier) (certs.Record, error)
-	Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.StatusFacts, error)
-	BySerial(ctx context.Context, serial certs.Serial) ([]certs.Record, error)
-	List(ctx context.Context, f certs.Filter) ([]certs.Record, certs.Identifier, error)
-	Count(ctx context.Context, f certs.Filter) (int, error)
-	CA(ctx context.Context, id certs.Identifier) (certs.CA, error)
-	CAs(ctx context.Context) ([]certs.CA, error)
-	Delete(ctx context.Context, id certs.Identifier, at time.Time) (certs.Record, error)
-	UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*certs.Record) error) (certs.Record, error)
-	UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error)
-	AccessKey(ctx context.Context, id string) (certs.AccessKey, error)
-	Token(ctx context.Context, key string) ([]byte, time.Time, error)
-	PutToken(ctx context.Context, key string, value []byte, at time.Time) error
-	PruneTokens(ctx context.Context, cutoff time.Time) (int, error)
-	// UseNonce records a state-changing call's nonce durably until expires
-	// and reports whether it was fresh (check and insert in one write).
-	UseNonce(ctx context.Context, accessKeyID, nonce string, expires time.Time) (bool, error)
-	// PruneNonces deletes at most limit nonces that expired before cutoff.
-	PruneNonces(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// AuditKeyExport appends the audit event of a private-key export by
-	// the actor ctx carries, durably.
-	AuditKeyExport(ctx context.Context, r certs.Record) error
-	// CRL returns the stored CRL record of CA id (certs.ErrNotFound when
-	// none was ever made): GetCaInstanceCrlAddress reports its nextUpdate.
-	CRL(ctx context.Context, id certs.Identifier) (certs.CRL, error)
-	// CAAudit calls fn for the audit events about CA id, newest first,
-	// until fn returns false (ListCACertificateLog).
-	CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.AuditEvent) bool) error
-}
-
-// Authority is the CA the create and revoke actions use. *ca.Authority
-// satisfies it.
-type Authority interface {
-	CreateRoot(ctx context.Context, req certs.RootRequest) (certs.CA, error)
-	CreateSub(ctx context.Context, req certs.SubRequest) (certs.CA, error)
-	Issue(ctx context.Context, req certs.IssueRequest) (certs.Issued, error)
-	Revoke(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.Record, error)
-	RevokeCA(ctx context.Context, id certs.Identifier, reason certs.Reason, at time.Time) (certs.CA, error)
-	SetCADisabled(ctx context.Context, id certs.Identifier, disabled bool) (certs.CA, error)
-	PrivateKey(r certs.Record) ([]byte, error)
-	Chain(ctx context.Context, id certs.Identifier) ([]certs.CA, error)
-}
-
 // Sealer opens the sealed AccessKey secrets; aad is the AccessKeyId.
 type Sealer interface {
 	Open(aad, sealed []byte) ([]byte, error)
@@ -115,18 +70,34 @@ type Options struct {
 
 // Server answers the Alibaba CAS API.
 type Server struct {
-	store    Store
-	ca       Authority
-	sealer   Sealer
-	opts     Options
-	log      *slog.Logger
-	nonces   *acsauth.NonceCache
-	limiter  *ratelimit.Limiter
-	inflight chan struct{}
-	policies sync.Map // policy document → *ram.Policy or error
-	tokens   [64]sync.Mutex
-	pruned   time.Time
-	pruneMu  sync.Mutex
+	// What the actions reach, each role in its own field (store.go says
+	// which actions use which): New sets them all from its Store and
+	// Authority.
+	statuses   StatusReader
+	records    CertReader
+	cas        CAReader
+	crls       CRLReader
+	caLog      CALogReader
+	changes    Changer
+	accessKeys AccessKeyReader
+	tokens     TokenStore
+	nonceStore NonceStore
+	keyAudit   KeyExportAuditor
+	issuer     Issuer
+	revoker    Revoker
+	chains     ChainReader
+	keys       KeyOpener
+	sealer     Sealer
+
+	opts       Options
+	log        *slog.Logger
+	nonces     *acsauth.NonceCache
+	limiter    *ratelimit.Limiter
+	inflight   chan struct{}
+	policies   sync.Map // policy document → *ram.Policy or error
+	tokenLocks [64]sync.Mutex
+	pruned     time.Time
+	pruneMu    sync.Mutex
 	// noncesPruned is when stored nonces were last pruned (under pruneMu).
 	noncesPruned time.Time
 }
@@ -137,6 +108,21 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 	if store == nil || ca == nil || sealer == nil {
 		return nil, errors.New("api: a store, an authority and a sealer are required")
 	}
+	s, err := newServer(opts)
+	if err != nil {
+		return nil, err
+	}
+	s.statuses, s.records, s.cas, s.crls, s.caLog = store, store, store, store, store
+	s.changes, s.accessKeys, s.tokens, s.nonceStore, s.keyAudit = store, store, store, store, store
+	s.issuer, s.revoker, s.chains, s.keys = ca, ca, ca, ca
+	s.sealer = sealer
+	return s, nil
+}
+
+// newServer returns a Server with opts applied and none of its stores,
+// CA roles or sealer set: New sets them all, a unit test only those its
+// handler reaches.
+func newServer(opts *Options) (*Server, error) {
 	o := Options{}
 	if opts != nil {
 		o = *opts
@@ -173,7 +159,7 @@ func New(store Store, ca Authority, sealer Sealer, opts *Options) (*Server, erro
 		return nil, fmt.Errorf("api: invalid options %+v", o)
 	}
 	return &Server{
-		store: store, ca: ca, sealer: sealer, opts: o, log: o.Logger,
+		opts: o, log: o.Logger,
 		// A request may be dated up to TimeWindow ahead of the clock and still
 		// be accepted for TimeWindow after that, so remember nonces for twice
 		// the window: a replay can never outlive its nonce.

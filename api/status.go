@@ -74,7 +74,7 @@ func (s *Server) describeStatus(c *call) (resp, *Error) {
 	var facts []certs.StatusFacts
 	if len(ids) > 0 {
 		var err error
-		if facts, err = s.store.Statuses(c.ctx, ids); err != nil {
+		if facts, err = s.statuses.Statuses(c.ctx, ids); err != nil {
 			return nil, s.internal(c, "status lookup", err)
 		}
 	}
@@ -120,7 +120,7 @@ func (s *Server) describeStatusForSerial(c *call) (resp, *Error) {
 	}
 	var out []statusEntry
 	for _, serial := range serials {
-		recs, err := s.store.BySerial(c.ctx, serial)
+		recs, err := s.statuses.BySerial(c.ctx, serial)
 		if err != nil {
 			return nil, s.internal(c, "status lookup by serial", err)
 		}

@@ -17,7 +17,7 @@ func (s *Server) subParent(c *call) (certs.Identifier, *Error) {
 	if c.p.has("ParentIdentifier") {
 		return c.p.identifier("ParentIdentifier")
 	}
-	all, err := s.store.CAs(c.ctx)
+	all, err := s.cas.CAs(c.ctx)
 	if err != nil {
 		return "", s.internal(c, "list CAs", err)
 	}

@@ -38,12 +38,12 @@ func (s *Server) tagTargets(c *call) ([]certs.Identifier, *Error) {
 
 // retag applies fn to the tags of certificate or CA id.
 func (s *Server) retag(c *call, id certs.Identifier, fn func([]certs.Tag) []certs.Tag) *Error {
-	_, err := s.store.UpdateRecord(c.ctx, id, func(r *certs.Record) error {
+	_, err := s.changes.UpdateRecord(c.ctx, id, func(r *certs.Record) error {
 		r.Tags = fn(r.Tags)
 		return nil
 	})
 	if errors.Is(err, certs.ErrNotFound) {
-		_, err = s.store.UpdateCA(c.ctx, id, func(ca *certs.CA) error {
+		_, err = s.changes.UpdateCA(c.ctx, id, func(ca *certs.CA) error {
 			ca.Tags = fn(ca.Tags)
 			return nil
 		})
@@ -139,9 +139,9 @@ func (s *Server) listTagResources(c *call) (resp, *Error) {
 			return nil, aerr
 		}
 		for _, id := range ids {
-			if r, err := s.store.Get(c.ctx, id); err == nil && !r.Deleted {
+			if r, err := s.records.Get(c.ctx, id); err == nil && !r.Deleted {
 				add(id, r.Tags)
-			} else if ca, err := s.store.CA(c.ctx, id); err == nil {
+			} else if ca, err := s.cas.CA(c.ctx, id); err == nil {
 				add(id, ca.Tags)
 			}
 		}
@@ -163,7 +163,7 @@ func (s *Server) listTagResources(c *call) (resp, *Error) {
 		// CAs newest first, then certificates newest first, read a batch
 		// at a time until the page and one entry more are found: memory
 		// and work end with the page, not with the store.
-		cas, err := s.store.CAs(c.ctx)
+		cas, err := s.cas.CAs(c.ctx)
 		if err != nil {
 			return nil, s.internal(c, "list CAs", err)
 		}
@@ -173,7 +173,7 @@ func (s *Server) listTagResources(c *call) (resp, *Error) {
 		}
 		f := certs.Filter{Limit: 256}
 		for int64(len(out)) <= start+max {
-			recs, next, err := s.store.List(c.ctx, f)
+			recs, next, err := s.records.List(c.ctx, f)
 			if err != nil {
 				return nil, s.internal(c, "list", err)
 			}
