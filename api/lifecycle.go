@@ -16,8 +16,8 @@ func (s *Server) revoke(c *call) (resp, *Error) {
 	}
 	reason := certs.Unspecified
 	if c.p.has("Reason") {
-		r, err := certs.ParseReason(c.p.str("Reason"))
-		if err != nil || !r.Revocable() {
+		r, err := certs.ParseRevocationReason(c.p.str("Reason"))
+		if err != nil {
 			return nil, errInvalid("Reason", "%q is not an RFC 5280 reason to revoke (e.g. keyCompromise, superseded)", c.p.str("Reason"))
 		}
 		reason = r
@@ -70,8 +70,8 @@ func (s *Server) updateCAStatus(c *call) (resp, *Error) {
 	case "REVOKE", "REVOKED":
 		reason := certs.CessationOfOperation
 		if c.p.has("Reason") {
-			r, perr := certs.ParseReason(c.p.str("Reason"))
-			if perr != nil || !r.Revocable() {
+			r, perr := certs.ParseRevocationReason(c.p.str("Reason"))
+			if perr != nil {
 				return nil, errInvalid("Reason", "%q is not an RFC 5280 reason to revoke", c.p.str("Reason"))
 			}
 			reason = r

@@ -240,3 +240,16 @@ func TestCACanIssueAt(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRevocationReason(t *testing.T) {
+	for in, want := range map[string]certs.Reason{"keyCompromise": certs.KeyCompromise, "superseded": certs.Superseded, "0": certs.Unspecified} {
+		if r, err := certs.ParseRevocationReason(in); err != nil || r != want {
+			t.Errorf("%q = %v, %v; want %v", in, r, err, want)
+		}
+	}
+	for _, in := range []string{"removeFromCRL", "8", "7", "nonsense", ""} {
+		if r, err := certs.ParseRevocationReason(in); !errors.Is(err, certs.ErrInvalid) {
+			t.Errorf("%q = %v, %v; want ErrInvalid", in, r, err)
+		}
+	}
+}

@@ -150,6 +150,19 @@ func (r Reason) Valid() bool {
 // revoke.
 func (r Reason) Revocable() bool { return r.Valid() && r != RemoveFromCRL }
 
+// ParseRevocationReason is ParseReason for a reason to revoke with: it
+// also refuses removeFromCRL (see Revocable), naming why.
+func ParseRevocationReason(s string) (Reason, error) {
+	r, err := ParseReason(s)
+	if err != nil {
+		return 0, err
+	}
+	if !r.Revocable() {
+		return 0, fmt.Errorf("%w reason %s: removeFromCRL is only for delta CRLs, not a reason to revoke", ErrInvalid, r)
+	}
+	return r, nil
+}
+
 // ParseReason accepts the RFC 5280 name in any case, with or without
 // separators (key-compromise, key_compromise, KeyCompromise), or the
 // numeric code.

@@ -178,12 +178,9 @@ func parseRevocation(reason, at string) (certs.Reason, time.Time, error) {
 	if reason == "" {
 		return 0, time.Time{}, usageErr("--reason is required (e.g. keyCompromise, superseded, cessationOfOperation, unspecified)")
 	}
-	r, err := certs.ParseReason(reason)
+	r, err := certs.ParseRevocationReason(reason)
 	if err != nil {
 		return 0, time.Time{}, usageErr("--reason: %v", err)
-	}
-	if !r.Revocable() {
-		return 0, time.Time{}, usageErr("--reason %s: removeFromCRL is only for delta CRLs, not a reason to revoke", r)
 	}
 	var t time.Time
 	if at != "" {
