@@ -51,7 +51,7 @@ func (a *Authority) refreshOCSP(ctx context.Context, all bool) (int, error) {
 		scanCutoff = time.Unix(1<<40, 0) // every answer: the form is checked below
 	}
 	var after []byte
-	total, due := 0, 0
+	total, due, reformed := 0, 0, 0
 	defer func() { o.Metrics.refreshPass(due, a.opts.Now()) }()
 	pace := func(start time.Time) error {
 		if o.RefreshShare >= 1 {
@@ -67,6 +67,7 @@ func (a *Authority) refreshOCSP(ctx context.Context, all bool) (int, error) {
 				if s := set.Get(r.Issuer); s == nil || s.Made(r.DER) {
 					return nil // young, and in the current form
 				}
+				reformed++
 			}
 			batchDue = append(batchDue, r)
 			return nil
@@ -127,6 +128,9 @@ func (a *Authority) refreshOCSP(ctx context.Context, all bool) (int, error) {
 		}
 		if next == nil {
 			a.ocsp.lastPass.Store(time.Now().UnixNano())
+			if reformed > 0 {
+				a.log.Info("OCSP answers signed under other settings (signer or ResponderID form) re-signed with the current ones", "count", reformed)
+			}
 			return total, nil
 		}
 		after = next

@@ -274,3 +274,28 @@ func TestOCSP_RefreshShare(t *testing.T) {
 		}
 	}
 }
+
+// After a restart with another signer setting, the start pass re-signs
+// the young answers signed under the old one, and only those.
+func TestOCSP_StartPassResignsOtherForms(t *testing.T) {
+	auth, store, clk, sub := newOCSPAuthority(t, ca.OCSPOptions{})
+	ctx := context.Background()
+	rec := issueOne(t, auth, sub)
+	if n, err := auth.RefreshOCSPAll(ctx); n != 0 || err != nil {
+		t.Fatalf("start pass with unchanged settings = %d, %v; want 0", n, err)
+	}
+	// The same store and keys, now signing with the CA key.
+	caSigned, err := ca.New(store, auth.Sealer(), &ca.Options{Now: clk.Now, OCSP: &ca.OCSPOptions{SignWithCA: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := caSigned.RefreshOCSP(ctx); n != 0 || err != nil {
+		t.Fatalf("a normal pass re-signed %d young answers (%v)", n, err)
+	}
+	if n, err := caSigned.RefreshOCSPAll(ctx); n != 1 || err != nil {
+		t.Fatalf("start pass after the switch = %d, %v; want 1", n, err)
+	}
+	if resp, _ := storedStatus(t, store, sub, rec); resp.Certificate != nil {
+		t.Error("the re-signed answer still carries the delegated responder")
+	}
+}
