@@ -79,7 +79,8 @@ type Options struct {
 	AnswerCache int
 }
 
-// Store is the bbolt-backed certstatus database. It is safe for concurrent use.
+// Store is the certstatus database, a bbolt file behind the store seam
+// (see the package doc). It is safe for concurrent use.
 type Store struct {
 	engine kv.Engine // every value is read and written through it (see doc.go, "Store seam")
 	// local is engine as a bbolt file, nil on another engine: the serving
