@@ -56,6 +56,7 @@ func (s *Store) CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.
 		} else if !bytes.Equal(k, binary.BigEndian.AppendUint64(bytes.Clone(prefix), ^uint64(0))) {
 			k, v = c.Prev()
 		}
+		audit := tx.Cursor(bucketAudit) // see seekExact
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
 			if _, err := unseal(bucketAuditCA, k, v); err != nil {
 				return err
@@ -64,7 +65,7 @@ func (s *Store) CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.
 				return corrupt(bucketAuditCA, k, fmt.Errorf("key of %d bytes", len(k)))
 			}
 			ak := k[len(prefix):]
-			av := tx.Get(bucketAudit, ak)
+			av := seekExact(audit, ak)
 			if av == nil {
 				return corrupt(bucketAuditCA, k, fmt.Errorf("names audit event %d, which is not stored", binary.BigEndian.Uint64(ak)))
 			}

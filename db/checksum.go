@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -78,6 +79,18 @@ func get(tx kv.Tx, bucket, key []byte) ([]byte, error) {
 // put stores v, sealed, under key in bucket.
 func put(tx kv.Tx, bucket, key, v []byte) error {
 	return tx.Put(bucket, key, seal(key, v))
+}
+
+// seekExact is Tx.Get for a read that looks up many keys of one bucket:
+// it reads through a cursor the caller holds across them, because a bbolt
+// read transaction opens the bucket again (a seek and an allocation) on
+// every Get.
+func seekExact(c kv.Cursor, key []byte) []byte {
+	k, v := c.Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
 }
 
 // forEach calls fn with every key and value of bucket in key order, until

@@ -114,6 +114,8 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 			}
 		}
 		skip := f.Offset
+		certsC := tx.Cursor(bucketCerts) // one cursor for the records: see seekExact
+		var key []byte
 		for n := 0; k != nil; k, iv = c.Prev() {
 			if n++; n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -127,11 +129,12 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 				return corrupt(bucketCreated, k, fmt.Errorf("key of %d bytes, want 24", len(k)))
 			}
 			id := idFromBytes(k[8:])
-			v := tx.Get(bucketCerts, []byte(id))
+			key = append(key[:0], id...)
+			v := seekExact(certsC, key)
 			if v == nil {
 				return corrupt(bucketCreated, k, fmt.Errorf("names certificate %s, which is not stored", id))
 			}
-			r, err := openRecord([]byte(id), v)
+			r, err := openRecord(key, v)
 			if err != nil {
 				return err
 			}
