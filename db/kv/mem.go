@@ -182,7 +182,7 @@ func (c *memCursor) at(es []memEntry) ([]byte, []byte) {
 		return nil, nil
 	}
 	e := es[c.pos]
-	return e.k, e.v[:len(e.v):len(e.v)]
+	return e.k[:len(e.k):len(e.k)], e.v[:len(e.v):len(e.v)]
 }
 
 func (c *memCursor) First() ([]byte, []byte) {
