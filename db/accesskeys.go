@@ -5,9 +5,8 @@ import (
 	"crypto/sha256"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // PutAccessKey stores a new access key; an existing AccessKeyId fails with
@@ -17,9 +16,8 @@ func (s *Store) PutAccessKey(ctx context.Context, k certs.AccessKey) error {
 		return fmt.Errorf("db: put access key: %w", err)
 	}
 	val := encodeAccessKey(k)
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAccessKeys)
-		if b.Get([]byte(k.ID)) != nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketAccessKeys, []byte(k.ID)) != nil {
 			return fmt.Errorf("db: put access key: %w: %s", certs.ErrExists, k.ID)
 		}
 		if err := put(tx, bucketAccessKeys, []byte(k.ID), val); err != nil {
@@ -32,8 +30,8 @@ func (s *Store) PutAccessKey(ctx context.Context, k certs.AccessKey) error {
 // AccessKey returns the access key with this AccessKeyId.
 func (s *Store) AccessKey(ctx context.Context, id string) (certs.AccessKey, error) {
 	var k certs.AccessKey
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketAccessKeys).Get([]byte(id))
+	err := s.view(ctx, func(tx kv.Tx) error {
+		v := tx.Get(bucketAccessKeys, []byte(id))
 		if v == nil {
 			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
 		}
@@ -47,8 +45,9 @@ func (s *Store) AccessKey(ctx context.Context, id string) (certs.AccessKey, erro
 // AccessKeys returns every access key in AccessKeyId order.
 func (s *Store) AccessKeys(ctx context.Context) ([]certs.AccessKey, error) {
 	var out []certs.AccessKey
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAccessKeys).ForEach(func(k, v []byte) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
+		out = nil
+		return forEach(tx, bucketAccessKeys, func(k, v []byte) error {
 			ak, err := openAccessKey(k, v)
 			if err != nil {
 				return err
@@ -65,9 +64,9 @@ func (s *Store) AccessKeys(ctx context.Context) ([]certs.AccessKey, error) {
 // called more than once.
 func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(*certs.AccessKey) error) (certs.AccessKey, error) {
 	var out certs.AccessKey
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAccessKeys)
-		v := b.Get([]byte(id))
+	err := s.update(ctx, func(tx kv.Tx) error {
+		out = certs.AccessKey{}
+		v := tx.Get(bucketAccessKeys, []byte(id))
 		if v == nil {
 			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
 		}
@@ -95,12 +94,11 @@ func (s *Store) UpdateAccessKey(ctx context.Context, id string, fn func(*certs.A
 
 // DeleteAccessKey removes access key id for good.
 func (s *Store) DeleteAccessKey(ctx context.Context, id string) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAccessKeys)
-		if b.Get([]byte(id)) == nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketAccessKeys, []byte(id)) == nil {
 			return fmt.Errorf("db: %w: access key %s", certs.ErrNotFound, id)
 		}
-		if err := b.Delete([]byte(id)); err != nil {
+		if err := tx.Delete(bucketAccessKeys, []byte(id)); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, "accesskey.delete", id, "")

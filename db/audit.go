@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // auditHash is SHA-256 over the previous hash and the event's fields, each
@@ -32,10 +31,11 @@ func auditHash(e certs.AuditEvent) []byte {
 }
 
 // appendAudit adds an event, chained to the last one, inside tx.
-func appendAudit(ctx context.Context, tx *bolt.Tx, action string, subject any, details string, a ...any) error {
-	b := tx.Bucket(bucketAudit)
-	// Keys only ever grow: fill pages instead of splitting them in half.
-	b.FillPercent = 0.95
+func appendAudit(ctx context.Context, tx kv.Tx, action string, subject any, details string, a ...any) error {
+	if f, ok := tx.(kv.Filler); ok {
+		// Keys only ever grow: fill pages instead of splitting them in half.
+		f.Fill(bucketAudit, 0.95)
+	}
 	e := certs.AuditEvent{Seq: 1, Time: storedTime(time.Now()), Action: action, Subject: fmt.Sprint(subject), PrevHash: make([]byte, sha256.Size)}
 	if len(a) > 0 {
 		e.Details = fmt.Sprintf(details, a...)
@@ -44,7 +44,7 @@ func appendAudit(ctx context.Context, tx *bolt.Tx, action string, subject any, d
 	}
 	actor := certs.ActorFrom(ctx)
 	e.Actor, e.RequestID = actor.Who, actor.RequestID
-	if k, v := b.Cursor().Last(); k != nil {
+	if k, v := tx.Cursor(bucketAudit).Last(); k != nil {
 		prev, err := openAudit(k, v)
 		if err != nil {
 			return err
@@ -53,7 +53,7 @@ func appendAudit(ctx context.Context, tx *bolt.Tx, action string, subject any, d
 	}
 	e.Hash = auditHash(e)
 	k := binary.BigEndian.AppendUint64(nil, e.Seq)
-	if err := b.Put(k, seal(k, encodeAudit(e))); err != nil {
+	if err := put(tx, bucketAudit, k, encodeAudit(e)); err != nil {
 		return err
 	}
 	return indexCAEvent(tx, e.Action, e.Subject, e.Seq)
@@ -62,8 +62,8 @@ func appendAudit(ctx context.Context, tx *bolt.Tx, action string, subject any, d
 // Audit calls fn for the events from sequence number from (1 for all),
 // oldest first, until fn returns false.
 func (s *Store) Audit(ctx context.Context, from uint64, fn func(certs.AuditEvent) bool) error {
-	return s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
+	return s.view(ctx, func(tx kv.Tx) error {
+		c := tx.Cursor(bucketAudit)
 		for k, v := c.Seek(binary.BigEndian.AppendUint64(nil, from)); k != nil; k, v = c.Next() {
 			e, err := openAudit(k, v)
 			if err != nil {
@@ -90,7 +90,7 @@ func (e *AuditError) Error() string { return fmt.Sprintf("db: audit event %d: %s
 // reordered.
 func (s *Store) VerifyAudit(ctx context.Context) (int, error) {
 	var n int
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
 		n, err = verifyAudit(tx)
 		return err
@@ -98,11 +98,11 @@ func (s *Store) VerifyAudit(ctx context.Context) (int, error) {
 	return n, err
 }
 
-func verifyAudit(tx *bolt.Tx) (int, error) {
+func verifyAudit(tx kv.Tx) (int, error) {
 	n := 0
 	prev := make([]byte, sha256.Size)
 	var want uint64 = 1
-	err := tx.Bucket(bucketAudit).ForEach(func(k, v []byte) error {
+	err := forEach(tx, bucketAudit, func(k, v []byte) error {
 		seq := binary.BigEndian.Uint64(k)
 		e, err := openAudit(k, v)
 		switch {

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // bucketAuditCA indexes the audit events about CAs — their creation,
@@ -26,7 +27,7 @@ func isCAEvent(action string) bool {
 }
 
 // indexCAEvent adds event seq to the index when it is about a CA.
-func indexCAEvent(tx *bolt.Tx, action, subject string, seq uint64) error {
+func indexCAEvent(tx kv.Tx, action, subject string, seq uint64) error {
 	if !isCAEvent(action) {
 		return nil
 	}
@@ -35,9 +36,8 @@ func indexCAEvent(tx *bolt.Tx, action, subject string, seq uint64) error {
 		return fmt.Errorf("audit event %d (%s): subject: %w", seq, action, err)
 	}
 	k := binary.BigEndian.AppendUint64(idb, seq)
-	b := tx.Bucket(bucketAuditCA)
-	appendOnly(b, k, len(idb))
-	return b.Put(k, seal(k, nil))
+	appendOnly(tx, bucketAuditCA, k, len(idb))
+	return put(tx, bucketAuditCA, k, nil)
 }
 
 // CAAudit calls fn for the audit events about CA id, newest first, until
@@ -47,8 +47,8 @@ func (s *Store) CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.
 	if err != nil {
 		return fmt.Errorf("db: CA audit: %w", err)
 	}
-	return s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAuditCA).Cursor()
+	return s.view(ctx, func(tx kv.Tx) error {
+		c := tx.Cursor(bucketAuditCA)
 		// The last key of the prefix: seek past it, then step back.
 		k, v := c.Seek(binary.BigEndian.AppendUint64(bytes.Clone(prefix), ^uint64(0)))
 		if k == nil {
@@ -56,7 +56,7 @@ func (s *Store) CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.
 		} else if !bytes.Equal(k, binary.BigEndian.AppendUint64(bytes.Clone(prefix), ^uint64(0))) {
 			k, v = c.Prev()
 		}
-		audit := tx.Bucket(bucketAudit)
+		audit := tx.Cursor(bucketAudit) // see seekExact
 		for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
 			if _, err := unseal(bucketAuditCA, k, v); err != nil {
 				return err
@@ -65,7 +65,7 @@ func (s *Store) CAAudit(ctx context.Context, id certs.Identifier, fn func(certs.
 				return corrupt(bucketAuditCA, k, fmt.Errorf("key of %d bytes", len(k)))
 			}
 			ak := k[len(prefix):]
-			av := audit.Get(ak)
+			av := seekExact(audit, ak)
 			if av == nil {
 				return corrupt(bucketAuditCA, k, fmt.Errorf("names audit event %d, which is not stored", binary.BigEndian.Uint64(ak)))
 			}
@@ -99,36 +99,30 @@ func auditCAStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		return indexCAEvent(tx, e.Action, e.Subject, e.Seq)
+		return indexCAEvent(kv.BoltTx(tx), e.Action, e.Subject, e.Seq)
 	})
 }
 
 // checkAuditCA reports CA events missing from the index and entries that
 // name no such event.
-func checkAuditCA(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
-	idx := tx.Bucket(bucketAuditCA)
-	if idx == nil {
-		add(bucketAuditCA, "-", "bucket missing")
-		return
-	}
-	audit := tx.Bucket(bucketAudit)
-	audit.ForEach(func(k, v []byte) error {
+func checkAuditCA(tx kv.Tx, add func([]byte, string, string, ...any)) {
+	forEach(tx, bucketAudit, func(k, v []byte) error {
 		e, err := openAudit(k, v)
 		if err != nil || !isCAEvent(e.Action) {
 			return nil // a damaged event is reported with the trail
 		}
 		idb, err := idBytes(certs.Identifier(e.Subject))
-		if err != nil || idx.Get(binary.BigEndian.AppendUint64(idb, e.Seq)) == nil {
+		if err != nil || tx.Get(bucketAuditCA, binary.BigEndian.AppendUint64(idb, e.Seq)) == nil {
 			add(bucketAuditCA, fmt.Sprint(e.Seq), "%s event about %s is missing from the CA index", e.Action, e.Subject)
 		}
 		return nil
 	})
-	idx.ForEach(func(k, _ []byte) error {
+	forEach(tx, bucketAuditCA, func(k, _ []byte) error {
 		if len(k) != certs.IdentifierLen/2+8 {
 			add(bucketAuditCA, fmt.Sprintf("%x", k), "key is not 24 bytes")
 			return nil
 		}
-		v := audit.Get(k[certs.IdentifierLen/2:])
+		v := tx.Get(bucketAudit, k[certs.IdentifierLen/2:])
 		if v == nil {
 			add(bucketAuditCA, fmt.Sprintf("%x", k), "names an audit event that is not stored")
 			return nil

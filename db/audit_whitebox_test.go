@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 func TestAudit_ChainAndTamper(t *testing.T) {
@@ -41,7 +42,7 @@ func TestAudit_ChainAndTamper(t *testing.T) {
 
 	put := func(e certs.AuditEvent) {
 		err := s.bolt.Update(func(tx *bolt.Tx) error {
-			return put(tx, bucketAudit, binary.BigEndian.AppendUint64(nil, e.Seq), encodeAudit(e))
+			return put(kv.BoltTx(tx), bucketAudit, binary.BigEndian.AppendUint64(nil, e.Seq), encodeAudit(e))
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -2,10 +2,12 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -13,9 +15,14 @@ import (
 // Backup writes a consistent copy of the whole database to w from one read
 // transaction, so it may run while the store serves writes. The copy is a
 // complete certstatus.db: put it in an empty data directory to restore.
+// It copies the file (bbolt's WriteTo), so a store on an engine without
+// one has no backup of this kind.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if s.bolt == nil {
+		return 0, errors.New("db: backup: the store has no database file")
+	}
 	var n int64
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.viewFile(ctx, func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -24,6 +31,16 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return n, fmt.Errorf("db: backup: %w", err)
 	}
 	return n, nil
+}
+
+// viewFile is view for a read of the file itself, in a bbolt transaction.
+func (s *Store) viewFile(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer s.readDone(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return s.bolt.View(fn)
 }
 
 // BackupFile writes a consistent copy of the database to path (mode 0600),

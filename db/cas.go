@@ -8,9 +8,8 @@ import (
 	"sort"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // PutCA stores a new root or sub CA. A sub CA's parent must be stored and its
@@ -34,13 +33,12 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 		}
 	}
 	val := encodeCA(c)
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCAs)
-		if b.Get([]byte(c.Identifier)) != nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketCAs, []byte(c.Identifier)) != nil {
 			return fmt.Errorf("db: put CA: %w: CA %s", certs.ErrExists, c.Identifier)
 		}
 		if isKey != nil {
-			if b.Get([]byte(c.Parent)) == nil {
+			if tx.Get(bucketCAs, []byte(c.Parent)) == nil {
 				return fmt.Errorf("db: put CA: parent: %w", certs.CANotFound(c.Parent))
 			}
 			if other, err := getIndexed(tx, isKey); err != nil {
@@ -63,17 +61,17 @@ func (s *Store) PutCA(ctx context.Context, c certs.CA) error {
 // CA returns the CA with identifier id.
 func (s *Store) CA(ctx context.Context, id certs.Identifier) (certs.CA, error) {
 	var c certs.CA
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
-		c, err = getCA(tx.Bucket(bucketCAs), id)
+		c, err = getCA(tx, id)
 		return err
 	})
 	return c, err
 }
 
-// getCA reads and decodes CA id from the CA bucket b.
-func getCA(b *bolt.Bucket, id certs.Identifier) (certs.CA, error) {
-	v := b.Get([]byte(id))
+// getCA reads and decodes CA id.
+func getCA(tx kv.Tx, id certs.Identifier) (certs.CA, error) {
+	v := tx.Get(bucketCAs, []byte(id))
 	if v == nil {
 		return certs.CA{}, fmt.Errorf("db: %w", certs.CANotFound(id))
 	}
@@ -100,14 +98,13 @@ func openCA(k, v []byte) (certs.CA, error) {
 // a missing parent is an error.
 func (s *Store) CAChain(ctx context.Context, id certs.Identifier) ([]certs.CA, error) {
 	var chain []certs.CA
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		chain = chain[:0]
-		b := tx.Bucket(bucketCAs)
 		for next := id; next != ""; {
 			if len(chain) == 16 {
 				return fmt.Errorf("db: chain of CA %s is longer than 16 CAs", id)
 			}
-			c, err := getCA(b, next)
+			c, err := getCA(tx, next)
 			if err != nil {
 				return err
 			}
@@ -125,8 +122,9 @@ func (s *Store) CAChain(ctx context.Context, id certs.Identifier) ([]certs.CA, e
 // CAs returns every CA, oldest first.
 func (s *Store) CAs(ctx context.Context) ([]certs.CA, error) {
 	var out []certs.CA
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCAs).ForEach(func(k, v []byte) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
+		out = nil
+		return forEach(tx, bucketCAs, func(k, v []byte) error {
 			c, err := openCA(k, v)
 			if err != nil {
 				return err
@@ -147,13 +145,13 @@ func (s *Store) CAs(ctx context.Context) ([]certs.CA, error) {
 // more than once.
 func (s *Store) UpdateCA(ctx context.Context, id certs.Identifier, fn func(*certs.CA) error) (certs.CA, error) {
 	var out certs.CA
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketCAs)
-		old, err := getCA(b, id)
+	err := s.update(ctx, func(tx kv.Tx) error {
+		out = certs.CA{}
+		old, err := getCA(tx, id)
 		if err != nil {
 			return err
 		}
-		c, _ := getCA(b, id) // a copy of its own for fn: old's slices stay as read
+		c, _ := getCA(tx, id) // a copy of its own for fn: old's slices stay as read
 		if err := fn(&c); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // Problem is one inconsistency found by Check.
@@ -34,10 +35,22 @@ func (p Problem) String() string { return fmt.Sprintf("%s/%s: %s", p.Bucket, p.K
 // identifier is that of its DER and the DER parses), every reference
 // (issuer and parent CAs exist) and every index entry in both directions.
 // It returns the problems found; an error means the check itself could not
-// run.
+// run. A store on an engine without a file gets the value checks alone,
+// from one read transaction.
 func (s *Store) Check(ctx context.Context) ([]Problem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if s.bolt == nil {
+		var ps []Problem
+		err := s.view(ctx, func(tx kv.Tx) error {
+			ps = nil
+			checkTx(tx, func(b []byte, k string, format string, a ...any) {
+				ps = append(ps, Problem{Bucket: string(b), Key: k, Msg: fmt.Sprintf(format, a...)})
+			})
+			return nil
+		})
+		return ps, err
 	}
 	tx, err := s.bolt.Begin(false) // fails on a closed store
 	if err != nil {
@@ -163,28 +176,35 @@ func (s *Store) checkValues(walk bool) (ps []Problem, err error) {
 				add(bucketMeta, string(keyCreated), "%v", err)
 			}
 		}
-		ck := &checker{tx: tx, add: add, bad: map[string]bool{}, cas: map[certs.Identifier]certs.CA{}}
-		ck.checksums()
-		ck.caRecords()
-		ck.certificates()
-		ck.indexes()
-		ck.answers()
-		checkCreatedIndex(tx, add)
-		checkCounts(tx, add)
-		checkAuditCA(tx, add)
-		ck.responders()
-		ck.auditTrail()
-		ck.accessKeys()
+		checkTx(kv.BoltTx(tx), add)
 		return nil
 	}(tx)
 	return ps, err
+}
+
+// checkTx is the part of Check that reads values alone, through the
+// store's seam: every value's checksum, every record, reference and index
+// entry, the counts, the audit chain. add reports a problem.
+func checkTx(tx kv.Tx, add func([]byte, string, string, ...any)) {
+	ck := &checker{tx: tx, add: add, bad: map[string]bool{}, cas: map[certs.Identifier]certs.CA{}}
+	ck.checksums()
+	ck.caRecords()
+	ck.certificates()
+	ck.indexes()
+	ck.answers()
+	checkCreatedIndex(tx, add)
+	checkCounts(tx, add)
+	checkAuditCA(tx, add)
+	ck.responders()
+	ck.auditTrail()
+	ck.accessKeys()
 }
 
 // checker is one pass of checkValues over a transaction: each method
 // checks one kind of value, skipping those that failed their checksum
 // (reported once, by checksums).
 type checker struct {
-	tx  *bolt.Tx
+	tx  kv.Tx
 	add func([]byte, string, string, ...any)
 	bad map[string]bool               // bucket\x00key of values that failed their checksum
 	cas map[certs.Identifier]certs.CA // the CAs that decode, by cAs
@@ -193,7 +213,7 @@ type checker struct {
 // checksums reports every value that fails its checksum, first.
 func (ck *checker) checksums() {
 	for _, b := range sealedBuckets {
-		ck.tx.Bucket(b).ForEach(func(k, v []byte) error {
+		forEach(ck.tx, b, func(k, v []byte) error {
 			if _, err := unseal(b, k, v); err != nil {
 				ck.add(b, keyString(string(b), k), "%v", err)
 				ck.bad[string(b)+"\x00"+string(k)] = true
@@ -206,7 +226,7 @@ func (ck *checker) checksums() {
 // val is the value under k of bucket b without its checksum; nil when
 // there is none or it failed its checksum.
 func (ck *checker) val(b, k []byte) []byte {
-	v := ck.tx.Bucket(b).Get(k)
+	v := ck.tx.Get(b, k)
 	if v == nil || ck.bad[string(b)+"\x00"+string(k)] {
 		return nil
 	}
@@ -215,7 +235,7 @@ func (ck *checker) val(b, k []byte) []byte {
 
 // each calls fn with every value of bucket b that passed its checksum.
 func (ck *checker) each(b []byte, fn func(k, v []byte)) {
-	ck.tx.Bucket(b).ForEach(func(k, v []byte) error {
+	forEach(ck.tx, b, func(k, v []byte) error {
 		if !ck.bad[string(b)+"\x00"+string(k)] {
 			fn(k, v[:len(v)-sumLen])
 		}
@@ -224,7 +244,7 @@ func (ck *checker) each(b []byte, fn func(k, v []byte)) {
 }
 
 // present reports whether bucket b holds k, whatever its value.
-func (ck *checker) present(b, k []byte) bool { return ck.tx.Bucket(b).Get(k) != nil }
+func (ck *checker) present(b, k []byte) bool { return ck.tx.Get(b, k) != nil }
 
 // record is the certificate or CA (as a Record) stored under id: found is
 // false when neither is; ok is false when it does not decode (reported
@@ -367,7 +387,7 @@ func (ck *checker) indexes() {
 // certificate and says what its record says.
 func (ck *checker) answers() {
 	add := ck.add
-	ck.tx.Bucket(bucketOCSP).ForEach(func(k, sealed []byte) error {
+	forEach(ck.tx, bucketOCSP, func(k, sealed []byte) error {
 		if ck.bad[string(bucketOCSP)+"\x00"+string(k)] {
 			return nil
 		}

@@ -18,6 +18,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // In-package tests cannot import db/dbtest (it imports db), so they build
@@ -127,28 +128,28 @@ func TestStore_Check_Corruption(t *testing.T) {
 		msg     string
 	}{
 		{"certs/garbage value", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketCerts, []byte(f.leaf.Identifier), []byte{encVersion, 0x03, 0x7f})
+			return put(kv.BoltTx(tx), bucketCerts, []byte(f.leaf.Identifier), []byte{encVersion, 0x03, 0x7f})
 		}, "certs", "does not decode"},
 		{"certs/unknown encoding version", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketCerts, []byte(f.leaf.Identifier), append([]byte{9}, encodeRecord(f.leaf)[1:]...))
+			return put(kv.BoltTx(tx), bucketCerts, []byte(f.leaf.Identifier), append([]byte{9}, encodeRecord(f.leaf)[1:]...))
 		}, "certs", "encoding version 9"},
 		{"certs/identifier not of its DER", func(tx *bolt.Tx, f wbFixture) error {
 			r := f.leaf
 			r.DER = f.sub.DER
-			return put(tx, bucketCerts, []byte(r.Identifier), encodeRecord(r))
+			return put(kv.BoltTx(tx), bucketCerts, []byte(r.Identifier), encodeRecord(r))
 		}, "certs", "identifier does not match the certificate's DER"},
 		{"certs/DER does not parse", func(tx *bolt.Tx, f wbFixture) error {
 			r := f.leaf
 			r.DER = []byte("not a certificate")
-			return put(tx, bucketCerts, []byte(r.Identifier), encodeRecord(r))
+			return put(kv.BoltTx(tx), bucketCerts, []byte(r.Identifier), encodeRecord(r))
 		}, "certs", "does not parse"},
 		{"certs/stored under another key", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketCerts, []byte(gone), encodeRecord(f.leaf))
+			return put(kv.BoltTx(tx), bucketCerts, []byte(gone), encodeRecord(f.leaf))
 		}, "certs", "record says identifier"},
 		{"certs/invalid record", func(tx *bolt.Tx, f wbFixture) error {
 			r := f.leaf
 			r.State = certs.StateRevoked // without a time
-			return put(tx, bucketCerts, []byte(r.Identifier), encodeRecord(r))
+			return put(kv.BoltTx(tx), bucketCerts, []byte(r.Identifier), encodeRecord(r))
 		}, "certs", "does not decode: db: record does not decode: certs: stored data is corrupt: revoked at 0001-01-01"},
 		{"certs/issuing CA missing", func(tx *bolt.Tx, f wbFixture) error {
 			return tx.Bucket(bucketCAs).Delete([]byte(f.sub.Identifier))
@@ -157,7 +158,7 @@ func TestStore_Check_Corruption(t *testing.T) {
 			return tx.Bucket(bucketCAs).Delete([]byte(f.root.Identifier))
 		}, "cas", "parent CA"},
 		{"cas/garbage value", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketCAs, []byte(f.root.Identifier), []byte("garbage"))
+			return put(kv.BoltTx(tx), bucketCAs, []byte(f.root.Identifier), []byte("garbage"))
 		}, "cas", "does not decode"},
 		{"issuer_serial/leaf entry deleted", func(tx *bolt.Tx, f wbFixture) error {
 			return tx.Bucket(bucketIssuerSerial).Delete(mustKey(issuerSerialKey(f.sub.Identifier, f.leaf.Serial)))
@@ -166,43 +167,43 @@ func TestStore_Check_Corruption(t *testing.T) {
 			return tx.Bucket(bucketIssuerSerial).Delete(mustKey(issuerSerialKey(f.root.Identifier, f.sub.Serial)))
 		}, "issuer_serial", "no entry for"},
 		{"issuer_serial/points to missing", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketIssuerSerial, mustKey(issuerSerialKey(f.sub.Identifier, "dead")), mustKey(idBytes(gone)))
+			return put(kv.BoltTx(tx), bucketIssuerSerial, mustKey(issuerSerialKey(f.sub.Identifier, "dead")), mustKey(idBytes(gone)))
 		}, "issuer_serial", "points to missing"},
 		{"issuer_serial/points to another record", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketIssuerSerial, mustKey(issuerSerialKey(f.sub.Identifier, f.leaf.Serial)), mustKey(idBytes(f.sub.Identifier)))
+			return put(kv.BoltTx(tx), bucketIssuerSerial, mustKey(issuerSerialKey(f.sub.Identifier, f.leaf.Serial)), mustKey(idBytes(f.sub.Identifier)))
 		}, "issuer_serial", "points to"},
 		{"issuer_serial/short key", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketIssuerSerial, []byte{1, 2}, mustKey(idBytes(f.leaf.Identifier)))
+			return put(kv.BoltTx(tx), bucketIssuerSerial, []byte{1, 2}, mustKey(idBytes(f.leaf.Identifier)))
 		}, "issuer_serial", "short key"},
 		{"serials/entry deleted", func(tx *bolt.Tx, f wbFixture) error {
 			return tx.Bucket(bucketSerials).Delete(mustKey(serialKey(f.leaf.Serial, f.leaf.Identifier)))
 		}, "serials", "no entry for certificate"},
 		{"serials/points to missing", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketSerials, mustKey(serialKey("dead", gone)), nil)
+			return put(kv.BoltTx(tx), bucketSerials, mustKey(serialKey("dead", gone)), nil)
 		}, "serials", "points to missing certificate"},
 		{"serials/malformed key", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketSerials, []byte{5, 1}, nil)
+			return put(kv.BoltTx(tx), bucketSerials, []byte{5, 1}, nil)
 		}, "serials", "malformed key"},
 		{"serials/points to a record with another serial", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketSerials, mustKey(serialKey("dead", f.leaf.Identifier)), nil)
+			return put(kv.BoltTx(tx), bucketSerials, mustKey(serialKey("dead", f.leaf.Identifier)), nil)
 		}, "serials", "serial"},
 		{"custom/entry deleted", func(tx *bolt.Tx, f wbFixture) error {
 			return tx.Bucket(bucketCustom).Delete([]byte(f.leaf.CustomIdentifier))
 		}, "custom", "points to \"\""},
 		{"custom/points to missing", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketCustom, []byte("ghost"), []byte(gone))
+			return put(kv.BoltTx(tx), bucketCustom, []byte("ghost"), []byte(gone))
 		}, "custom", "points to missing certificate"},
 		{"custom/points to a record with another custom identifier", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketCustom, []byte("alias"), []byte(f.leaf.Identifier))
+			return put(kv.BoltTx(tx), bucketCustom, []byte("alias"), []byte(f.leaf.Identifier))
 		}, "custom", "has custom identifier"},
 		{"accesskeys/garbage value", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketAccessKeys, []byte(f.key.ID), nil)
+			return put(kv.BoltTx(tx), bucketAccessKeys, []byte(f.key.ID), nil)
 		}, "accesskeys", "does not decode"},
 		{"accesskeys/stored under another id", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketAccessKeys, []byte("LTAI-other"), encodeAccessKey(f.key))
+			return put(kv.BoltTx(tx), bucketAccessKeys, []byte("LTAI-other"), encodeAccessKey(f.key))
 		}, "accesskeys", "record says id"},
 		{"accesskeys/invalid", func(tx *bolt.Tx, f wbFixture) error {
-			return put(tx, bucketAccessKeys, []byte("LTAI-x"), encodeAccessKey(certs.AccessKey{ID: "LTAI-x"}))
+			return put(kv.BoltTx(tx), bucketAccessKeys, []byte("LTAI-x"), encodeAccessKey(certs.AccessKey{ID: "LTAI-x"}))
 		}, "accesskeys", "no secret"},
 		{"meta/schema version", func(tx *bolt.Tx, f wbFixture) error {
 			return tx.Bucket(bucketMeta).Delete(keySchema)
@@ -250,16 +251,16 @@ func TestStore_Check_OCSP(t *testing.T) {
 	}
 	// Revoke the record behind the store's back: the cached good answer is now a lie.
 	err := s.bolt.Update(func(tx *bolt.Tx) error {
-		r, err := getRecord(tx, f.leaf.Identifier)
+		r, err := getRecord(kv.BoltTx(tx), f.leaf.Identifier)
 		if err != nil {
 			return err
 		}
 		before := r
 		r.State, r.RevokedAt = certs.StateRevoked, time.Unix(3, 0)
-		if err := moveCount(tx, before, r); err != nil {
+		if err := moveCount(kv.BoltTx(tx), before, r); err != nil {
 			return err
 		}
-		return put(tx, bucketCerts, []byte(r.Identifier), encodeRecord(r))
+		return put(kv.BoltTx(tx), bucketCerts, []byte(r.Identifier), encodeRecord(r))
 	})
 	if err != nil {
 		t.Fatal(err)

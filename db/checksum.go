@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -8,9 +9,8 @@ import (
 	"hash/crc32"
 	"strconv"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // Every value the store writes, in every bucket, carries a checksum:
@@ -66,10 +66,10 @@ func unseal(bucket, key, stored []byte) ([]byte, error) {
 }
 
 // get returns the value under key in bucket, verified and without its
-// checksum (aliasing the page: valid only inside tx), or nil, nil when
+// checksum (aliasing the engine's: valid only inside tx), or nil, nil when
 // there is none.
-func get(tx *bolt.Tx, bucket, key []byte) ([]byte, error) {
-	v := tx.Bucket(bucket).Get(key)
+func get(tx kv.Tx, bucket, key []byte) ([]byte, error) {
+	v := tx.Get(bucket, key)
 	if v == nil {
 		return nil, nil
 	}
@@ -77,8 +77,32 @@ func get(tx *bolt.Tx, bucket, key []byte) ([]byte, error) {
 }
 
 // put stores v, sealed, under key in bucket.
-func put(tx *bolt.Tx, bucket, key, v []byte) error {
-	return tx.Bucket(bucket).Put(key, seal(key, v))
+func put(tx kv.Tx, bucket, key, v []byte) error {
+	return tx.Put(bucket, key, seal(key, v))
+}
+
+// seekExact is Tx.Get for a read that looks up many keys of one bucket:
+// it reads through a cursor the caller holds across them, because a bbolt
+// read transaction opens the bucket again (a seek and an allocation) on
+// every Get.
+func seekExact(c kv.Cursor, key []byte) []byte {
+	k, v := c.Seek(key)
+	if k == nil || !bytes.Equal(k, key) {
+		return nil
+	}
+	return v
+}
+
+// forEach calls fn with every key and value of bucket in key order, until
+// fn returns an error, which it returns.
+func forEach(tx kv.Tx, bucket []byte, fn func(k, v []byte) error) error {
+	c := tx.Cursor(bucket)
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var (

@@ -5,9 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // bucketCounts holds how many certificates there are of each issuer,
@@ -33,12 +32,11 @@ func countKey(r certs.Record) ([]byte, error) {
 }
 
 // addCount adds delta to r's group.
-func addCount(tx *bolt.Tx, r certs.Record, delta int64) error {
+func addCount(tx kv.Tx, r certs.Record, delta int64) error {
 	k, err := countKey(r)
 	if err != nil {
 		return err
 	}
-	b := tx.Bucket(bucketCounts)
 	var n uint64
 	v, err := get(tx, bucketCounts, k)
 	if err != nil {
@@ -55,13 +53,13 @@ func addCount(tx *bolt.Tx, r certs.Record, delta int64) error {
 	}
 	n = uint64(int64(n) + delta)
 	if n == 0 {
-		return b.Delete(k)
+		return tx.Delete(bucketCounts, k)
 	}
-	return b.Put(k, seal(k, binary.BigEndian.AppendUint64(nil, n)))
+	return put(tx, bucketCounts, k, binary.BigEndian.AppendUint64(nil, n))
 }
 
 // moveCount moves a certificate from before's group to after's.
-func moveCount(tx *bolt.Tx, before, after certs.Record) error {
+func moveCount(tx kv.Tx, before, after certs.Record) error {
 	if err := addCount(tx, before, -1); err != nil {
 		return err
 	}
@@ -69,9 +67,9 @@ func moveCount(tx *bolt.Tx, before, after certs.Record) error {
 }
 
 // countAll returns the counts the stored certificates add up to.
-func countAll(tx *bolt.Tx) (map[string]uint64, error) {
+func countAll(tx kv.Tx) (map[string]uint64, error) {
 	want := map[string]uint64{}
-	err := tx.Bucket(bucketCerts).ForEach(func(k, v []byte) error {
+	err := forEach(tx, bucketCerts, func(k, v []byte) error {
 		r, err := openRecord(k, v)
 		if err != nil {
 			return err
@@ -90,9 +88,9 @@ func countAll(tx *bolt.Tx) (map[string]uint64, error) {
 // ignored), from the counts kept per issuer, kind, state and deletion.
 func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
 	n := 0
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		n = 0
-		return tx.Bucket(bucketCounts).ForEach(func(k, sv []byte) error {
+		return forEach(tx, bucketCounts, func(k, sv []byte) error {
 			v, err := unseal(bucketCounts, k, sv)
 			if err != nil {
 				return err
@@ -113,17 +111,12 @@ func (s *Store) Count(ctx context.Context, f certs.Filter) (int, error) {
 
 // checkCounts reports counts that differ from what the certificates add
 // up to.
-func checkCounts(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
-	b := tx.Bucket(bucketCounts)
-	if b == nil {
-		add(bucketCounts, "-", "bucket missing")
-		return
-	}
+func checkCounts(tx kv.Tx, add func([]byte, string, string, ...any)) {
 	want, err := countAll(tx)
 	if err != nil {
 		return // reported with the certificates
 	}
-	b.ForEach(func(k, sv []byte) error {
+	forEach(tx, bucketCounts, func(k, sv []byte) error {
 		v, err := unseal(bucketCounts, k, sv)
 		if err != nil {
 			delete(want, string(k))

@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // CRL returns the stored CRL record of CA ca. A CA that never had a CRL
@@ -21,7 +20,7 @@ import (
 // counter has moved on.
 func (s *Store) CRL(ctx context.Context, ca certs.Identifier) (certs.CRL, error) {
 	var c certs.CRL
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
 		c, err = currentCRL(tx, ca)
 		return err
@@ -30,7 +29,7 @@ func (s *Store) CRL(ctx context.Context, ca certs.Identifier) (certs.CRL, error)
 }
 
 // currentCRL is the CRL record of ca with its revision counter applied.
-func currentCRL(tx *bolt.Tx, ca certs.Identifier) (certs.CRL, error) {
+func currentCRL(tx kv.Tx, ca certs.Identifier) (certs.CRL, error) {
 	rev, err := crlRevision(tx, ca)
 	if err != nil {
 		return certs.CRL{}, err
@@ -54,7 +53,7 @@ func currentCRL(tx *bolt.Tx, ca certs.Identifier) (certs.CRL, error) {
 	return c, nil
 }
 
-func crlRevision(tx *bolt.Tx, ca certs.Identifier) (uint64, error) {
+func crlRevision(tx kv.Tx, ca certs.Identifier) (uint64, error) {
 	v, err := get(tx, bucketCRLRevisions, []byte(ca))
 	if err != nil || v == nil {
 		return 0, err
@@ -73,11 +72,10 @@ func (s *Store) PutCRL(ctx context.Context, c certs.CRL) error {
 	if !c.CA.Valid() || len(c.DER) == 0 || c.Number == 0 || !c.NextUpdate.After(c.ThisUpdate) {
 		return fmt.Errorf("db: put CRL: %w: needs a CA, DER, a number and a validity", certs.ErrInvalid)
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketCAs).Get([]byte(c.CA)) == nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketCAs, []byte(c.CA)) == nil {
 			return fmt.Errorf("db: put CRL: %w", certs.CANotFound(c.CA))
 		}
-		b := tx.Bucket(bucketCRLs)
 		cur, err := currentCRL(tx, c.CA)
 		if err != nil && !errors.Is(err, certs.ErrNotFound) {
 			return err
@@ -88,13 +86,13 @@ func (s *Store) PutCRL(ctx context.Context, c certs.CRL) error {
 		next := c
 		next.Stale = cur.Revision != c.Revision
 		next.Revision = cur.Revision
-		return b.Put([]byte(c.CA), seal([]byte(c.CA), encodeCRL(next)))
+		return put(tx, bucketCRLs, []byte(c.CA), encodeCRL(next))
 	})
 }
 
 // markCRLStale records, inside a revocation's transaction, that the CRL of
 // ca no longer lists every revoked certificate.
-func markCRLStale(tx *bolt.Tx, ca certs.Identifier) error {
+func markCRLStale(tx kv.Tx, ca certs.Identifier) error {
 	rev, err := crlRevision(tx, ca)
 	if err != nil {
 		return err

@@ -2,9 +2,9 @@
 // <data>/certstatus.db, holding every certificate, CA and access key, with
 // the indexes the JSON API and the OCSP responder read.
 //
-// It imports certs and bbolt and nothing else of ours, and exports the
-// concrete *Store; consumers (ca, responder, api) declare the small
-// interfaces they need and *Store satisfies them.
+// It imports certs, bbolt and its own db/kv and nothing else of ours, and
+// exports the concrete *Store; consumers (ca, responder, api) declare the
+// small interfaces they need and *Store satisfies them.
 //
 // Buckets:
 //
@@ -29,10 +29,38 @@
 // (checksum.go): what fails it, or does not decode, is an error wrapping
 // certs.ErrCorrupt, never a value.
 //
+// # Store seam
+//
+// Every value is read and written through db/kv: a kv.Engine runs View and
+// Update transactions, and a kv.Tx has Get, Put, Delete, Cursor (First,
+// Last, Seek, Next, Prev) and Writable over the buckets above. The group
+// commit (group.go) is the engine's Update; reads go through View. Open
+// puts the store on kv.Bolt, the file; kv.Mem runs it in memory in tests
+// (newOnEngine), and cluster mode is to add an engine on etcd that
+// commits with compare-and-swap. Because such an engine runs a write
+// function again after a conflict, every function passed to update has no
+// effect outside its Tx: what it hands back it sets afresh at its top.
+// Two details keep bbolt's performance behind the interface: the serving
+// path reads one value through kv.Bolt.ViewValue, on the concrete engine,
+// so its stack-built keys stay on the stack; and kv.Filler, an optional
+// hint, packs the pages of keys that only ascend.
+//
+// What a second engine does not need, because it is about the bbolt file
+// itself and stays on bbolt: Open and the file lock, the schema version
+// and its migrations (which create the buckets), the structural walk of
+// the pages (structure.go), Check's page-level part (checkValues; its
+// value checks, checkTx, run on any engine), Backup's copy of the file,
+// and Stats' page and file figures. A store on an engine without a file
+// has no Path or Backup, and its Check is the value checks alone.
+//
+// Cluster mode has one more duty the engine must take on: writes that
+// arrive from other nodes must retire the answer cache as local ones do
+// (groupCommit.gen, see answerCache).
+//
 // # Caveats
 //
-// Every write is one fsync'd bbolt transaction: a call that returns nil is
-// durable. Concurrent writers share transactions (group commit, group.go):
+// Every write is one durable transaction of the engine (for the file, an
+// fsync'd bbolt transaction): a call that returns nil is durable. Concurrent writers share transactions (group commit, group.go):
 // a write starts a commit at once when none is running, and the writes that
 // arrive meanwhile go together in the next one, so a lone writer never
 // waits for company and the functions run inside a write must be

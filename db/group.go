@@ -9,9 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // groupCommit shares fsync'd transactions between concurrent writers
@@ -25,10 +24,13 @@ import (
 // As with bbolt's Batch, a function may run more than once: when one
 // function of a group fails, the transaction is rolled back, the others
 // run again without it, and it runs again alone so that its error is its
-// own.
+// own; and the engine itself may run a group again (kv.Engine.Update).
+//
+// Each group is one Update of the store's engine: this is the seam's
+// write path, whatever the engine.
 type groupCommit struct {
-	db  *bolt.DB
-	max int // writes per transaction
+	engine kv.Engine
+	max    int // writes per transaction
 
 	mu      sync.Mutex
 	pending []*groupCall
@@ -43,20 +45,20 @@ type groupCommit struct {
 	gen atomic.Uint64
 
 	// broken is set when the database engine panicked or faulted inside a
-	// write (a damaged page): bbolt's state cannot be trusted after that,
+	// write (a damaged page): the engine's state cannot be trusted after that,
 	// so no write calls into it again; reads go on.
 	broken atomic.Pointer[error]
 }
 
 type groupCall struct {
-	fn   func(*bolt.Tx) error
+	fn   func(kv.Tx) error
 	done chan error
 }
 
 // errSolo tells a caller whose function failed in a group to run it alone.
 var errSolo = errors.New("db: run the write alone")
 
-func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
+func (g *groupCommit) update(fn func(kv.Tx) error) error {
 	c := &groupCall{fn: fn, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
@@ -69,7 +71,7 @@ func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
 	err := <-c.done
 	if err == errSolo {
 		var fnErr error
-		err = g.run(func(tx *bolt.Tx) error { fnErr = g.safeCall(fn, tx); return fnErr })
+		err = g.run(func(tx kv.Tx) error { fnErr = g.safeCall(fn, tx); return fnErr })
 		g.gen.Add(1)
 		if err != nil && fnErr == nil {
 			err = storageError(err)
@@ -78,10 +80,10 @@ func (g *groupCommit) update(fn func(*bolt.Tx) error) error {
 	return err
 }
 
-// run is bbolt's Update with a panic or memory fault inside it answered
-// as an error wrapping certs.ErrStorage; it marks the store broken, and a
-// broken store's writes fail at once.
-func (g *groupCommit) run(fn func(*bolt.Tx) error) (err error) {
+// run is the engine's Update with a panic or memory fault inside it
+// answered as an error wrapping certs.ErrStorage; it marks the store
+// broken, and a broken store's writes fail at once.
+func (g *groupCommit) run(fn func(kv.Tx) error) (err error) {
 	if b := g.broken.Load(); b != nil {
 		return *b
 	}
@@ -91,7 +93,7 @@ func (g *groupCommit) run(fn func(*bolt.Tx) error) (err error) {
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return g.db.Update(fn)
+	return g.engine.Update(fn)
 }
 
 // breaks marks the store broken by panic p inside the database engine and
@@ -102,7 +104,7 @@ func (g *groupCommit) breaks(p any) error {
 	return *g.broken.Load()
 }
 
-// storageError wraps an error of bbolt's own (beginning or committing a
+// storageError wraps an error of the engine's own (beginning or committing a
 // transaction: a write or fsync failing, a full disk) as certs.ErrStorage,
 // keeping the cause for errors.Is.
 func storageError(err error) error {
@@ -142,7 +144,8 @@ func (g *groupCommit) commit(group []*groupCall) {
 	for len(group) > 0 {
 		failed := -1
 		g.commits.Add(1)
-		err := g.run(func(tx *bolt.Tx) error {
+		err := g.run(func(tx kv.Tx) error {
+			failed = -1 // the engine may run this again
 			for i, c := range group {
 				if err := g.safeCall(c.fn, tx); err != nil {
 					failed = i
@@ -168,10 +171,10 @@ func (g *groupCommit) commit(group []*groupCall) {
 
 // safeCall runs fn, turning a panic into an error so that one bad write
 // cannot take the others (and the committing goroutine) down. A panic or
-// fault raised inside bbolt (a damaged page met on the way to a key) marks
-// the store broken (see groupCommit.broken); one raised by fn's own code
-// fails that write alone.
-func (g *groupCommit) safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+// fault raised inside the engine (a damaged page met on the way to a key)
+// marks the store broken (see groupCommit.broken); one raised by fn's own
+// code fails that write alone.
+func (g *groupCommit) safeCall(fn func(kv.Tx) error, tx kv.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			if panickedInEngine() {
@@ -185,8 +188,9 @@ func (g *groupCommit) safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error)
 }
 
 // panickedInEngine reports, from a deferred function recovering a panic,
-// whether the panic was raised inside bbolt: walking out from the panic, a
-// frame of bbolt's comes before any of this package's.
+// whether the panic was raised inside the engine (bbolt, or db/kv's
+// engines, which panic for a bucket the file lacks): walking out from the
+// panic, a frame of theirs comes before any of this package's.
 func panickedInEngine() bool {
 	var pcs [64]uintptr
 	n := runtime.Callers(3, pcs[:]) // past Callers, this function and the deferred one
@@ -194,7 +198,7 @@ func panickedInEngine() bool {
 	for {
 		f, more := frames.Next()
 		switch {
-		case strings.HasPrefix(f.Function, "go.etcd.io/bbolt"):
+		case strings.HasPrefix(f.Function, "go.etcd.io/bbolt"), strings.HasPrefix(f.Function, "github.com/certstatus/certstatus/db/kv."):
 			return true
 		case strings.HasPrefix(f.Function, "github.com/certstatus/certstatus/db."):
 			return false

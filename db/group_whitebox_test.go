@@ -9,6 +9,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 func openBolt(t *testing.T) *bolt.DB {
@@ -43,18 +45,18 @@ func queued(t *testing.T, g *groupCommit, n int) {
 // nothing behind, and the others in its group are committed.
 func TestGroupCommit(t *testing.T) {
 	b := openBolt(t)
-	g := &groupCommit{db: b, max: 40}
+	g := &groupCommit{engine: kv.NewBolt(b), max: 40}
 	release := make(chan struct{})
 	var (
 		mu  sync.Mutex
-		txs = map[*bolt.Tx]int{} // writes seen per transaction (re-runs included)
+		txs = map[kv.Tx]int{} // writes seen per transaction (re-runs included)
 	)
-	put := func(key string, fail, panics bool) func(*bolt.Tx) error {
-		return func(tx *bolt.Tx) error {
+	put := func(key string, fail, panics bool) func(kv.Tx) error {
+		return func(tx kv.Tx) error {
 			mu.Lock()
 			txs[tx]++
 			mu.Unlock()
-			if err := tx.Bucket([]byte("b")).Put([]byte(key), []byte("v")); err != nil {
+			if err := tx.Put([]byte("b"), []byte(key), []byte("v")); err != nil {
 				return err
 			}
 			if panics {
@@ -69,7 +71,7 @@ func TestGroupCommit(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(map[string]error)
 	var emu sync.Mutex
-	write := func(key string, fn func(*bolt.Tx) error) {
+	write := func(key string, fn func(kv.Tx) error) {
 		defer wg.Done()
 		err := g.update(fn)
 		emu.Lock()
@@ -77,7 +79,7 @@ func TestGroupCommit(t *testing.T) {
 		emu.Unlock()
 	}
 	wg.Add(1)
-	go write("first", func(tx *bolt.Tx) error { <-release; return put("first", false, false)(tx) })
+	go write("first", func(tx kv.Tx) error { <-release; return put("first", false, false)(tx) })
 	queued(t, g, 0)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		g.mu.Lock()

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // ImportResult counts what PutMany did.
@@ -35,11 +34,10 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 		}
 	}
 	var res ImportResult
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		res = ImportResult{}
-		cb := tx.Bucket(bucketCerts)
 		for _, r := range recs {
-			if v := cb.Get([]byte(r.Identifier)); v != nil {
+			if v := tx.Get(bucketCerts, []byte(r.Identifier)); v != nil {
 				cur, err := openRecord([]byte(r.Identifier), v)
 				if err != nil {
 					return err
@@ -68,7 +66,7 @@ func (s *Store) PutMany(ctx context.Context, recs []certs.Record) (ImportResult,
 				res.Unchanged++
 				continue
 			}
-			if tx.Bucket(bucketCAs).Get([]byte(r.Issuer)) == nil {
+			if tx.Get(bucketCAs, []byte(r.Issuer)) == nil {
 				return fmt.Errorf("db: import: issuing CA: %w", certs.CANotFound(r.Issuer))
 			}
 			isKey, err := issuerSerialKey(r.Issuer, r.Serial)

@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 func testCertDER(tb testing.TB, serial *big.Int) []byte {
@@ -92,10 +93,10 @@ func TestPut_AscendingSerialsFillPages(t *testing.T) {
 		// of all identifier pairs: appends are judged within a CA's range.
 		last := bytes.Repeat([]byte{0xff}, 16)
 		if err := s.bolt.Update(func(tx *bolt.Tx) error {
-			if err := put(tx, bucketIssuerSerial, append(last, 1), make([]byte, 16)); err != nil {
+			if err := put(kv.BoltTx(tx), bucketIssuerSerial, append(last, 1), make([]byte, 16)); err != nil {
 				return err
 			}
-			return put(tx, bucketOCSP, append(last, 1, 1, byte(crypto.SHA1)), []byte("x"))
+			return put(kv.BoltTx(tx), bucketOCSP, append(last, 1, 1, byte(crypto.SHA1)), []byte("x"))
 		}); err != nil {
 			t.Fatal(err)
 		}

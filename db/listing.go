@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // bucketCreated indexes certificates in the order certstatus stored them:
@@ -33,14 +34,13 @@ func createdKey(r certs.Record) ([]byte, error) {
 }
 
 // indexCreated adds r to the creation-order index.
-func indexCreated(tx *bolt.Tx, r certs.Record) error {
+func indexCreated(tx kv.Tx, r certs.Record) error {
 	k, err := createdKey(r)
 	if err != nil {
 		return err
 	}
-	b := tx.Bucket(bucketCreated)
-	appendOnly(b, k, 0)
-	return b.Put(k, seal(k, nil))
+	appendOnly(tx, bucketCreated, k, 0)
+	return put(tx, bucketCreated, k, nil)
 }
 
 // indexStep is migration 8: it indexes and counts the next batch of
@@ -62,15 +62,16 @@ func indexStep(tx *bolt.Tx, cursor []byte) ([]byte, error) {
 			}
 		}
 	}
+	ktx := kv.BoltTx(tx)
 	return stepBucket(tx, bucketCerts, cursor, func(k, v []byte) error {
 		r, err := openRecord(k, v)
 		if err != nil {
 			return err
 		}
-		if err := indexCreated(tx, r); err != nil {
+		if err := indexCreated(ktx, r); err != nil {
 			return fmt.Errorf("certificate %s: %w", k, err)
 		}
-		if err := addCount(tx, r, 1); err != nil {
+		if err := addCount(ktx, r, 1); err != nil {
 			return fmt.Errorf("certificate %s: %w", k, err)
 		}
 		return nil
@@ -91,9 +92,9 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 		out  []certs.Record
 		next certs.Identifier
 	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		out, next = nil, ""
-		c := tx.Bucket(bucketCreated).Cursor()
+		c := tx.Cursor(bucketCreated)
 		k, iv := c.Last()
 		if f.After != "" {
 			r, err := getRecord(tx, f.After)
@@ -113,7 +114,8 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 			}
 		}
 		skip := f.Offset
-		certsB := tx.Bucket(bucketCerts)
+		certsC := tx.Cursor(bucketCerts) // one cursor for the records: see seekExact
+		var key []byte
 		for n := 0; k != nil; k, iv = c.Prev() {
 			if n++; n%1024 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -127,11 +129,12 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 				return corrupt(bucketCreated, k, fmt.Errorf("key of %d bytes, want 24", len(k)))
 			}
 			id := idFromBytes(k[8:])
-			v := certsB.Get([]byte(id))
+			key = append(key[:0], id...)
+			v := seekExact(certsC, key)
 			if v == nil {
 				return corrupt(bucketCreated, k, fmt.Errorf("names certificate %s, which is not stored", id))
 			}
-			r, err := openRecord([]byte(id), v)
+			r, err := openRecord(key, v)
 			if err != nil {
 				return err
 			}
@@ -156,30 +159,24 @@ func (s *Store) List(ctx context.Context, f certs.Filter) ([]certs.Record, certs
 // checkCreatedIndex reports certificates missing from the creation-order
 // index and index entries that name no stored certificate, or the wrong
 // time.
-func checkCreatedIndex(tx *bolt.Tx, add func([]byte, string, string, ...any)) {
-	idx := tx.Bucket(bucketCreated)
-	if idx == nil {
-		add(bucketCreated, "-", "bucket missing")
-		return
-	}
-	certsB := tx.Bucket(bucketCerts)
-	certsB.ForEach(func(k, v []byte) error {
+func checkCreatedIndex(tx kv.Tx, add func([]byte, string, string, ...any)) {
+	forEach(tx, bucketCerts, func(k, v []byte) error {
 		r, err := openRecord(k, v)
 		if err != nil {
 			return nil // reported with the certificates
 		}
-		if ck, err := createdKey(r); err == nil && idx.Get(ck) == nil {
+		if ck, err := createdKey(r); err == nil && tx.Get(bucketCreated, ck) == nil {
 			add(bucketCreated, string(k), "certificate is missing from the creation-order index")
 		}
 		return nil
 	})
-	idx.ForEach(func(k, _ []byte) error {
+	forEach(tx, bucketCreated, func(k, _ []byte) error {
 		if len(k) != 24 {
 			add(bucketCreated, fmt.Sprintf("%x", k), "key is not 24 bytes")
 			return nil
 		}
 		id := idFromBytes(k[8:])
-		v := certsB.Get([]byte(id))
+		v := tx.Get(bucketCerts, []byte(id))
 		if v == nil {
 			add(bucketCreated, fmt.Sprintf("%x", k), "names certificate %s, which is not stored", id)
 			return nil

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // wbLeaf stores a leaf of f's sub CA created at the given time.
@@ -87,7 +88,7 @@ func TestOpen_MigrationBuildsCreatedIndex(t *testing.T) {
 // reported, and Count reads the counts, not the records.
 func TestCheck_ReportsCounts(t *testing.T) {
 	s, f := newCheckStore(t)
-	if err := s.bolt.Update(func(tx *bolt.Tx) error { return addCount(tx, f.leaf, 41) }); err != nil {
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return addCount(kv.BoltTx(tx), f.leaf, 41) }); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.Count(t.Context(), certs.Filter{}); err != nil || n != 42 {
@@ -97,7 +98,7 @@ func TestCheck_ReportsCounts(t *testing.T) {
 	if err != nil || len(ps) != 1 || ps[0].Bucket != string(bucketCounts) || !strings.Contains(ps[0].Msg, "counts 42 certificates, the records 1") {
 		t.Fatalf("Check = %v, %v; want the wrong count", ps, err)
 	}
-	if err := s.bolt.Update(func(tx *bolt.Tx) error { return addCount(tx, f.leaf, -43) }); err == nil {
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return addCount(kv.BoltTx(tx), f.leaf, -43) }); err == nil {
 		t.Fatal("a count went below zero")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // These tests change the package variable migrations, so none of them may
@@ -299,7 +300,7 @@ func TestOpen_Migration_V5ToV6(t *testing.T) {
 	}
 	// A revocation bumps the counter alone; the CRL record is untouched.
 	before := rawCRL(t, s, ca)
-	if err := s.bolt.Update(func(tx *bolt.Tx) error { return markCRLStale(tx, ca) }); err != nil {
+	if err := s.bolt.Update(func(tx *bolt.Tx) error { return markCRLStale(kv.BoltTx(tx), ca) }); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.CRL(t.Context(), ca); !got.Stale || got.Revision != 4 {

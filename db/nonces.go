@@ -7,17 +7,14 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // bucketNonces holds the signature nonces of state-changing API calls
 // until they expire, so that a captured request cannot be replayed after a
 // restart: SHA-256(AccessKeyId, 0, nonce) → expiry (8 bytes, big-endian
-// Unix microseconds). The bucket is created by the first UseNonce, not by a
-// migration: an older file simply has no nonces yet, and a file without
-// the bucket reads as empty.
+// Unix microseconds). Migration 8 creates the bucket.
 var bucketNonces = []byte("nonces")
 
 // nonceKey is the stored key of the pair: a hash, so that neither the
@@ -41,12 +38,8 @@ func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires
 	}
 	k := nonceKey(accessKeyID, nonce)
 	fresh := false
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		fresh = false
-		b, err := tx.CreateBucketIfNotExists(bucketNonces)
-		if err != nil {
-			return err
-		}
 		// An unreadable entry fails the call: a nonce that cannot be
 		// proved unused is not used.
 		v, err := get(tx, bucketNonces, k)
@@ -62,7 +55,7 @@ func (s *Store) UseNonce(ctx context.Context, accessKeyID, nonce string, expires
 			}
 		}
 		fresh = true
-		return b.Put(k, seal(k, binary.BigEndian.AppendUint64(nil, uint64(expires.UnixMicro()))))
+		return put(tx, bucketNonces, k, binary.BigEndian.AppendUint64(nil, uint64(expires.UnixMicro())))
 	})
 	return fresh, err
 }
@@ -77,12 +70,9 @@ func (s *Store) PruneNonces(ctx context.Context, cutoff time.Time, limit int) (i
 		return 0, nil
 	}
 	var expired [][]byte
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketNonces)
-		if b == nil {
-			return nil
-		}
-		c := b.Cursor()
+	err := s.view(ctx, func(tx kv.Tx) error {
+		expired = expired[:0]
+		c := tx.Cursor(bucketNonces)
 		for k, sv := c.First(); k != nil && len(expired) < limit; k, sv = c.Next() {
 			// A corrupt entry stays, for check to name.
 			if v, err := unseal(bucketNonces, k, sv); err == nil && len(v) == 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
@@ -95,13 +85,12 @@ func (s *Store) PruneNonces(ctx context.Context, cutoff time.Time, limit int) (i
 		return 0, err
 	}
 	n := 0
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.update(ctx, func(tx kv.Tx) error {
 		n = 0
-		b := tx.Bucket(bucketNonces)
 		for _, k := range expired {
 			// Still expired: a UseNonce may have renewed it meanwhile.
 			if v, err := get(tx, bucketNonces, k); err == nil && len(v) == 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(v))).Before(cutoff) {
-				if err := b.Delete(k); err != nil {
+				if err := tx.Delete(bucketNonces, k); err != nil {
 					return err
 				}
 				n++

@@ -8,9 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // PutResponder stores (replacing) the delegated OCSP responder of a CA.
@@ -19,8 +18,8 @@ func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
 		return fmt.Errorf("db: put responder: %w", err)
 	}
 	val := encodeResponder(r)
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketCAs).Get([]byte(r.CA)) == nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketCAs, []byte(r.CA)) == nil {
 			return fmt.Errorf("db: put responder: %w", certs.CANotFound(r.CA))
 		}
 		if err := put(tx, bucketResponders, []byte(r.CA), val); err != nil {
@@ -33,7 +32,7 @@ func (s *Store) PutResponder(ctx context.Context, r certs.Responder) error {
 // Responder returns the delegated OCSP responder of CA ca.
 func (s *Store) Responder(ctx context.Context, ca certs.Identifier) (certs.Responder, error) {
 	var r certs.Responder
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		v, err := get(tx, bucketResponders, []byte(ca))
 		if err != nil {
 			return err
@@ -120,8 +119,8 @@ func (s *Store) OCSPResponse(ctx context.Context, issuer certs.Identifier, seria
 		return certs.OCSPResponse{}, fmt.Errorf("db: OCSP response: %w", err)
 	}
 	var o certs.OCSPResponse
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketOCSP).Get(key)
+	err = s.view(ctx, func(tx kv.Tx) error {
+		v := tx.Get(bucketOCSP, key)
 		if v == nil {
 			return fmt.Errorf("db: %w: OCSP response", certs.ErrNotFound)
 		}
@@ -134,13 +133,13 @@ func (s *Store) OCSPResponse(ctx context.Context, issuer certs.Identifier, seria
 
 // stateOf returns the state of the certificate or CA the issuer_serial
 // index holds under isKey; found is false when there is none.
-func stateOf(tx *bolt.Tx, isKey []byte) (state certs.State, found bool, err error) {
+func stateOf(tx kv.Tx, isKey []byte) (state certs.State, found bool, err error) {
 	id, err := getIndexed(tx, isKey)
 	if err != nil || id == "" {
 		return 0, false, err
 	}
-	if tx.Bucket(bucketCAs).Get([]byte(id)) != nil {
-		c, err := getCA(tx.Bucket(bucketCAs), id)
+	if tx.Get(bucketCAs, []byte(id)) != nil {
+		c, err := getCA(tx, id)
 		return c.State, err == nil, err
 	}
 	r, err := getRecordFields(tx, id, false)
@@ -151,7 +150,7 @@ func stateOf(tx *bolt.Tx, isKey []byte) (state certs.State, found bool, err erro
 // must exist and say the same status (a response signed before a
 // revocation is never written after it), and an existing response must not
 // be newer. It reports whether o was written.
-func putOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
+func putOCSP(tx kv.Tx, o certs.OCSPResponse) (bool, error) {
 	isKey, err := issuerSerialKey(o.Issuer, o.Serial)
 	if err != nil {
 		return false, err
@@ -169,29 +168,28 @@ func putOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
 // writeOCSP is putOCSP for a caller that knows o tells its certificate's
 // status (Put, which has the record in hand): o is written unless a newer
 // response with the same status is stored.
-func writeOCSP(tx *bolt.Tx, o certs.OCSPResponse) (bool, error) {
+func writeOCSP(tx kv.Tx, o certs.OCSPResponse) (bool, error) {
 	key, err := ocspKey(o.Issuer, o.Serial, o.Hash)
 	if err != nil {
 		return false, err
 	}
-	b := tx.Bucket(bucketOCSP)
-	if old := b.Get(key); old != nil {
+	if old := tx.Get(bucketOCSP, key); old != nil {
 		if prev, err := decodeOCSP(key, old, false); err == nil && prev.ThisUpdate.After(o.ThisUpdate) && prev.Status == o.Status {
 			return false, nil
 		}
 	}
-	return true, b.Put(key, seal(key, encodeOCSP(o)))
+	return true, put(tx, bucketOCSP, key, encodeOCSP(o))
 }
 
 // deleteOCSP removes every hash variant of (issuer, serial).
-func deleteOCSP(tx *bolt.Tx, issuer certs.Identifier, serial certs.Serial) error {
+func deleteOCSP(tx kv.Tx, issuer certs.Identifier, serial certs.Serial) error {
 	prefix, err := ocspPrefix(issuer, serial)
 	if err != nil {
 		return err
 	}
-	c := tx.Bucket(bucketOCSP).Cursor()
+	c := tx.Cursor(bucketOCSP)
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+1; k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
+		if err := tx.Delete(bucketOCSP, k); err != nil {
 			return err
 		}
 	}
@@ -207,7 +205,7 @@ func (s *Store) PutOCSPResponses(ctx context.Context, rs ...certs.OCSPResponse) 
 		}
 	}
 	n := 0
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		n = 0
 		for _, o := range rs {
 			ok, err := putOCSP(tx, o)
@@ -239,8 +237,8 @@ var dueScanMax = 16384
 func (s *Store) OCSPResponsesDue(ctx context.Context, cutoff time.Time, after []byte, limit int, fn func(certs.OCSPResponse) error) ([]byte, error) {
 	var next []byte
 	cut := uint64(cutoff.UnixMicro())
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOCSP).Cursor()
+	err := s.view(ctx, func(tx kv.Tx) error {
+		c := tx.Cursor(bucketOCSP)
 		k, v := c.First()
 		if after != nil {
 			k, v = c.Seek(after)

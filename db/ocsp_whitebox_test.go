@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // OCSPResponsesDue examines at most dueScanMax responses a call, returning
@@ -37,7 +38,7 @@ func TestOCSPResponsesDue_ScanIsPaged(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := put(tx, bucketOCSP, k, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("d"), ThisUpdate: this, NextUpdate: this.Add(time.Hour)})); err != nil {
+			if err := put(kv.BoltTx(tx), bucketOCSP, k, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("d"), ThisUpdate: this, NextUpdate: this.Add(time.Hour)})); err != nil {
 				return err
 			}
 		}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // Put stores a new certificate record with its indexes and, in the same
@@ -43,15 +42,13 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 		return fmt.Errorf("db: put: %w", err)
 	}
 	val := encodeRecord(r)
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		cb := tx.Bucket(bucketCerts)
-		if cb.Get([]byte(r.Identifier)) != nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketCerts, []byte(r.Identifier)) != nil {
 			return fmt.Errorf("db: put: %w: certificate %s", certs.ErrExists, r.Identifier)
 		}
-		if tx.Bucket(bucketCAs).Get([]byte(r.Issuer)) == nil {
+		if tx.Get(bucketCAs, []byte(r.Issuer)) == nil {
 			return fmt.Errorf("db: put: issuing CA: %w", certs.CANotFound(r.Issuer))
 		}
-		is := tx.Bucket(bucketIssuerSerial)
 		if other, err := get(tx, bucketIssuerSerial, isKey); err != nil {
 			return err
 		} else if other != nil {
@@ -64,21 +61,20 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 			} else if other != nil {
 				return fmt.Errorf("db: put: %w: custom identifier %q belongs to %s", certs.ErrExists, r.CustomIdentifier, other)
 			}
-			if err := tx.Bucket(bucketCustom).Put(ck, seal(ck, []byte(r.Identifier))); err != nil {
+			if err := put(tx, bucketCustom, ck, []byte(r.Identifier)); err != nil {
 				return err
 			}
 		}
 		idb, _ := idBytes(r.Identifier)
-		appendOnly(is, isKey, 16)
-		if err := is.Put(isKey, seal(isKey, idb)); err != nil {
+		appendOnly(tx, bucketIssuerSerial, isKey, 16)
+		if err := put(tx, bucketIssuerSerial, isKey, idb); err != nil {
 			return err
 		}
-		sb := tx.Bucket(bucketSerials)
-		appendOnly(sb, sKey, 1)
-		if err := sb.Put(sKey, seal(sKey, nil)); err != nil {
+		appendOnly(tx, bucketSerials, sKey, 1)
+		if err := put(tx, bucketSerials, sKey, nil); err != nil {
 			return err
 		}
-		if err := cb.Put([]byte(r.Identifier), seal([]byte(r.Identifier), val)); err != nil {
+		if err := put(tx, bucketCerts, []byte(r.Identifier), val); err != nil {
 			return err
 		}
 		if err := indexCreated(tx, r); err != nil {
@@ -88,7 +84,7 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 			return err
 		}
 		if len(responses) > 0 {
-			appendOnly(tx.Bucket(bucketOCSP), oKey, 16)
+			appendOnly(tx, bucketOCSP, oKey, 16)
 		}
 		for _, o := range responses { // checkResponses: they tell r's status
 			if _, err := writeOCSP(tx, o); err != nil {
@@ -99,7 +95,7 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 	})
 }
 
-// appendOnly fills b's pages to 90% instead of bbolt's 50% in this
+// appendOnly fills bucket's pages to 90% instead of bbolt's 50% in this
 // transaction when key is the last of its kind: no key at or after it
 // shares its first prefix bytes (its CA, or its serial length). Serials
 // ascend with the time of issue (ca's newSerial), so a CA's new
@@ -108,10 +104,15 @@ func (s *Store) Put(ctx context.Context, r certs.Record, responses ...certs.OCSP
 // behind for good: twice the pages written and stored. The 10% slack
 // absorbs a value growing in place (a revoked answer is longer than a good
 // one). Imported and older random serials still land anywhere and keep
-// the default.
-func appendOnly(b *bolt.Bucket, key []byte, prefix int) {
-	if k, _ := b.Cursor().Seek(key); k == nil || !bytes.Equal(k[:min(prefix, len(k))], key[:prefix]) {
-		b.FillPercent = 0.9
+// the default. It is a hint to an engine that splits pages (kv.Filler,
+// bbolt); others have nothing to do.
+func appendOnly(tx kv.Tx, bucket, key []byte, prefix int) {
+	f, ok := tx.(kv.Filler)
+	if !ok {
+		return
+	}
+	if k, _ := tx.Cursor(bucket).Seek(key); k == nil || !bytes.Equal(k[:min(prefix, len(k))], key[:prefix]) {
+		f.Fill(bucket, 0.9)
 	}
 }
 
@@ -132,13 +133,13 @@ func checkResponses(r certs.Record, responses []certs.OCSPResponse) error {
 	return nil
 }
 
-func getRecord(tx *bolt.Tx, id certs.Identifier) (certs.Record, error) {
+func getRecord(tx kv.Tx, id certs.Identifier) (certs.Record, error) {
 	return getRecordFields(tx, id, true)
 }
 
 // getRecordFields reads certificate id, verified and decoded (in full, or
 // as decodeRecordFields without full).
-func getRecordFields(tx *bolt.Tx, id certs.Identifier, full bool) (certs.Record, error) {
+func getRecordFields(tx kv.Tx, id certs.Identifier, full bool) (certs.Record, error) {
 	v, err := get(tx, bucketCerts, []byte(id))
 	if err != nil {
 		return certs.Record{}, err
@@ -154,7 +155,7 @@ func getRecordFields(tx *bolt.Tx, id certs.Identifier, full bool) (certs.Record,
 }
 
 // putRecord stores r, sealed, under its identifier.
-func putRecord(tx *bolt.Tx, r certs.Record) error {
+func putRecord(tx kv.Tx, r certs.Record) error {
 	return put(tx, bucketCerts, []byte(r.Identifier), encodeRecord(r))
 }
 
@@ -162,7 +163,7 @@ func putRecord(tx *bolt.Tx, r certs.Record) error {
 // Record.Deleted), or an error wrapping certs.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id certs.Identifier) (certs.Record, error) {
 	var r certs.Record
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		var err error
 		r, err = getRecord(tx, id)
 		return err
@@ -175,10 +176,12 @@ func (s *Store) Get(ctx context.Context, id certs.Identifier) (certs.Record, err
 // StatusAt answers Unknown).
 func (s *Store) GetMany(ctx context.Context, ids []certs.Identifier) ([]certs.Record, error) {
 	out := make([]certs.Record, len(ids))
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketCerts).Cursor()
+	err := s.view(ctx, func(tx kv.Tx) error {
+		c := tx.Cursor(bucketCerts)
+		key := make([]byte, 0, certs.IdentifierLen) // one buffer: a key passed to the engine escapes
 		for i, id := range ids {
-			k, v := c.Seek([]byte(id))
+			key = append(key[:0], id...)
+			k, v := c.Seek(key)
 			if k == nil || string(k) != string(id) || v == nil {
 				continue
 			}
@@ -206,11 +209,13 @@ func (s *Store) Statuses(ctx context.Context, ids []certs.Identifier) ([]certs.S
 	// ends[i] is where id i's serial ends in serials (0: not found).
 	ends := make([]int, len(ids))
 	var serials []byte
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketCerts).Cursor()
-		serials = make([]byte, 0, len(ids)*40) // RFC 5280 serials are at most 40 hex digits
+	err := s.view(ctx, func(tx kv.Tx) error {
+		c := tx.Cursor(bucketCerts)
+		serials = make([]byte, 0, len(ids)*40)      // RFC 5280 serials are at most 40 hex digits
+		key := make([]byte, 0, certs.IdentifierLen) // one buffer: a key passed to the engine escapes
 		for i, id := range ids {
-			k, v := c.Seek([]byte(id))
+			key = append(key[:0], id...)
+			k, v := c.Seek(key)
 			if k == nil || string(k) != string(id) || v == nil {
 				continue
 			}
@@ -266,7 +271,7 @@ func (s *Store) lookup(ctx context.Context, issuer certs.Identifier, serial cert
 		return certs.Record{}, fmt.Errorf("db: lookup: %w", err)
 	}
 	var r certs.Record
-	err = s.view(ctx, func(tx *bolt.Tx) error {
+	err = s.view(ctx, func(tx kv.Tx) error {
 		id, err := getIndexed(tx, key)
 		if err != nil {
 			return err
@@ -274,8 +279,8 @@ func (s *Store) lookup(ctx context.Context, issuer certs.Identifier, serial cert
 		if id == "" {
 			return fmt.Errorf("db: %w: serial %s of CA %s", certs.ErrNotFound, serial, issuer)
 		}
-		if tx.Bucket(bucketCAs).Get([]byte(id)) != nil {
-			c, err := getCA(tx.Bucket(bucketCAs), id)
+		if tx.Get(bucketCAs, []byte(id)) != nil {
+			c, err := getCA(tx, id)
 			if err != nil {
 				return err
 			}
@@ -296,8 +301,8 @@ func (s *Store) BySerial(ctx context.Context, serial certs.Serial) ([]certs.Reco
 		return nil, fmt.Errorf("db: by serial: %w", err)
 	}
 	var out []certs.Record
-	err = s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSerials).Cursor()
+	err = s.view(ctx, func(tx kv.Tx) error {
+		c := tx.Cursor(bucketSerials)
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			if _, err := unseal(bucketSerials, k, v); err != nil {
 				return err
@@ -316,7 +321,7 @@ func (s *Store) BySerial(ctx context.Context, serial certs.Serial) ([]certs.Reco
 // ByCustomIdentifier returns the certificate with this custom identifier.
 func (s *Store) ByCustomIdentifier(ctx context.Context, custom string) (certs.Record, error) {
 	var r certs.Record
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		id, err := get(tx, bucketCustom, []byte(custom))
 		if err != nil {
 			return err
@@ -345,7 +350,8 @@ func (s *Store) Revoke(ctx context.Context, id certs.Identifier, reason certs.Re
 		return certs.Record{}, fmt.Errorf("db: revoke: %w: no revocation time", certs.ErrInvalid)
 	}
 	var out certs.Record
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
+		out = certs.Record{}
 		r, err := getRecord(tx, id)
 		if err != nil {
 			return err
@@ -390,7 +396,8 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 		return certs.Record{}, fmt.Errorf("db: delete: %w: no deletion time", certs.ErrInvalid)
 	}
 	var out certs.Record
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
+		out = certs.Record{}
 		r, err := getRecord(tx, id)
 		if err != nil {
 			return err
@@ -419,7 +426,8 @@ func (s *Store) Delete(ctx context.Context, id certs.Identifier, at time.Time) (
 // those. fn may be called more than once.
 func (s *Store) UpdateRecord(ctx context.Context, id certs.Identifier, fn func(*certs.Record) error) (certs.Record, error) {
 	var out certs.Record
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
+		out = certs.Record{}
 		old, err := getRecord(tx, id)
 		if err != nil {
 			return err
@@ -459,7 +467,7 @@ func openRecord(k, v []byte) (certs.Record, error) {
 
 // getIndexed returns the identifier the issuer_serial index holds under
 // key, or "" when there is none.
-func getIndexed(tx *bolt.Tx, key []byte) (certs.Identifier, error) {
+func getIndexed(tx kv.Tx, key []byte) (certs.Identifier, error) {
 	v, err := get(tx, bucketIssuerSerial, key)
 	if err != nil || v == nil {
 		return "", err

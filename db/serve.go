@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
 )
 
@@ -16,7 +14,8 @@ import (
 // request, in a form that allocates nothing. Keys are built in a stack
 // buffer from the serial exactly as a CertID carries it, and a response is
 // copied out of the memory-mapped page into the caller's buffer; nothing
-// is decoded that the answer does not need.
+// is decoded that the answer does not need. Both read one value through
+// viewValue, which on a bbolt engine keeps the key on the stack.
 
 // maxKeySerial is the longest serial (DER INTEGER contents) the serving
 // path builds keys for; longer ones take the general path.
@@ -77,8 +76,7 @@ func (s *Store) AppendOCSPResponse(ctx context.Context, dst []byte, issuer certs
 	if s.absent.get(key, gen) != nil {
 		return dst, certs.OCSPResponse{}, certs.ErrNotFound
 	}
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketOCSP).Get(key)
+	err := s.viewValue(ctx, bucketOCSP, key, func(v []byte) error {
 		if v == nil {
 			return certs.ErrNotFound
 		}
@@ -130,8 +128,7 @@ func (s *Store) HasSerial(ctx context.Context, issuer certs.Identifier, serial [
 	var bbuf [16 + 1 + maxKeySerial + 1]byte
 	bucketKey, _ := servingKey(&bbuf, issuer, serial, false)
 	found := false
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketIssuerSerial).Get(bucketKey)
+	err := s.viewValue(ctx, bucketIssuerSerial, bucketKey, func(v []byte) error {
 		if v == nil {
 			return nil
 		}

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // The serving-path reads allocate nothing beyond what one bbolt read
@@ -28,10 +29,10 @@ func TestServingPathAllocations(t *testing.T) {
 	ikey, _ := servingKey(&b2, issuer, serial, false)
 	now := time.Now()
 	if err := s.bolt.Update(func(tx *bolt.Tx) error {
-		if err := put(tx, bucketOCSP, okey, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("der"), ThisUpdate: now, NextUpdate: now.Add(time.Hour)})); err != nil {
+		if err := put(kv.BoltTx(tx), bucketOCSP, okey, encodeOCSP(certs.OCSPResponse{Status: certs.Good, DER: []byte("der"), ThisUpdate: now, NextUpdate: now.Add(time.Hour)})); err != nil {
 			return err
 		}
-		return put(tx, bucketIssuerSerial, ikey, make([]byte, 16))
+		return put(kv.BoltTx(tx), bucketIssuerSerial, ikey, make([]byte, 16))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // FileName is the name of the database file inside the data directory.
@@ -78,10 +79,17 @@ type Options struct {
 	AnswerCache int
 }
 
-// Store is the bbolt-backed certstatus database. It is safe for concurrent use.
+// Store is the certstatus database, a bbolt file behind the store seam
+// (see the package doc). It is safe for concurrent use.
 type Store struct {
+	engine kv.Engine // every value is read and written through it (see doc.go, "Store seam")
+	// local is engine as a bbolt file, nil on another engine: the serving
+	// path reads it directly (kv.Bolt.ViewValue), without allocating.
+	local *kv.Bolt
+	// bolt is the file, nil on an engine without one: its schema and
+	// migrations, Check's page-level part, Backup and Stats.
 	bolt    *bolt.DB
-	group   *groupCommit // every write goes through it
+	group   *groupCommit // every write goes through it: engine's Update
 	answers *answerCache
 	absent  *answerCache // keys the serving path found missing (see answerCache)
 	dir     string
@@ -115,18 +123,7 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.LockTimeout == 0 {
-		o.LockTimeout = 500 * time.Millisecond
-	}
-	if o.MaxGroup <= 0 {
-		o.MaxGroup = 1000
-	}
-	if o.AnswerCache == 0 {
-		o.AnswerCache = 10000
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	o = o.withDefaults()
 	if !o.ReadOnly {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("db: data directory %s: %w", dataDir, err)
@@ -140,14 +137,46 @@ func Open(dataDir string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{bolt: bdb, dir: dataDir, log: o.Logger, group: &groupCommit{db: bdb, max: o.MaxGroup}, corruptSeen: map[string]bool{}}
-	s.answers = newAnswerCache(&s.group.gen, o.AnswerCache)
-	s.absent = newAnswerCache(&s.group.gen, absentSize(o.AnswerCache))
+	s := newOnEngine(kv.NewBolt(bdb), o)
+	s.bolt, s.dir = bdb, dataDir
 	if err := s.openChecked(o.ReadOnly); err != nil {
 		bdb.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// withDefaults is o with every zero field that has a default set to it.
+func (o Options) withDefaults() Options {
+	if o.LockTimeout == 0 {
+		o.LockTimeout = 500 * time.Millisecond
+	}
+	if o.MaxGroup <= 0 {
+		o.MaxGroup = 1000
+	}
+	if o.AnswerCache == 0 {
+		o.AnswerCache = 10000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// storeBuckets are the buckets an engine holds for a store: every bucket
+// of the schema but meta, which only the file's schema code reads.
+var storeBuckets = sealedBuckets
+
+// newOnEngine returns a store whose values live in engine e, which must
+// hold storeBuckets with a current schema's content (Open migrates a file
+// first); o has its defaults. A store on an engine without a file
+// (s.bolt nil) has no Path, Backup or page-level Check.
+func newOnEngine(e kv.Engine, o Options) *Store {
+	s := &Store{engine: e, log: o.Logger, group: &groupCommit{engine: e, max: o.MaxGroup}, schema: SchemaVersion(), corruptSeen: map[string]bool{}}
+	s.local, _ = e.(*kv.Bolt)
+	s.answers = newAnswerCache(&s.group.gen, o.AnswerCache)
+	s.absent = newAnswerCache(&s.group.gen, absentSize(o.AnswerCache))
+	return s
 }
 
 // openFile walks the structure of the file at path (checkStructure,
@@ -229,6 +258,9 @@ func (s *Store) openChecked(readOnly bool) (err error) {
 // writer lock for good: Close then gives up after closeWait and says so
 // (the process's exit releases the file).
 func (s *Store) Close() error {
+	if s.bolt == nil {
+		return nil
+	}
 	if s.group.broken.Load() == nil {
 		return s.bolt.Close()
 	}
@@ -248,8 +280,14 @@ const closeWait = 5 * time.Second
 // Dir returns the data directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
 
-// Path returns the database file path.
-func (s *Store) Path() string { return s.bolt.Path() }
+// Path returns the database file path ("" for a store on an engine
+// without a file).
+func (s *Store) Path() string {
+	if s.bolt == nil {
+		return ""
+	}
+	return s.bolt.Path()
+}
 
 // SchemaVersion returns the schema version of the open database.
 func (s *Store) SchemaVersion() int { return s.schema }
@@ -546,10 +584,12 @@ func setVersion(meta *bolt.Bucket, v int) error {
 }
 
 // update runs fn in a durable write transaction, grouped with concurrent
-// writers. fn may run more than once and must only touch tx. A write the
+// writers: the engine's Update. fn may run more than once (kv.Engine's
+// contract) and must only touch tx: what it hands its caller it sets
+// afresh in every run. A write the
 // store could not make durable is an error wrapping certs.ErrStorage, and
 // /readyz says so (Writable) until a write succeeds again.
-func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+func (s *Store) update(ctx context.Context, fn func(tx kv.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -577,20 +617,46 @@ func (s *Store) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 // view runs fn in a read transaction. A panic or memory fault inside bbolt
 // (a damaged page) is an error wrapping certs.ErrCorrupt, not the end of
 // the process; corrupt values are counted and logged (noteCorrupt).
-func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
+func (s *Store) view(ctx context.Context, fn func(tx kv.Tx) error) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("db: reading %s failed (%v): %w: a page of the file may be damaged", s.Path(), p, certs.ErrCorrupt)
-		}
-		if err != nil {
-			s.noteCorrupt(err)
-		}
-	}()
+	defer s.readDone(&err)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return s.bolt.View(fn)
+	return s.engine.View(fn)
+}
+
+// viewValue is view for a read of one value: fn gets the value under key
+// in bucket, or nil. On a bbolt engine neither key nor fn escapes (see
+// kv.Bolt.ViewValue), so that the serving path allocates nothing of its
+// own; on another, fn gets a copy.
+func (s *Store) viewValue(ctx context.Context, bucket, key []byte, fn func(v []byte) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	defer s.readDone(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	if s.local != nil {
+		return s.local.ViewValue(bucket, key, fn)
+	}
+	k := bytes.Clone(key) // key must not escape: the closure below does
+	var v []byte
+	if err := s.engine.View(func(tx kv.Tx) error { v = bytes.Clone(tx.Get(bucket, k)); return nil }); err != nil {
+		return err
+	}
+	return fn(v)
+}
+
+// readDone ends a read (deferred by view and viewValue): a panic inside
+// the engine becomes an error wrapping certs.ErrCorrupt in *err, and a
+// corrupt value is counted and logged.
+func (s *Store) readDone(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("db: reading %s failed (%v): %w: a page of the file may be damaged", s.Path(), p, certs.ErrCorrupt)
+	}
+	if *err != nil {
+		s.noteCorrupt(*err)
+	}
 }
 
 // noteCorrupt counts a read that found a corrupt value (err wraps
@@ -655,19 +721,20 @@ type Stats struct {
 
 // Stats returns the store's current figures.
 func (s *Store) Stats() Stats {
-	bs := s.bolt.Stats()
 	st := Stats{
 		Writes:            s.writes.Load(),
 		Commits:           s.group.commits.Load(),
 		WriteTime:         time.Duration(s.writeNanos.Load()),
-		PageWrites:        bs.TxStats.GetWrite(),
 		CorruptReads:      s.corruptReads.Load(),
 		WriteFailures:     s.writeFailures.Load(),
 		AnswerCacheHits:   s.answers.hits.Load(),
 		AnswerCacheMisses: s.answers.misses.Load(),
-		ReadTxns:          int64(bs.TxN),
-		OpenReadTx:        bs.OpenTxN,
 	}
+	if s.bolt == nil {
+		return st
+	}
+	bs := s.bolt.Stats()
+	st.PageWrites, st.ReadTxns, st.OpenReadTx = bs.TxStats.GetWrite(), int64(bs.TxN), bs.OpenTxN
 	if fi, err := os.Stat(s.Path()); err == nil {
 		st.FileBytes = fi.Size()
 	}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/kv"
 )
 
 // Idempotency tokens remember the answer to a create call made with a
@@ -23,7 +22,7 @@ func (s *Store) Token(ctx context.Context, key string) ([]byte, time.Time, error
 		val     []byte
 		created time.Time
 	)
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	err := s.view(ctx, func(tx kv.Tx) error {
 		v, err := get(tx, bucketTokens, []byte(key))
 		if err != nil {
 			return err
@@ -49,9 +48,8 @@ func (s *Store) PutToken(ctx context.Context, key string, value []byte, at time.
 	}
 	v := binary.BigEndian.AppendUint64(nil, uint64(at.UnixMicro()))
 	v = append(v, value...)
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketTokens)
-		if b.Get([]byte(key)) != nil {
+	return s.update(ctx, func(tx kv.Tx) error {
+		if tx.Get(bucketTokens, []byte(key)) != nil {
 			return fmt.Errorf("db: put token: %w", certs.ErrExists)
 		}
 		return put(tx, bucketTokens, []byte(key), v)
@@ -61,13 +59,13 @@ func (s *Store) PutToken(ctx context.Context, key string, value []byte, at time.
 // PruneTokens deletes tokens stored before cutoff and returns how many.
 func (s *Store) PruneTokens(ctx context.Context, cutoff time.Time) (int, error) {
 	n := 0
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		n = 0
-		c := tx.Bucket(bucketTokens).Cursor()
+		c := tx.Cursor(bucketTokens)
 		for k, v := c.First(); k != nil; {
 			// A token whose value is corrupt stays, for check to name.
 			if b, err := unseal(bucketTokens, k, v); err == nil && len(b) >= 8 && time.UnixMicro(int64(binary.BigEndian.Uint64(b))).Before(cutoff) {
-				if err := c.Delete(); err != nil {
+				if err := tx.Delete(bucketTokens, k); err != nil {
 					return err
 				}
 				n++
