@@ -1,0 +1,444 @@
+package responder_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"maps"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/internal/ocspsign"
+	"github.com/certstatus/certstatus/responder"
+)
+
+// The responder on fakes: no store, no CA. A fakeSource holds the status
+// facts and the stored answers in two maps, and fakeSigners a Set built
+// here.
+
+type certKey struct {
+	ca     certs.Identifier
+	serial certs.Serial
+}
+
+type answerKey struct {
+	certKey
+	h crypto.Hash
+}
+
+// fakeSource is a Source over a map of status facts and a map of stored
+// answers. failLookup, when set, is LookupStatus's error. It records
+// every call, and has the write methods *db.Store has beside the reads,
+// so that a test sees a responder that ever found and used them.
+type fakeSource struct {
+	mu         sync.Mutex
+	facts      map[certKey]certs.StatusFacts
+	answers    map[answerKey]certs.OCSPResponse
+	failLookup error
+	calls      map[string]int
+}
+
+func newFakeSource() *fakeSource {
+	return &fakeSource{facts: map[certKey]certs.StatusFacts{}, answers: map[answerKey]certs.OCSPResponse{}, calls: map[string]int{}}
+}
+
+// serialOf is the Serial of a CertID's serialNumber contents.
+func serialOf(contents []byte) certs.Serial {
+	return certs.SerialFromBig(new(big.Int).SetBytes(contents))
+}
+
+func (f *fakeSource) LookupStatus(_ context.Context, issuer certs.Identifier, serial certs.Serial) (certs.StatusFacts, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["LookupStatus"]++
+	if f.failLookup != nil {
+		return certs.StatusFacts{}, f.failLookup
+	}
+	facts, ok := f.facts[certKey{issuer, serial}]
+	if !ok {
+		return certs.StatusFacts{}, fmt.Errorf("fake: serial %s of CA %s: %w", serial, issuer, certs.ErrNotFound)
+	}
+	return facts, nil
+}
+
+func (f *fakeSource) AppendOCSPResponse(_ context.Context, dst []byte, issuer certs.Identifier, serial []byte, h crypto.Hash) ([]byte, certs.OCSPResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["AppendOCSPResponse"]++
+	o, ok := f.answers[answerKey{certKey{issuer, serialOf(serial)}, h}]
+	if !ok {
+		return dst, certs.OCSPResponse{}, certs.ErrNotFound
+	}
+	start := len(dst)
+	dst = append(dst, o.DER...)
+	o.DER = dst[start:]
+	return dst, o, nil
+}
+
+func (f *fakeSource) HasSerial(_ context.Context, issuer certs.Identifier, serial []byte) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["HasSerial"]++
+	_, ok := f.facts[certKey{issuer, serialOf(serial)}]
+	return ok, nil
+}
+
+// PutOCSPResponses and PutResponder are writes *db.Store has: not part of
+// Source, and never to be called by a responder.
+func (f *fakeSource) PutOCSPResponses(_ context.Context, rs ...certs.OCSPResponse) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["PutOCSPResponses"]++
+	return 0, nil
+}
+
+func (f *fakeSource) PutResponder(context.Context, certs.Responder) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["PutResponder"]++
+	return nil
+}
+
+func (f *fakeSource) setFacts(ca certs.Identifier, facts certs.StatusFacts) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.facts[certKey{ca, facts.Serial}] = facts
+}
+
+func (f *fakeSource) store(o certs.OCSPResponse) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers[answerKey{certKey{o.Issuer, o.Serial}, o.Hash}] = o
+}
+
+func (f *fakeSource) setFailLookup(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failLookup = err
+}
+
+// callsTo returns how many times each method was called.
+func (f *fakeSource) callsTo() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.calls)
+}
+
+// snapshot is the fake's data at one time.
+type snapshot struct {
+	facts   map[certKey]certs.StatusFacts
+	answers map[answerKey]certs.OCSPResponse
+}
+
+func (f *fakeSource) snapshot() snapshot {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return snapshot{maps.Clone(f.facts), maps.Clone(f.answers)}
+}
+
+// checkOnlyReads fails t if a method other than Source's reads was
+// called.
+func (f *fakeSource) checkOnlyReads(t *testing.T) {
+	t.Helper()
+	for m, n := range f.callsTo() {
+		switch m {
+		case "LookupStatus", "AppendOCSPResponse", "HasSerial":
+		default:
+			t.Errorf("the responder called %s %d times", m, n)
+		}
+	}
+}
+
+// checkReadOnly is checkOnlyReads, and fails t unless the data is what it
+// was before.
+func (f *fakeSource) checkReadOnly(t *testing.T, before snapshot) {
+	t.Helper()
+	f.checkOnlyReads(t)
+	now := f.snapshot()
+	if !maps.Equal(now.facts, before.facts) || !maps.EqualFunc(now.answers, before.answers, func(a, b certs.OCSPResponse) bool {
+		return bytes.Equal(a.DER, b.DER) && a.Status == b.Status && a.ThisUpdate.Equal(b.ThisUpdate) && a.NextUpdate.Equal(b.NextUpdate)
+	}) {
+		t.Error("the fake's facts or answers changed")
+	}
+}
+
+// fakeSigners publishes a Set built in the test, and counts the lookups.
+type fakeSigners struct {
+	set   atomic.Pointer[ocspsign.Set]
+	calls atomic.Int64
+}
+
+func (s *fakeSigners) OCSPSigners() *ocspsign.Set {
+	s.calls.Add(1)
+	return s.set.Load()
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+// onFakes is a responder over a fakeSource and fakeSigners, for one CA
+// (P-256) answering through a delegated responder byKey, and a foreign CA
+// that is not in the Set.
+type onFakes struct {
+	t       *testing.T
+	ca      *x509.Certificate
+	caKey   crypto.Signer
+	id      certs.Identifier
+	resp    *x509.Certificate
+	respKey crypto.Signer
+	foreign *x509.Certificate
+	signer  *ocspsign.Signer // the Set's signer of ca
+	src     *fakeSource
+	signers *fakeSigners
+	clock   *fakeClock
+	reg     *prometheus.Registry
+	rsp     *responder.Responder
+}
+
+func newOnFakes(t *testing.T, opts responder.Options) *onFakes {
+	t.Helper()
+	f := &onFakes{t: t, src: newFakeSource(), signers: &fakeSigners{}, clock: &fakeClock{t: time.Now().Truncate(time.Second)}, reg: prometheus.NewRegistry()}
+	year := f.clock.Now().Add(365 * 24 * time.Hour)
+	f.caKey, f.respKey = fakeKey(t), fakeKey(t)
+	f.ca = fakeCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Fake CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, nil, f.caKey, f.caKey, year)
+	f.resp = fakeCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Fake Responder"}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}}, f.ca, f.caKey, f.respKey, year)
+	foreignKey := fakeKey(t)
+	f.foreign = fakeCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Foreign CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, nil, foreignKey, foreignKey, year)
+	f.id = certs.IdentifierOf(f.ca.Raw)
+	f.publish(f.delegated(f.respKey))
+	f.signer = f.signers.set.Load().Get(f.id)
+	opts.Now = f.clock.Now
+	opts.Metrics = responder.NewMetrics(f.reg)
+	var err error
+	if f.rsp, err = responder.New(f.src, f.signers, &opts); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func fakeKey(t *testing.T) crypto.Signer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// fakeCert signs tmpl for key with parentKey (self-signed when parent is
+// nil), valid from an hour ago to notAfter.
+func fakeCert(t *testing.T, tmpl, parent *x509.Certificate, parentKey, key crypto.Signer, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), notAfter
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// delegated is the CA answering through its responder certificate, signed
+// with signer (the responder's key, or a wrapper of it).
+func (f *onFakes) delegated(signer crypto.Signer) ocspsign.Issuer {
+	return ocspsign.Issuer{ID: f.id, Cert: f.ca, Signer: signer, SignerCert: f.resp}
+}
+
+// publish makes a Set of issuers (default policy) the current one.
+func (f *onFakes) publish(issuers ...ocspsign.Issuer) *ocspsign.Set {
+	f.t.Helper()
+	set, err := ocspsign.NewSet(ocspsign.Policy{}, issuers...)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.signers.set.Store(set)
+	return set
+}
+
+// issued records a certificate of the CA with serial n as issued, valid
+// for 30 days.
+func (f *onFakes) issued(n int64) certs.StatusFacts {
+	facts := certs.StatusFacts{Found: true, Serial: certs.SerialFromBig(big.NewInt(n)), State: certs.StateIssued, NotAfter: f.clock.Now().Add(30 * 24 * time.Hour)}
+	f.src.setFacts(f.id, facts)
+	return facts
+}
+
+// revoke records serial n as revoked at at for reason.
+func (f *onFakes) revoke(n int64, at time.Time, reason certs.Reason) {
+	f.src.setFacts(f.id, certs.StatusFacts{Found: true, Serial: certs.SerialFromBig(big.NewInt(n)), State: certs.StateRevoked,
+		RevokedAt: at, Reason: reason, NotAfter: f.clock.Now().Add(30 * 24 * time.Hour)})
+}
+
+// request is an OCSP request for serial n of issuer, as x/crypto writes it
+// (one canonical CertID, no nonce).
+func (f *onFakes) request(issuer *x509.Certificate, n int64, h crypto.Hash) []byte {
+	f.t.Helper()
+	der, err := ocsp.CreateRequest(&x509.Certificate{SerialNumber: big.NewInt(n)}, issuer, &ocsp.RequestOptions{Hash: h})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return der
+}
+
+// withNonce is an OCSP request holding the CertIDs and a nonce.
+func withNonce(certIDs [][]byte, nonce []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				for _, id := range certIDs {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(id) })
+				}
+			})
+			if nonce == nil {
+				return
+			}
+			b.AddASN1(cbasn1.Tag(2).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1ObjectIdentifier(asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2})
+						b.AddASN1(cbasn1.OCTET_STRING, func(b *cryptobyte.Builder) { b.AddASN1OctetString(nonce) })
+					})
+				})
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+// nonceRequest asks for serial n with a nonce: always signed live.
+func (f *onFakes) nonceRequest(n int64) []byte {
+	f.t.Helper()
+	id, err := f.signer.CertID(crypto.SHA1, big.NewInt(n))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return withNonce([][]byte{id}, []byte(fmt.Sprintf("nonce %d", n)))
+}
+
+// respond is Respond, failing t on an error.
+func (f *onFakes) respond(der []byte) responder.Answer {
+	f.t.Helper()
+	a, err := f.rsp.Respond(context.Background(), der)
+	if err != nil {
+		f.t.Fatalf("Respond: %v", err)
+	}
+	return a
+}
+
+// serve answers der over HTTP, POST or GET, and returns the body.
+func (f *onFakes) serve(der []byte, get bool) []byte {
+	f.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(der))
+	if get {
+		req = httptest.NewRequest(http.MethodGet, "/"+base64.StdEncoding.EncodeToString(der), nil)
+	}
+	rec := httptest.NewRecorder()
+	f.rsp.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "application/ocsp-response" {
+		f.t.Fatalf("HTTP %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	body, _ := io.ReadAll(rec.Body)
+	return body
+}
+
+// parse reads an answer about serial n with x/crypto, verifying that the
+// CA's delegated responder signed it.
+func (f *onFakes) parse(der []byte, n int64) *ocsp.Response {
+	f.t.Helper()
+	r, err := ocsp.ParseResponseForCert(der, &x509.Certificate{SerialNumber: big.NewInt(n)}, f.ca)
+	if err != nil {
+		f.t.Fatalf("x/crypto: %v", err)
+	}
+	if r.Certificate == nil || !bytes.Equal(r.Certificate.Raw, f.resp.Raw) {
+		f.t.Fatal("the answer does not carry the delegated responder's certificate")
+	}
+	return r
+}
+
+// answers is the count of certstatus_ocsp_answers_total{outcome, cause}.
+func (f *onFakes) answers(outcome, cause string) float64 {
+	f.t.Helper()
+	mfs, err := f.reg.Gather()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "certstatus_ocsp_answers_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["outcome"] == outcome && labels["cause"] == cause {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
+}
+
+// blockingSigner signs once release is closed, and says on started when
+// a signature begins.
+type blockingSigner struct {
+	crypto.Signer
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	select {
+	case b.started <- struct{}{}:
+	default:
+	}
+	<-b.release
+	return b.Signer.Sign(r, digest, opts)
+}
+
+// constSigner "signs" with a constant: for tests that count answers and
+// never verify them.
+type constSigner struct{ crypto.Signer }
+
+func (constSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return []byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}, nil
+}
