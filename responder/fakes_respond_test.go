@@ -415,8 +415,15 @@ func TestFakes_TryLaterWhenLiveSigningSaturated(t *testing.T) {
 			t.Fatal("the live signatures never started")
 		}
 	}
-	if _, err := f.rsp.Respond(ctx, f.nonceRequest(1)); !errors.Is(err, responder.ErrTryLater) {
-		t.Errorf("a third live signature: %v, want tryLater", err)
+	third, done := f.nonceRequest(1), make(chan error, 1)
+	wg.Go(func() { _, err := f.rsp.Respond(ctx, third); done <- err })
+	select {
+	case err := <-done:
+		if !errors.Is(err, responder.ErrTryLater) {
+			t.Errorf("a third live signature: %v, want tryLater", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a third live signature waited for the others instead of tryLater")
 	}
 	for _, der := range [][]byte{f.nonceRequest(1), f.request(f.ca, 1, crypto.SHA256)} {
 		if body := f.serve(der, false); !bytes.Equal(body, ocsp.TryLaterErrorResponse) {

@@ -162,6 +162,17 @@ func TestSigner_Made_NotAnAnswer(t *testing.T) {
 			}
 		}
 		good := answerOf(t, s, false)
+		// A response with its status changed from successful (0) to
+		// tryLater (3), response bytes kept.
+		status := bytes.Clone(good)
+		at := bytes.Index(status, []byte{0x0a, 0x01, 0x00})
+		if at < 0 || at > 4 {
+			t.Fatalf("no responseStatus at the start of %x", good[:8])
+		}
+		status[at+2] = 3
+		if s.Made(status) {
+			t.Error("a tryLater with response bytes: Made")
+		}
 		for n := range len(good) {
 			if s.Made(good[:n]) {
 				t.Errorf("the answer cut to %d of %d bytes: Made", n, len(good))

@@ -142,6 +142,20 @@ func checkRFC(t *testing.T, k keyKind, f form, signerCert *x509.Certificate, der
 	if !p.data.ProducedAt.Equal(whole(producedAt)) {
 		t.Errorf("producedAt %v, want %v", p.data.ProducedAt, whole(producedAt))
 	}
+	// GeneralizedTime in UTC ("Z"): encoding/asn1 reads an offset as
+	// another location.
+	times := []time.Time{p.data.ProducedAt}
+	for _, r := range p.data.Responses {
+		times = append(times, r.ThisUpdate, r.NextUpdate)
+		if !r.Revoked.RevocationTime.IsZero() {
+			times = append(times, r.Revoked.RevocationTime)
+		}
+	}
+	for _, tm := range times {
+		if tm.Location() != time.UTC {
+			t.Errorf("time %v is not written in UTC", tm)
+		}
+	}
 	if len(p.data.Responses) != len(singles) {
 		t.Fatalf("%d SingleResponses, want %d", len(p.data.Responses), len(singles))
 	}
