@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -72,6 +73,59 @@ func TestFakes_Statuses(t *testing.T) {
 		}
 	}
 	f.src.checkReadOnly(t, before)
+}
+
+// A request with a nonce, or several CertIDs, is signed live every time:
+// the nonce echoed (RFC 9654), every CertID of the served issuer
+// answered, none remembered.
+func TestFakes_NonceAndSeveralCertIDs(t *testing.T) {
+	f := newOnFakes(t, responder.Options{})
+	f.issued(1)
+	f.revoke(2, f.clock.Now().Add(-time.Hour), certs.Superseded)
+	ids := map[int64][]byte{}
+	ids[1], _ = f.signer.CertID(crypto.SHA1, big.NewInt(1))
+	ids[2], _ = f.signer.CertID(crypto.SHA256, big.NewInt(2))
+	want := map[int64]certs.Status{1: certs.Good, 2: certs.Revoked}
+	xWant := map[int64]int{1: ocsp.Good, 2: ocsp.Revoked}
+	for _, c := range []struct {
+		name    string
+		serials []int64
+		nonce   []byte
+	}{
+		{"nonce", []int64{1}, []byte("a nonce of 32 bytes, as RFC 9654")},
+		{"nonce/one byte", []int64{2}, []byte{0}},
+		{"two CertIDs", []int64{1, 2}, nil},
+		{"two CertIDs and a nonce", []int64{2, 1}, []byte("n")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var certIDs [][]byte
+			var statuses []certs.Status
+			for _, n := range c.serials {
+				certIDs = append(certIDs, ids[n])
+				statuses = append(statuses, want[n])
+			}
+			der := withNonce(certIDs, c.nonce)
+			for range 2 {
+				a := f.respond(der)
+				if a.Cached || a.Nonce != (c.nonce != nil) || !slices.Equal(a.Statuses, statuses) {
+					t.Errorf("Answer cached %v nonce %v statuses %v, want live, %v", a.Cached, a.Nonce, a.Statuses, statuses)
+				}
+				for _, body := range [][]byte{a.DER, f.serve(der, false), f.serve(der, true)} {
+					if got := f.nonceOf(body); !bytes.Equal(got, c.nonce) {
+						t.Errorf("nonce %q, want %q", got, c.nonce)
+					}
+					for _, n := range c.serials {
+						if r := f.parse(body, n); r.Status != xWant[n] {
+							t.Errorf("serial %d: status %d, want %d", n, r.Status, xWant[n])
+						}
+					}
+				}
+			}
+		})
+	}
+	if n := f.rsp.Remembered(); n != 0 {
+		t.Errorf("%d answers to nonces or several CertIDs remembered", n)
+	}
 }
 
 // RFC 6960 §2.2: with UnknownAsRevoked a serial the CA never issued is

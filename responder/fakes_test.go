@@ -393,6 +393,46 @@ func (f *onFakes) parse(der []byte, n int64) *ocsp.Response {
 	return r
 }
 
+// nonceOf reads the nonce of an answer's responseExtensions (RFC 9654:
+// an OCTET STRING in the extnValue), nil if it has none.
+func (f *onFakes) nonceOf(der []byte) []byte {
+	f.t.Helper()
+	var resp struct {
+		Status asn1.Enumerated
+		Bytes  struct {
+			Type     asn1.ObjectIdentifier
+			Response []byte
+		} `asn1:"explicit,tag:0"`
+	}
+	var basic struct{ TBS asn1.RawValue }
+	var data struct {
+		Version     int `asn1:"optional,default:0,explicit,tag:0"`
+		ResponderID asn1.RawValue
+		ProducedAt  time.Time `asn1:"generalized"`
+		Responses   []asn1.RawValue
+		Extensions  []pkix.Extension `asn1:"explicit,tag:1,optional"`
+	}
+	if _, err := asn1.Unmarshal(der, &resp); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := asn1.Unmarshal(resp.Bytes.Response, &basic); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := asn1.Unmarshal(basic.TBS.FullBytes, &data); err != nil {
+		f.t.Fatal(err)
+	}
+	for _, e := range data.Extensions {
+		if e.Id.Equal(asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 2}) {
+			var nonce []byte
+			if rest, err := asn1.Unmarshal(e.Value, &nonce); err != nil || len(rest) > 0 {
+				f.t.Fatalf("nonce extension %x: %v", e.Value, err)
+			}
+			return nonce
+		}
+	}
+	return nil
+}
+
 // answers is the count of certstatus_ocsp_answers_total{outcome, cause}.
 func (f *onFakes) answers(outcome, cause string) float64 {
 	f.t.Helper()
