@@ -20,7 +20,15 @@
 //	ocsp          issuer (16) ‖ len(serial) ‖ serial ‖ hash (1) →
 //	              status (1) ‖ thisUpdate (8) ‖ nextUpdate (8) ‖ response DER
 //	crls          CA identifier → current CRL record (number, DER, stale flag)
+//	crl_revisions CA identifier → revision revocations bumped (the CRL is
+//	              stale while it is behind)
 //	audit         sequence number (8) → hash-chained audit event
+//	audit_ca      CA identifier (16) ‖ sequence number (8) → (checksum only):
+//	              one CA's events, for ListCACertificateLog
+//	by_created    creation order key → (checksum only): listings, newest first
+//	cert_counts   issuer (16) ‖ kind ‖ state ‖ deleted → count (8)
+//	nonces        SHA-256(AccessKeyId, 0, nonce) → expiry (8): replay
+//	              protection of state-changing API calls across restarts
 //
 // Records are encoded by this package in a versioned, tagged binary form
 // (see encoding.go); a golden-file test pins it so the on-disk format cannot
