@@ -71,7 +71,11 @@ type ocspState struct {
 	store OCSPStore
 	set   atomic.Pointer[ocspsign.Set]
 	// reload serialises ReloadOCSP, so the Set published last is the newest.
-	reload   sync.Mutex
+	reload sync.Mutex
+	// settled is set once a start pass has left every stored answer in
+	// its signer's current form (the settings cannot change while the
+	// process runs): Sets published from then on are Settled.
+	settled  atomic.Bool
 	started  time.Time
 	lastPass atomic.Int64                               // unix nanoseconds of the last completed refresh pass
 	pause    func(context.Context, time.Duration) error // between refresh batches (tests watch it)
@@ -108,6 +112,9 @@ func (a *Authority) ReloadOCSP(ctx context.Context) error {
 	set, err := ocspsign.NewSet(a.ocsp.opts.Policy, list...)
 	if err != nil {
 		return fmt.Errorf("ca: OCSP signers: %w", err)
+	}
+	if a.ocsp.settled.Load() {
+		set = set.Settled()
 	}
 	a.ocsp.set.Store(set)
 	a.log.Debug("OCSP signers loaded", "count", len(list))

@@ -131,9 +131,23 @@ func (a *Authority) refreshOCSP(ctx context.Context, all bool) (int, error) {
 			if reformed > 0 {
 				a.log.Info("OCSP answers signed under other settings (signer or ResponderID form) re-signed with the current ones", "count", reformed)
 			}
+			if all {
+				a.settle()
+			}
 			return total, nil
 		}
 		after = next
+	}
+}
+
+// settle publishes the current Set as Settled: every stored answer is in
+// its signer's current form, so the responder skips that check.
+func (a *Authority) settle() {
+	a.ocsp.reload.Lock()
+	defer a.ocsp.reload.Unlock()
+	a.ocsp.settled.Store(true)
+	if set := a.ocsp.set.Load(); set != nil {
+		a.ocsp.set.Store(set.Settled())
 	}
 }
 

@@ -292,8 +292,19 @@ func TestOCSP_StartPassResignsOtherForms(t *testing.T) {
 	if n, err := caSigned.RefreshOCSP(ctx); n != 0 || err != nil {
 		t.Fatalf("a normal pass re-signed %d young answers (%v)", n, err)
 	}
+	if !caSigned.OCSPSigners().CheckForm() {
+		t.Fatal("signers settled before the start pass")
+	}
 	if n, err := caSigned.RefreshOCSPAll(ctx); n != 1 || err != nil {
 		t.Fatalf("start pass after the switch = %d, %v; want 1", n, err)
+	}
+	// Every stored answer is now in the current form: the responder may
+	// skip the check, also in the Sets published later.
+	if caSigned.OCSPSigners().CheckForm() {
+		t.Error("signers not settled after the start pass")
+	}
+	if err := caSigned.ReloadOCSP(ctx); err != nil || caSigned.OCSPSigners().CheckForm() {
+		t.Errorf("a reload after the start pass unsettled the signers (%v)", err)
 	}
 	if resp, _ := storedStatus(t, store, sub, rec); resp.Certificate != nil {
 		t.Error("the re-signed answer still carries the delegated responder")

@@ -85,13 +85,14 @@ func (r *Responder) quick(ctx context.Context, now time.Time, der, dst []byte) (
 	if !ok {
 		return Answer{}, dst, false
 	}
-	s, h, ok := r.set().ByPrefix(q.prefix)
+	set := r.set()
+	s, h, ok := set.ByPrefix(q.prefix)
 	if !ok {
 		return Answer{}, dst, false
 	}
 	out, o, err := r.src.AppendOCSPResponse(ctx, dst, s.ID, q.serial, h)
 	if err == nil {
-		if !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || !s.Made(o.DER) {
+		if !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || set.CheckForm() && !s.Made(o.DER) {
 			return Answer{}, out, false
 		}
 		if int(o.Status) >= len(oneStatus) {

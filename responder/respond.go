@@ -58,7 +58,7 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	}
 	now := r.opts.Now()
 	if len(req.CertIDs) == 1 && !req.HasNonce {
-		if a, ok := r.cached(ctx, signer, req.CertIDs[0], now); ok {
+		if a, ok := r.cached(ctx, set, signer, req.CertIDs[0], now); ok {
 			return a, nil
 		}
 		if a, ok := r.cachedLive(ctx, signer, req.CertIDs[0], now); ok {
@@ -151,15 +151,15 @@ func serialContents(n *big.Int) []byte {
 }
 
 // cached serves a stored answer when one is current, signed in the
-// current signer's form (ocspsign.Signer.Made), and its CertID is exactly
-// the request's.
-func (r *Responder) cached(ctx context.Context, s *ocspsign.Signer, id CertID, now time.Time) (Answer, bool) {
+// current signer's form (ocspsign.Signer.Made, until the CA has settled
+// the Set), and its CertID is exactly the request's.
+func (r *Responder) cached(ctx context.Context, set *ocspsign.Set, s *ocspsign.Signer, id CertID, now time.Time) (Answer, bool) {
 	canon, err := s.CertID(id.Hash, id.Serial)
 	if err != nil || !bytes.Equal(canon, id.Raw) {
 		return Answer{}, false
 	}
 	_, o, err := r.src.AppendOCSPResponse(ctx, nil, s.ID, serialContents(id.Serial), id.Hash)
-	if err != nil || !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || !s.Made(o.DER) {
+	if err != nil || !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || set.CheckForm() && !s.Made(o.DER) {
 		return Answer{}, false // Respond signs it live
 	}
 	return Answer{DER: o.DER, Cached: true, ThisUpdate: o.ThisUpdate, NextUpdate: o.NextUpdate, Statuses: []certs.Status{o.Status}}, true

@@ -1,40 +1,91 @@
 package ocspsign
 
-import (
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-)
-
 // Made reports whether der, a successful OCSPResponse, is signed in s's
 // form: the same kind of ResponderID (byName with the same name, or byKey)
 // and a responder certificate included exactly when s includes one. A
 // stored answer signed under other settings (the CA key instead of a
 // delegated responder, byName instead of byKey) is not served, and the
 // refresh signs it again; one signed by an earlier delegated responder of
-// the same form (rotation) still is, until it is due. It reads the
-// element headers only, without allocating.
+// the same form (rotation) still is, until it is due.
+//
+// Every pre-signed answer served passes through it, so it reads element
+// headers with element below rather than cryptobyte (~45 ns against
+// ~120 ns a call: BenchmarkMade), without allocating; answers are the
+// CA's own, stored under a checksum, and it only has to tell forms apart
+// and refuse what it cannot read (form_test.go holds it to that).
 func (s *Signer) Made(der []byte) bool {
-	in := cryptobyte.String(der)
-	var resp, bytes, basicOctets, basic, tbs, rid, sigAlg cryptobyte.String
-	var status int
-	if !in.ReadASN1(&resp, cbasn1.SEQUENCE) || !resp.ReadASN1Enum(&status) {
+	if len(s.responderID) == 0 {
 		return false
 	}
-	if status != 0 || !resp.ReadASN1(&bytes, tagExplicit0) || !bytes.ReadASN1(&bytes, cbasn1.SEQUENCE) ||
-		!bytes.SkipASN1(cbasn1.OBJECT_IDENTIFIER) || !bytes.ReadASN1(&basicOctets, cbasn1.OCTET_STRING) ||
-		!basicOctets.ReadASN1(&basic, cbasn1.SEQUENCE) || !basic.ReadASN1(&tbs, cbasn1.SEQUENCE) ||
-		!tbs.SkipOptionalASN1(tagExplicit0) {
+	tag, resp, _, ok := element(der)
+	if !ok || tag != 0x30 || len(resp) < 3 || resp[0] != 0x0a || resp[1] != 1 || resp[2] != 0 { // responseStatus successful
 		return false
 	}
-	var tag cbasn1.Tag
-	if !tbs.ReadAnyASN1Element(&rid, &tag) || len(s.responderID) == 0 || byte(tag) != s.responderID[0] {
+	tag, rb, _, ok := element(resp[3:]) // responseBytes [0] EXPLICIT
+	if !ok || tag != 0xa0 {
 		return false
 	}
-	if tag == tagExplicit1 && string(rid) != string(s.responderID) {
+	if tag, rb, _, ok = element(rb); !ok || tag != 0x30 {
+		return false
+	}
+	_, _, rest, ok := element(rb) // responseType
+	if !ok {
+		return false
+	}
+	tag, octets, _, ok := element(rest) // response OCTET STRING
+	if !ok || tag != 0x04 {
+		return false
+	}
+	tag, basic, _, ok := element(octets) // BasicOCSPResponse
+	if !ok || tag != 0x30 {
+		return false
+	}
+	tag, tbs, rest, ok := element(basic) // tbsResponseData
+	if !ok || tag != 0x30 {
+		return false
+	}
+	ridAt := tbs
+	tag, _, after, ok := element(tbs)
+	if ok && tag == 0xa0 { // version, when present
+		ridAt = after
+		tag, _, after, ok = element(after)
+	}
+	if !ok || tag != s.responderID[0] {
+		return false
+	}
+	rid := ridAt[:len(ridAt)-len(after)]
+	if tag == 0xa1 && string(rid) != string(s.responderID) {
 		return false // byName: another name
 	}
-	if !basic.ReadASN1(&sigAlg, cbasn1.SEQUENCE) || !basic.SkipASN1(cbasn1.BIT_STRING) {
+	if tag, _, rest, ok = element(rest); !ok || tag != 0x30 { // signatureAlgorithm
 		return false
 	}
-	return basic.PeekASN1Tag(tagExplicit0) == (s.certs != nil)
+	if tag, _, rest, ok = element(rest); !ok || tag != 0x03 { // signature
+		return false
+	}
+	return (len(rest) > 0 && rest[0] == 0xa0) == (s.certs != nil)
+}
+
+// element reads the DER element at the start of b (definite lengths of
+// at most three octets): its tag, its contents and what follows it.
+func element(b []byte) (tag byte, body, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return 0, nil, nil, false
+	}
+	tag, n, i := b[0], int(b[1]), 2
+	if n >= 0x80 {
+		k := n & 0x7f
+		if k == 0 || k > 3 || len(b) < 2+k {
+			return 0, nil, nil, false
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		i += k
+	}
+	if len(b)-i < n {
+		return 0, nil, nil, false
+	}
+	return tag, b[i : i+n], b[i+n:], true
 }

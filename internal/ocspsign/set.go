@@ -13,7 +13,10 @@ import (
 // a whole request without locks.
 type Set struct {
 	policy Policy
-	list   []*Signer
+	// settled is true once every stored answer is known to be in its
+	// signer's current form (see Settled).
+	settled bool
+	list    []*Signer
 	byID   map[certs.Identifier]*Signer
 	// Several CAs can share a CertID's hashes (a renewed CA certificate
 	// with the same name and key): the one that issued the serial answers.
@@ -69,6 +72,20 @@ func NewSet(p Policy, issuers ...Issuer) (*Set, error) {
 	}
 	return set, nil
 }
+
+// Settled returns a copy of s that says every stored answer of its
+// signers is in their current form (Signer.Made holds for all of them), so
+// that readers may skip that check. The writer calls it once it has
+// re-signed every answer signed under other settings.
+func (s *Set) Settled() *Set {
+	c := *s
+	c.settled = true
+	return &c
+}
+
+// CheckForm reports whether a stored answer must pass Signer.Made before
+// it is served: until the writer has settled the Set (see Settled).
+func (s *Set) CheckForm() bool { return s == nil || !s.settled }
 
 // Policy is the policy every Signer of the Set signs under.
 func (s *Set) Policy() Policy { return s.policy }

@@ -226,3 +226,23 @@ func TestSet_NilLookups(t *testing.T) {
 		t.Error("ByPrefix")
 	}
 }
+
+// A Set checks the form of stored answers until its writer settles it; a
+// settled copy keeps the signers and leaves the original as it was.
+func TestSet_Settled(t *testing.T) {
+	var nilSet *ocspsign.Set
+	if !nilSet.CheckForm() {
+		t.Error("a nil Set skips the form check")
+	}
+	set, err := ocspsign.NewSet(ocspsign.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	settled := set.Settled()
+	if !set.CheckForm() || settled.CheckForm() {
+		t.Errorf("CheckForm: new %v, settled %v; want true, false", set.CheckForm(), settled.CheckForm())
+	}
+	if settled.Policy() != set.Policy() || len(settled.Signers()) != len(set.Signers()) {
+		t.Error("the settled copy lost the policy or the signers")
+	}
+}
