@@ -52,6 +52,7 @@ func commands() []command {
 		{"import", "migrate in: import openssl-index, import cfssl, import pem", runImport},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
+		{"api", "call any action of the running server's JSON API, signed: api <Action> --Param value", runAPI},
 	}
 }
 

@@ -138,3 +138,8 @@ func appendEncoded(b []byte, s string, times int) []byte {
 	}
 	return b
 }
+
+// CanonicalQuery is the canonical query string of params (sorted,
+// RFC 3986 percent-encoded): what a client sends, so that the string it
+// signs and the one the server rebuilds from the request are the same.
+func CanonicalQuery(params map[string][]string) string { return canonicalPairs(params, nil) }
