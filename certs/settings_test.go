@@ -46,8 +46,12 @@ func TestSettings_Validate(t *testing.T) {
 		})
 	}
 	for _, ok := range []func(*certs.Settings){
-		func(s *certs.Settings) { s.OCSPValidity, s.OCSPResponderValidity = certs.MinOCSPValidity, 2*certs.MinOCSPValidity },
-		func(s *certs.Settings) { s.OCSPValidity, s.OCSPResponderValidity = certs.MaxOCSPValidity, 2*certs.MaxOCSPValidity },
+		func(s *certs.Settings) {
+			s.OCSPValidity, s.OCSPResponderValidity = certs.MinOCSPValidity, 2*certs.MinOCSPValidity
+		},
+		func(s *certs.Settings) {
+			s.OCSPValidity, s.OCSPResponderValidity = certs.MaxOCSPValidity, 2*certs.MaxOCSPValidity
+		},
 		func(s *certs.Settings) { s.OCSPResponderID, s.OCSPSignWithCA = certs.ResponderIDByName, true },
 		func(s *certs.Settings) { s.CRLBaseURL = "http://10.0.0.1:8080/pki/" },
 	} {
