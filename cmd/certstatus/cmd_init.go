@@ -33,13 +33,13 @@ type initResult struct {
 type caSummary struct{ Identifier, Alias, CommonName string }
 
 func runInit(ctx context.Context, e *cmdEnv, args []string) error {
-	fs := newFlagSet(e, "init", "init --data DIR --ocsp-url URL [--crl-base-url URL] (--ca-cn NAME [--sub-cn NAME] [--o ORG] [--c CC] [--algorithm ALG] [--root-years N] [--sub-years N] | --no-ca)")
+	fs := newFlagSet(e, "init", "init --data DIR --ocsp-url URL [--crl-base-url URL] (--ca-cn NAME [--sub-cn NAME] --o ORG --c CC [--algorithm ALG] [--root-years N] [--sub-years N] | --no-ca)")
 	cfg, resolve := bindConfigOnly(fs, true, initFlags...)
 	noCA := fs.Bool("no-ca", false, "create no CA: for importing an existing one (certstatus import …) or creating them later (certstatus ca …)")
 	caCN := fs.String("ca-cn", "", "common name (CN) of the root CA; required unless --no-ca")
 	subCN := fs.String("sub-cn", "", "common name of the issuing sub CA (default: the root's with \"Root CA\" turned into \"Issuing CA\", or \"Issuing CA\" appended)")
-	org := fs.String("o", "", "organization (O) of both CAs")
-	country := fs.String("c", "", "country (C) of both CAs, two letters (default XX)")
+	org := fs.String("o", "", "organization (O) of both CAs; required unless --no-ca")
+	country := fs.String("c", "", "country (C) of both CAs, two letters; required unless --no-ca")
 	alg := fs.String("algorithm", "", "key algorithm of both CAs: ECC_256, ECC_384, RSA_2048, RSA_3072, RSA_4096 (default ECC_384 for the root, ECC_256 for the sub CA)")
 	rootYears := fs.Int("root-years", 20, "validity of the root CA in years")
 	subYears := fs.Int("sub-years", 10, "validity of the issuing sub CA in years, less than --root-years")
@@ -130,6 +130,9 @@ func initPKI(rootCN, subCN, org, country, alg string, rootYears, subYears int, n
 	if rootCN == "" {
 		return pkiRequest{}, usageErr("init needs --ca-cn, the root CA's common name (or --no-ca to create no CA)")
 	}
+	if org == "" || country == "" {
+		return pkiRequest{}, usageErr("init needs --o and --c, the organization and country of its CAs (RFC 5280 §4.1.2.6, BR 7.1.4.3)")
+	}
 	if rootYears < 1 || subYears < 1 || subYears >= rootYears {
 		return pkiRequest{}, usageErr("--root-years %d, --sub-years %d: want at least 1 year each, the sub CA's shorter than the root's", rootYears, subYears)
 	}
@@ -144,6 +147,11 @@ func initPKI(rootCN, subCN, org, country, alg string, rootYears, subYears int, n
 	days := func(years int) int { return int(now.AddDate(years, 0, 0).Sub(now).Hours() / 24) }
 	subject := func(cn string) certs.Subject {
 		return certs.Subject{CommonName: cn, Organization: org, Country: country}
+	}
+	for _, cn := range []string{rootCN, subCN} {
+		if err := subject(cn).Validate(); err != nil {
+			return pkiRequest{}, usageErr("init: %v", err)
+		}
 	}
 	return pkiRequest{
 		root: certs.RootRequest{Subject: subject(rootCN), Algorithm: rootAlg, Validity: certs.Validity{Days: days(rootYears)}, Alias: "root"},
