@@ -107,8 +107,10 @@ func runInit(ctx context.Context, e *cmdEnv, args []string) error {
 	fmt.Fprintf(w, "certstatus: initialised data directory %s\n", res.Data)
 	if s.createdKey {
 		fmt.Fprintf(w, "  created master key      %s (mode 0600; back it up apart from the data: it decrypts every stored key)\n", res.MasterKeyFile)
+	} else if e.getenv("CERTSTATUS_MASTER_KEY") != "" {
+		fmt.Fprintln(w, "  using master key        from $CERTSTATUS_MASTER_KEY (give it to every command the same way)")
 	} else {
-		fmt.Fprintf(w, "  using master key        %s\n", res.MasterKeyFile)
+		fmt.Fprintf(w, "  using master key        %s (it was there already)\n", res.MasterKeyFile)
 	}
 	fmt.Fprintf(w, "  created admin AccessKey %s in %s (mode 0600)\n", res.AccessKeyID, res.AccessKeyFile)
 	if res.RootCA != nil {
