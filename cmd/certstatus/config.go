@@ -25,7 +25,9 @@ import (
 // environment variable CERTSTATUS_<FLAG> (upper case, "-" → "_"), and the
 // command-line flag. Values are parsed and checked once, by the resolver
 // bindConfig returns, whose errors name the flag and where the value came
-// from; the rest of the program reads typed fields.
+// from; the rest of the program reads typed fields. The fields the data
+// directory's stored settings govern (OCSPURL, CRLBaseURL and the OCSP
+// signer's) take the stored values when it opens (settings.go).
 type Config struct {
 	// Data is the data directory holding certstatus.db, master.key and
 	// admin-accesskey.json. Default "./data".

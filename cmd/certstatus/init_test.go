@@ -218,3 +218,24 @@ func TestInit_NoCAThenImportPEM(t *testing.T) {
 		t.Errorf("serve bootstrapped CAs beside the imported one: %+v", cas)
 	}
 }
+
+// TestInit_JSON: init --json says what it made, settings included.
+func TestInit_JSON(t *testing.T) {
+	c := newCLI(t, filepath.Join(t.TempDir(), "data"))
+	var res initResult
+	c.json(&res, "init", "--ocsp-url", initOCSPURL, "--ca-cn", "JSON Root CA", "--o", "JSON", "--c", "FR", "--sub-cn", "JSON Leaves CA")
+	if res.Settings.OCSPURL != initOCSPURL || res.Settings.CRLBaseURL != initOCSPURL || res.Settings.OCSPValidity != "24h" {
+		t.Errorf("settings %+v", res.Settings)
+	}
+	if res.RootCA == nil || res.RootCA.CommonName != "JSON Root CA" || res.RootCA.Alias != "root" || res.SubCA == nil || res.SubCA.CommonName != "JSON Leaves CA" {
+		t.Errorf("CAs %+v %+v", res.RootCA, res.SubCA)
+	}
+	if _, err := os.Stat(res.AccessKeyFile); err != nil || !strings.HasPrefix(res.AccessKeyID, "LTAI") || res.MasterKeyFile != filepath.Join(res.Data, "master.key") {
+		t.Errorf("key files: %+v (%v)", res, err)
+	}
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	if len(cas) != 2 || cas[0].Identifier != res.RootCA.Identifier || cas[1].Identifier != res.SubCA.Identifier {
+		t.Errorf("ca list %+v, init said %+v %+v", cas, res.RootCA, res.SubCA)
+	}
+}
