@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
@@ -246,5 +247,33 @@ func TestSettings_SignWithCAThenServe(t *testing.T) {
 func TestSettings_BoundsAgreeWithSigner(t *testing.T) {
 	if certs.MinOCSPValidity != ocspsign.MinValidity || certs.MaxOCSPValidity != ocspsign.MaxValidity {
 		t.Errorf("certs bounds %v..%v, ocspsign %v..%v", certs.MinOCSPValidity, certs.MaxOCSPValidity, ocspsign.MinValidity, ocspsign.MaxValidity)
+	}
+}
+
+// TestSettings_OfflineAnswersUseStoredSigner: an answer an offline command
+// pre-signs at issuance follows the stored signer settings, not the
+// defaults an offline command's flags would give.
+func TestSettings_OfflineAnswersUseStoredSigner(t *testing.T) {
+	e, _ := newInitEnv(t, "--ca-cn", "Offline Root CA", "--o", "Offline", "--c", "DE", "--ocsp-validity", "48h", "--ocsp-sign-with-ca")
+	id := e.issue(t, "--cn", "offline.example")
+	cert := e.cert(t, id)
+	s, err := db.Open(e.c.env["CERTSTATUS_DATA"], &db.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stored, err := s.OCSPResponse(t.Context(), certs.Identifier(e.subID), certs.SerialFromBig(cert.SerialNumber), crypto.SHA1)
+	if err != nil {
+		t.Fatalf("no answer stored at issuance: %v", err)
+	}
+	r, err := ocsp.ParseResponse(stored.DER, e.subCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.NextUpdate.Sub(r.ThisUpdate); got != 48*time.Hour {
+		t.Errorf("stored answer valid %v, want the stored 48h", got)
+	}
+	if r.Certificate != nil && !bytes.Equal(r.Certificate.Raw, e.subCert.Raw) {
+		t.Errorf("stored answer signed by %v, want the CA (ocsp_sign_with_ca)", r.Certificate.Subject)
 	}
 }
