@@ -198,6 +198,7 @@ func checkTx(tx kv.Tx, add func([]byte, string, string, ...any)) {
 	ck.responders()
 	ck.auditTrail()
 	ck.accessKeys()
+	ck.settings()
 }
 
 // checker is one pass of checkValues over a transaction: each method

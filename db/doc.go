@@ -29,6 +29,8 @@
 //	cert_counts   issuer (16) ‖ kind ‖ state ‖ deleted → count (8)
 //	nonces        SHA-256(AccessKeyId, 0, nonce) → expiry (8): replay
 //	              protection of state-changing API calls across restarts
+//	settings      "settings" → the data directory's settings (URLs put in
+//	              certificates, OCSP signing choices); schema 10
 //
 // Records are encoded by this package in a versioned, tagged binary form
 // (see encoding.go); a golden-file test pins it so the on-disk format cannot

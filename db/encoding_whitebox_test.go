@@ -50,6 +50,8 @@ var (
 		caCase("ca-sub-constrained", certs.CA{Identifier: "2f2e2d2c2b2a29282726252423222120", Parent: "0f0e0d0c0b0a09080706050403020100",
 			Kind: certs.KindSubCA, Serial: "cd", DER: []byte("constrained sub DER"), PathLen: 0, State: certs.StateIssued,
 			ExtKeyUsages: []certs.EKU{certs.EKUServerAuth, certs.EKUClientAuth}, CertMaxDays: 397}),
+		settingsCase("settings-full", certs.Settings{OCSPURL: "https://ocsp.example.com/ocsp", CRLBaseURL: "https://pki.example.com",
+			OCSPValidity: 48 * time.Hour, OCSPResponderValidity: 720 * time.Hour, OCSPSignWithCA: true, OCSPResponderID: certs.ResponderIDByName}),
 	}
 )
 
@@ -86,6 +88,12 @@ func accessKeyCase(name string, k certs.AccessKey) goldenCase {
 	return goldenCase{name, k,
 		func(v any) []byte { return encodeAccessKey(v.(certs.AccessKey)) },
 		func(b []byte) (any, error) { return decodeAccessKey(b) }}
+}
+
+func settingsCase(name string, st certs.Settings) goldenCase {
+	return goldenCase{name, st,
+		func(v any) []byte { return encodeSettings(v.(certs.Settings)) },
+		func(b []byte) (any, error) { return decodeSettings(b) }}
 }
 
 // formatHex writes b as hex, 32 bytes a line.
@@ -230,6 +238,7 @@ func TestDecode_Corrupt(t *testing.T) {
 				"record":     func(b []byte) (any, error) { return decodeRecord(b) },
 				"CA":         func(b []byte) (any, error) { return decodeCA(b) },
 				"access key": func(b []byte) (any, error) { return decodeAccessKey(b) },
+				"settings":   func(b []byte) (any, error) { return decodeSettings(b) },
 			} {
 				if _, err := dec(in.b); !errors.Is(err, errCorrupt) {
 					t.Errorf("decode %s(%x) = %v, want errCorrupt", name, in.b, err)

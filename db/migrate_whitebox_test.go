@@ -317,10 +317,10 @@ func TestOpen_Migration_V5ToV6(t *testing.T) {
 }
 
 // asLegacy turns the values in tx into what a certstatus before schema 7
-// wrote: no checksums, no meta/schema_sealed, none of the buckets schemas 8
-// and 9 added.
+// wrote: no checksums, no meta/schema_sealed, none of the buckets schemas 8,
+// 9 and 10 added.
 func asLegacy(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketCreated, bucketCounts, bucketNonces, bucketAuditCA} {
+	for _, name := range [][]byte{bucketCreated, bucketCounts, bucketNonces, bucketAuditCA, bucketSettings} {
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err

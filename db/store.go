@@ -56,7 +56,7 @@ var (
 // (checksum.go); Check verifies them all.
 var sealedBuckets = [][]byte{bucketCAs, bucketCerts, bucketIssuerSerial, bucketSerials, bucketCustom, bucketAccessKeys,
 	bucketTokens, bucketResponders, bucketOCSP, bucketCRLs, bucketCRLRevisions, bucketAudit,
-	bucketCreated, bucketCounts, bucketNonces, bucketAuditCA}
+	bucketCreated, bucketCounts, bucketNonces, bucketAuditCA, bucketSettings}
 
 // Options configures Open. A nil *Options means the defaults.
 type Options struct {
@@ -363,6 +363,12 @@ var migrations = []migration{
 	{name: "checksums on every value", step: sealStep},
 	{name: "creation-order index and counts of certificates", step: indexStep},
 	{name: "index of the audit events about each CA", step: auditCAStep},
+	{name: "stored settings", run: func(tx *bolt.Tx) error {
+		// Created empty: the first open of a certstatus that reads schema
+		// 10 stores the settings it was started with (see Settings).
+		_, err := tx.CreateBucketIfNotExists(bucketSettings)
+		return err
+	}},
 }
 
 // sealedAt7 are the buckets of schema 6, which migration 7 seals; later

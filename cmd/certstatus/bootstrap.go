@@ -26,14 +26,68 @@ type bootstrapResult struct {
 	Root, Sub     *certs.CA
 	AccessKeyID   string
 	AccessKeyFile string
+	// DevPKI is true when the store holds the dev root CA, made now or
+	// by an earlier start.
+	DevPKI bool
 }
 
-// bootstrap makes an empty data directory a working service: a root CA, an
-// issuing sub CA and an administrator AccessKey. It creates only what is
-// missing, so later starts reuse everything.
+// pkiRequest names a root CA and the issuing sub CA to create under it
+// (the sub's Parent is filled in).
+type pkiRequest struct {
+	root certs.RootRequest
+	sub  certs.SubRequest
+}
+
+// devPKI is the PKI serve's bootstrap creates: for trying certstatus out,
+// not for production (certstatus init creates the operator's own).
+var devPKI = pkiRequest{
+	root: certs.RootRequest{
+		Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev root CA"},
+		Algorithm: certs.ECC384,
+		Validity:  certs.Validity{Days: 3650},
+		Alias:     devRootAlias,
+	},
+	sub: certs.SubRequest{
+		Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev issuing CA"},
+		Algorithm: certs.ECC256,
+		Validity:  certs.Validity{Days: 1825},
+		PathLen:   0,
+		Alias:     "dev-issuing",
+	},
+}
+
+// createPKI creates the sub CA of p under root, and first the root of p
+// when root is nil. res gets what was created.
+func (s *service) createPKI(ctx context.Context, p pkiRequest, root *certs.CA, res *bootstrapResult) error {
+	if root == nil {
+		r, err := s.ca.CreateRoot(ctx, p.root)
+		if err != nil {
+			return fmt.Errorf("root CA: %w", err)
+		}
+		root, res.Root = &r, &r
+	}
+	sr := p.sub
+	sr.Parent = root.Identifier
+	sub, err := s.ca.CreateSub(ctx, sr)
+	if err != nil {
+		return fmt.Errorf("sub CA: %w", err)
+	}
+	res.Sub = &sub
+	return nil
+}
+
+// bootstrap makes an empty data directory a working service: the dev
+// PKI (a root CA and an issuing sub CA) and an administrator AccessKey.
+// It creates only what is missing, so later starts reuse everything. A
+// data directory certstatus init made (it has settings and an admin
+// AccessKey from before this start) gets no dev PKI, even without CAs.
 func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
 	var res bootstrapResult
 	cas, err := s.store.CAs(ctx)
+	if err != nil {
+		return res, err
+	}
+	keys, err := s.store.AccessKeys(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -41,37 +95,16 @@ func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
 	// when a first start was interrupted between the two, so the service
 	// never comes up with a root and nothing that can issue.
 	var root *certs.CA
+	create := false
 	if len(cas) == 0 {
-		r, err := s.ca.CreateRoot(ctx, certs.RootRequest{
-			Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev root CA"},
-			Algorithm: certs.ECC384,
-			Validity:  certs.Validity{Days: 3650},
-			Alias:     devRootAlias,
-		})
-		if err != nil {
-			return res, fmt.Errorf("bootstrap root CA: %w", err)
-		}
-		root, res.Root = &r, &r
+		create = s.createdSettings || len(keys) == 0
 	} else if len(cas) == 1 && cas[0].Kind == certs.KindRootCA && cas[0].Alias == devRootAlias && cas[0].State == certs.StateIssued {
-		root = &cas[0]
+		root, create = &cas[0], true
 	}
-	if root != nil {
-		sub, err := s.ca.CreateSub(ctx, certs.SubRequest{
-			Parent:    root.Identifier,
-			Subject:   certs.Subject{Country: "CN", Organization: "certstatus", OrganizationalUnit: "dev", CommonName: "certstatus dev issuing CA"},
-			Algorithm: certs.ECC256,
-			Validity:  certs.Validity{Days: 1825},
-			PathLen:   0,
-			Alias:     "dev-issuing",
-		})
-		if err != nil {
-			return res, fmt.Errorf("bootstrap sub CA: %w", err)
+	if create {
+		if err := s.createPKI(ctx, devPKI, root, &res); err != nil {
+			return res, fmt.Errorf("bootstrap %w", err)
 		}
-		res.Sub = &sub
-	}
-	keys, err := s.store.AccessKeys(ctx)
-	if err != nil {
-		return res, err
 	}
 	if len(keys) == 0 {
 		id, path, err := s.createAdminKey(ctx)
@@ -80,8 +113,28 @@ func (s *service) bootstrap(ctx context.Context) (bootstrapResult, error) {
 		}
 		res.AccessKeyID, res.AccessKeyFile = id, path
 	}
-	return res, nil
+	res.DevPKI, err = s.devPKIInUse(ctx)
+	return res, err
 }
+
+// devPKIInUse reports whether the store holds the dev root CA that
+// bootstrap creates.
+func (s *service) devPKIInUse(ctx context.Context) (bool, error) {
+	cas, err := s.store.CAs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cas {
+		if c.Kind == certs.KindRootCA && c.Alias == devRootAlias {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// devPKINote is what serve says, in its summary and its log, about a data
+// directory running on the dev PKI.
+const devPKINote = "this data directory runs on the dev PKI serve bootstraps (\"certstatus dev root CA\"): for trying certstatus out, not for production; create a production data directory with \"certstatus init\" (see docs/PRODUCTION.md)"
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 

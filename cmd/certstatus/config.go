@@ -25,7 +25,9 @@ import (
 // environment variable CERTSTATUS_<FLAG> (upper case, "-" → "_"), and the
 // command-line flag. Values are parsed and checked once, by the resolver
 // bindConfig returns, whose errors name the flag and where the value came
-// from; the rest of the program reads typed fields.
+// from; the rest of the program reads typed fields. The fields the data
+// directory's stored settings govern (OCSPURL, CRLBaseURL and the OCSP
+// signer's) take the stored values when it opens (settings.go).
 type Config struct {
 	// Data is the data directory holding certstatus.db, master.key and
 	// admin-accesskey.json. Default "./data".
@@ -101,6 +103,10 @@ type Config struct {
 	// crl is the parsed CRL policy.
 	crl             ca.CRLPolicy
 	crlURLDefaulted bool
+	// from names, by flag, where each value not left at its default came
+	// from ("the command line", "$CERTSTATUS_…", "config file …"): a
+	// value given for a stored setting must agree with it (settings.go).
+	from map[string]string
 }
 
 // setting binds one Config field to its flag, variable and default. set
@@ -187,7 +193,7 @@ func envName(flagName string) string {
 // flags over the defaults, and parses and checks every value (the only
 // place config values are checked).
 func bindConfig(fs *flag.FlagSet, withListeners bool) (*Config, func(getenv func(string) string) error) {
-	c := &Config{serve: withListeners}
+	c := &Config{serve: withListeners, from: map[string]string{}}
 	settings := c.settings(withListeners)
 	vals := make(map[string]*rawFlag, len(settings))
 	for _, s := range settings {
@@ -230,6 +236,9 @@ func bindConfig(fs *flag.FlagSet, withListeners bool) (*Config, func(getenv func
 			}
 			if err := s.set(raw[s.name].value); err != nil {
 				return fmt.Errorf("config: --%s %q (from %s): %w", s.name, raw[s.name].value, raw[s.name].from, err)
+			}
+			if raw[s.name].from != "the default" {
+				c.from[s.name] = raw[s.name].from
 			}
 		}
 		return c.finish()

@@ -189,12 +189,10 @@ func TestOCSPInterop_OpenSSLServeSettings(t *testing.T) {
 	good := e.issue(t, "--cn", "good.example.com")
 
 	t.Run("signer/CA key with ResponderID byName", func(t *testing.T) {
-		e.c.env["CERTSTATUS_OCSP_RESPONDER_ID"] = "byName"
-		e.c.env["CERTSTATUS_OCSP_SIGN_WITH_CA"] = "true"
-		defer func() {
-			delete(e.c.env, "CERTSTATUS_OCSP_RESPONDER_ID")
-			delete(e.c.env, "CERTSTATUS_OCSP_SIGN_WITH_CA")
-		}()
+		// Signer settings are stored settings: set them, and put them back
+		// once the server has stopped (deferred first, so it runs last).
+		e.on(t).ok("settings", "set", "--ocsp-responder-id", "byName", "--ocsp-sign-with-ca")
+		defer e.on(t).ok("settings", "set", "--ocsp-responder-id", "byKey", "--ocsp-sign-with-ca=false")
 		e.serve(t)
 		defer e.shutdown(t)
 		out := opensslOK(t, e, "-issuer", e.sub, "-cert", e.pem(good), "-CAfile", e.root, "-resp_text")

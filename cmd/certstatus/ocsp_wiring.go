@@ -7,8 +7,8 @@ import (
 )
 
 // caOCSPOptions are the CA's OCSP signing settings from a resolved Config
-// (checked there). Offline commands that leave them unset sign with the
-// defaults; serve's refresh re-signs with its own.
+// (checked there) whose signer fields hold the stored settings (open puts
+// them there), so that offline commands sign as serve does.
 func caOCSPOptions(c *Config, m *ca.OCSPMetrics) *ca.OCSPOptions {
 	return &ca.OCSPOptions{
 		Policy:            ocspsign.Policy{Validity: c.OCSPValidity, RefreshAfter: c.OCSPRefreshAfter, ByName: c.OCSPResponderID == "byName"},

@@ -42,12 +42,14 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "run the JSON API and OCSP listeners (bootstraps an empty data directory)", runServe},
+		{"init", "create a data directory for production: master key, admin AccessKey, settings, CAs", runInit},
+		{"serve", "run the JSON API and OCSP listeners (bootstraps an empty data directory with a dev PKI)", runServe},
 		{"ca", "manage CAs offline: create-root, create-sub, list, show, revoke, disable, enable", runCA},
 		{"cert", "manage certificates offline: issue, revoke, show, list, delete", runCert},
 		{"accesskey", "manage API AccessKeys offline: create, list, show, set, disable, enable, delete", runAccessKey},
 		{"crl", "crl fetch saves a CA's current, verified CRL from the running server", runCRL},
 		{"ocsp", "relying-party help: ocsp fetch saves a verified OCSP response for stapling", runOCSP},
+		{"settings", "the data directory's stored settings (URLs, OCSP signing): show, set", runSettings},
 		{"audit", "the hash-chained audit trail: list, verify", runAudit},
 		{"import", "migrate in: import openssl-index, import cfssl, import pem", runImport},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
@@ -74,15 +76,19 @@ func runEnv(ctx context.Context, args []string, e *cmdEnv) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			who := "cli:unknown"
-			if u, err := user.Current(); err == nil {
-				who = "cli:" + u.Username
-			}
-			return c.run(certs.WithActor(ctx, certs.Actor{Who: who}), e, args[1:])
+			return c.run(certs.WithActor(ctx, certs.Actor{Who: cliActor()}), e, args[1:])
 		}
 	}
 	printUsage(e.stderr)
 	return usageErr("unknown subcommand %q", args[0])
+}
+
+// cliActor names the person running the command in the audit trail.
+func cliActor() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli:unknown"
 }
 
 func printUsage(w io.Writer) {
@@ -146,6 +152,9 @@ type service struct {
 	ca     *ca.Authority
 	// createdKey is true when the master key was created by this open.
 	createdKey bool
+	// createdSettings is true when this open stored the settings (none
+	// were stored before: a new data directory, or one from before them).
+	createdSettings bool
 	// rsp is the OCSP responder while serving.
 	rsp *responder.Responder
 	// reg holds the Prometheus metrics while serving.
@@ -156,7 +165,10 @@ type service struct {
 // master key (serve's bootstrap); offline commands refuse to, so that a
 // mistyped --data never silently starts a second CA.
 // ocspMetrics, if set, receives the CA's OCSP signing metrics (serve).
-func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ocspMetrics *ca.OCSPMetrics) (*service, error) {
+// The stored settings (settings.go) replace c's URLs and OCSP signer
+// settings; a value given for one that differs is refused. ctx carries
+// the actor of the audit event when they are stored first.
+func open(ctx context.Context, c *Config, log *slog.Logger, createKey bool, getenv func(string) string, ocspMetrics *ca.OCSPMetrics) (*service, error) {
 	dbOpts := &db.Options{Logger: log}
 	if c.serve {
 		dbOpts.AnswerCache = c.OCSPAnswerCache
@@ -172,13 +184,18 @@ func open(c *Config, log *slog.Logger, createKey bool, getenv func(string) strin
 	if err != nil {
 		return nil, err
 	}
+	createdSettings, err := useStoredSettings(ctx, store, c, log, true)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	caOpts := &ca.Options{OCSPURL: c.OCSPURL, CRLBaseURL: c.CRLBaseURL, Logger: log, CRL: c.crl, OCSP: caOCSPOptions(c, ocspMetrics)}
 	auth, err := ca.New(store, sealer, caOpts)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	return &service{cfg: c, log: log, store: store, sealer: sealer, ca: auth, createdKey: created}, nil
+	return &service{cfg: c, log: log, store: store, sealer: sealer, ca: auth, createdKey: created, createdSettings: createdSettings}, nil
 }
 
 func loadSealer(c *Config, create bool, getenv func(string) string) (*keyseal.Sealer, bool, error) {
@@ -220,7 +237,7 @@ func (s *service) Close() error {
 
 // openOffline is the common start of offline subcommands.
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
-	return open(c, newLogger(c, e.stderr), false, e.getenv, nil)
+	return open(certs.WithActor(context.Background(), certs.Actor{Who: cliActor()}), c, newLogger(c, e.stderr), false, e.getenv, nil)
 }
 
 // subcommand names one subcommand of a group ("ca", "cert").

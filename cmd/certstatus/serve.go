@@ -58,7 +58,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	cfg.boundOCSP(ocspLn.Addr().String())
 
 	reg := prometheus.NewRegistry()
-	svc, err := open(cfg, log, true, e.getenv, ca.NewOCSPMetrics(reg))
+	svc, err := open(ctx, cfg, log, true, e.getenv, ca.NewOCSPMetrics(reg))
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,9 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	boot, err := svc.bootstrap(certs.WithActor(ctx, certs.Actor{Who: "system:bootstrap"}))
 	if err != nil {
 		return err
+	}
+	if boot.DevPKI {
+		log.Warn(devPKINote)
 	}
 	// The CA issues the responder certificates due and publishes its
 	// signers before the first answer; the responder only reads them.
@@ -173,6 +176,9 @@ func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, apiAddr, ocsp n
 	}
 	fmt.Fprintf(w, "  JSON API  http://%s   (Alibaba CAS 2020-06-30 at /, /healthz, /readyz, /metrics)\n", apiAddr)
 	fmt.Fprintf(w, "  OCSP      http://%s   (URL in issued certificates: %s)\n", ocsp, svc.cfg.OCSPURL)
+	if boot.DevPKI {
+		fmt.Fprintf(w, "  NOTE: %s\n", devPKINote)
+	}
 }
 
 func subjectCN(der []byte) string {
