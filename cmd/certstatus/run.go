@@ -263,17 +263,5 @@ func pickSubcommand(e *cmdEnv, group string, subs []subcommand, args []string) (
 // runOffline parses args with fs, resolves the configuration, opens the
 // data directory and calls run with the positional arguments.
 func runOffline(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string, run func(*service, []string) error) error {
-	pos, help, err := parse(fs, args)
-	if help || err != nil {
-		return err
-	}
-	if err := resolve(e.getenv); err != nil {
-		return err
-	}
-	s, err := openOffline(e, cfg)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return run(s, pos)
+	return runOfflineOr(context.Background(), e, fs, cfg, resolve, args, run, nil)
 }
