@@ -72,8 +72,7 @@ func (t *apiTLS) check(ctx context.Context) error {
 		return err
 	}
 	if c != nil {
-		t.cert.Store(c)
-		t.log.Info("API TLS: serving a new certificate", "source", t.src.describe(), "serial", c.Leaf.SerialNumber.Text(16), "not_after", c.Leaf.NotAfter)
+		t.cert.Store(c) // the source logged what it issued or read
 	}
 	return nil
 }
@@ -167,7 +166,7 @@ func (s *service) startAPITLS(ctx context.Context, bound net.Addr) error {
 		src = &autoCert{svc: s, hosts: listenerHosts(s.cfg.APIAddr, bound, s.cfg.APITLSNames), validity: apiTLSValidity, log: s.log}
 		every = apiTLSAutoCheck
 	case tlsFiles:
-		src = &fileCert{certFile: t.CertFile, keyFile: t.KeyFile}
+		src = &fileCert{certFile: t.CertFile, keyFile: t.KeyFile, log: s.log}
 		every = apiTLSFileCheck
 	}
 	a, err := newAPITLS(ctx, src, every, s.log)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
@@ -47,15 +48,24 @@ type autoCert struct {
 	validity time.Duration
 	log      *slog.Logger
 	// served is the record of the certificate served; zero before the
-	// first load.
+	// first load. Only load, on one goroutine at a time, sets it.
 	served certs.Record
+	// description is describe's answer, read by /readyz's goroutines.
+	description atomic.Pointer[string]
 }
 
 func (a *autoCert) describe() string {
-	if a.served.Identifier == "" {
-		return "auto"
+	if d := a.description.Load(); d != nil {
+		return *d
 	}
-	return fmt.Sprintf("auto, certificate %s from CA %s", a.served.Identifier, a.served.Issuer)
+	return "auto"
+}
+
+// setServed records r as the certificate served.
+func (a *autoCert) setServed(r certs.Record) {
+	a.served = r
+	d := fmt.Sprintf("auto, certificate %s from CA %s", r.Identifier, r.Issuer)
+	a.description.Store(&d)
 }
 
 func (a *autoCert) load(ctx context.Context, cur *tls.Certificate, now time.Time) (*tls.Certificate, error) {
@@ -138,7 +148,7 @@ func (a *autoCert) reuse(ctx context.Context, now time.Time) (*tls.Certificate, 
 	if err != nil {
 		return nil, fmt.Sprintf("certificate %s: %v", id, err), nil
 	}
-	a.served = r
+	a.setServed(r)
 	a.log.Info("API TLS: reusing the certificate issued earlier", "id", r.Identifier, "ca", r.Issuer, "not_after", r.NotAfter, "renew_at", renewAt(r.NotBefore, r.NotAfter), "trust", filepath.Join(a.svc.cfg.Data, APITLSBundleFile))
 	return c, "", nil
 }
@@ -185,7 +195,7 @@ func (a *autoCert) issue(ctx context.Context, now time.Time, why string) (*tls.C
 	if err := fsutil.WriteAtomic(filepath.Join(a.svc.cfg.Data, apiTLSIDFile), []byte(string(out.Record.Identifier)+"\n"), 0o644); err != nil {
 		return nil, err
 	}
-	a.served = out.Record
+	a.setServed(out.Record)
 	a.log.Info("API TLS: issued a certificate", "why", why, "id", out.Record.Identifier, "ca", ca.Identifier, "ca_alias", ca.Alias,
 		"picked", "the oldest issuing sub CA that can sign a server certificate", "names", hostList(a.hosts),
 		"not_after", out.Record.NotAfter, "renew_at", renewAt(out.Record.NotBefore, out.Record.NotAfter), "trust", filepath.Join(a.svc.cfg.Data, APITLSBundleFile))

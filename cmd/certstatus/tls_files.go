@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 )
@@ -14,9 +15,8 @@ const apiTLSFileCheck = 2 * time.Second
 
 // fileStamp is what a change of a file is recognised by.
 type fileStamp struct {
-	size    int64
-	modTime time.Time
-	missing bool
+	size, modTime int64 // modTime in Unix nanoseconds
+	missing       bool
 }
 
 func stampOf(path string) fileStamp {
@@ -24,7 +24,7 @@ func stampOf(path string) fileStamp {
 	if err != nil {
 		return fileStamp{missing: true}
 	}
-	return fileStamp{size: fi.Size(), modTime: fi.ModTime()}
+	return fileStamp{size: fi.Size(), modTime: fi.ModTime().UnixNano()}
 }
 
 // fileCert serves the operator's PEM certificate (its chain may follow it
@@ -34,6 +34,7 @@ func stampOf(path string) fileStamp {
 // certificate, then the key, ends with the new pair).
 type fileCert struct {
 	certFile, keyFile string
+	log               *slog.Logger
 	// seen are the stamps of the files last tried.
 	seen [2]fileStamp
 }
@@ -56,5 +57,6 @@ func (f *fileCert) load(_ context.Context, cur *tls.Certificate, now time.Time) 
 		return nil, fmt.Errorf("%s: the certificate is valid from %s to %s, not now", f.certFile,
 			c.Leaf.NotBefore.UTC().Format(time.RFC3339), c.Leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
+	f.log.Info("API TLS: loaded the certificate and key", "cert", f.certFile, "key", f.keyFile, "serial", c.Leaf.SerialNumber.Text(16), "subject", c.Leaf.Subject.String(), "not_after", c.Leaf.NotAfter)
 	return &c, nil
 }
