@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -231,11 +230,8 @@ func (s *Server) authorize(r *http.Request, c *call) *Error {
 		s.log.Warn("api: access key has an invalid policy; denying", "access_key", c.key.ID, "err", err)
 		return deny("ImplicitDeny")
 	}
-	var ip net.IP
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		ip = net.ParseIP(host)
-	}
-	d := p.Evaluate(ram.Request{Action: authAction, SourceIP: ip, CurrentTime: c.now, SecureTransport: r.TLS != nil})
+	ip, secure := s.client(r)
+	d := p.Evaluate(ram.Request{Action: authAction, SourceIP: ip, CurrentTime: c.now, SecureTransport: secure})
 	if !d.Allowed {
 		return deny(d.NoPermissionType())
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -66,6 +67,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics, if set, counts calls, codes and authentication failures.
 	Metrics *Metrics
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto headers count for acs:SourceIp and
+	// acs:SecureTransport (client.go says how). If empty, none: the TCP
+	// peer and the connection's own TLS decide.
+	TrustedProxies []netip.Prefix
 }
 
 // Server answers the Alibaba CAS API.

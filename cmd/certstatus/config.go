@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,6 +96,22 @@ type Config struct {
 	OCSPMaxConns int
 	APIMaxConns  int
 
+	// API transport security (serve; tls_config.go).
+
+	// APITLS is --api-tls: auto, off or CERT,KEY. Default: auto when
+	// APIAddr listens beyond loopback, off on loopback.
+	APITLS apiTLSConfig
+	// APIInsecurePlainHTTP allows --api-tls off beyond loopback. Default
+	// false.
+	APIInsecurePlainHTTP bool
+	// APITLSNames are DNS names and IP addresses the auto certificate
+	// carries besides the listener's own. Default none.
+	APITLSNames []string
+	// APITrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto count for acs:SourceIp and acs:SecureTransport.
+	// Default none.
+	APITrustedProxies []netip.Prefix
+
 	// serve is true for a Config bound with the listeners' settings.
 	serve bool
 	// ocspURLDefaulted is true when OCSPURL was derived from OCSPAddr, so
@@ -178,6 +195,10 @@ func (c *Config) settings(withListeners bool) []setting {
 				minMaxConns, math.MaxInt, true, fmt.Sprintf("want a number of connections, at least %d", minMaxConns)),
 			integer("ocsp-answer-cache", &c.OCSPAnswerCache, "10000", "pre-signed OCSP answers kept in memory for the hot path, and an eighth as many serials found unknown (any database write retires them all); 0: none",
 				0, db.MaxAnswerCache, false, fmt.Sprintf("want a number of answers from 0 (no cache) to %d", db.MaxAnswerCache)),
+			setting{name: "api-tls", usage: "TLS on the API listener: auto (a certificate from certstatus's own CA, renewed; trust <data>/api-tls-ca.pem), off, or CERT,KEY (PEM files, re-read when they change) (default auto beyond loopback, off on loopback)", set: c.APITLS.parse},
+			boolean("api-insecure-plain-http", &c.APIInsecurePlainHTTP, "false", "allow --api-tls off on an address beyond loopback (behind a TLS-terminating proxy)"),
+			setting{name: "api-tls-names", usage: "DNS names and IP addresses the auto API certificate carries besides the listener's, comma-separated", set: parseHostList(&c.APITLSNames)},
+			setting{name: "api-trusted-proxies", usage: "CIDR prefixes of proxies whose X-Forwarded-For and X-Forwarded-Proto count for acs:SourceIp and acs:SecureTransport, comma-separated (default none)", set: parsePrefixList(&c.APITrustedProxies)},
 		)
 	}
 	return s
@@ -333,7 +354,7 @@ func (c *Config) finish() error {
 	if c.OCSPResponderValidity < 2*c.OCSPValidity {
 		return fmt.Errorf("config: --ocsp-responder-validity %v must be at least twice --ocsp-validity (%v), so responses never outlive their signer", c.OCSPResponderValidity, c.OCSPValidity)
 	}
-	return nil
+	return c.finishAPITLS()
 }
 
 // boundOCSP replaces defaulted URLs that name port 0 with the address the

@@ -159,6 +159,8 @@ type service struct {
 	rsp *responder.Responder
 	// reg holds the Prometheus metrics while serving.
 	reg *prometheus.Registry
+	// apiTLS holds the API listener's certificate while serving over TLS.
+	apiTLS *apiTLS
 }
 
 // open opens the data directory. createKey allows creating a missing

@@ -82,6 +82,9 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	if err := svc.ca.ReloadOCSP(ctx); err != nil {
 		return err
 	}
+	if err := svc.startAPITLS(ctx, apiLn.Addr()); err != nil {
+		return err
+	}
 	rspOpts := responderOptions(cfg)
 	rspOpts.Logger, rspOpts.Metrics = log, responder.NewMetrics(reg)
 	rsp, err := responder.New(svc.store, svc.ca, rspOpts)
@@ -98,6 +101,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	refreshDone := make(chan struct{}, 2)
 	go func() { defer func() { refreshDone <- struct{}{} }(); svc.ca.RunOCSP(refreshCtx) }()
 	go func() { defer func() { refreshDone <- struct{}{} }(); svc.runCRLs(refreshCtx) }()
+	svc.apiTLS.start(refreshCtx)
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 
 	// Timeouts so that a slow or stalled client cannot hold a connection
@@ -114,8 +118,8 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 		ocspServer = q
 	}
 	servers := []server{
-		&http.Server{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20, ConnState: apiLim.ConnState},
+		svc.apiTLS.serve(&http.Server{Handler: apiHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 1 << 20, ConnState: apiLim.ConnState}),
 		ocspServer,
 	}
 	errc := make(chan error, len(servers))
@@ -152,6 +156,7 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	stopRefresh()
 	<-refreshDone
 	<-refreshDone
+	svc.apiTLS.wait()
 	if err := svc.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}
@@ -174,7 +179,10 @@ func printSummary(e *cmdEnv, svc *service, boot bootstrapResult, apiAddr, ocsp n
 	if boot.AccessKeyID != "" {
 		fmt.Fprintf(w, "  created admin AccessKey %s in %s (mode 0600)\n", boot.AccessKeyID, boot.AccessKeyFile)
 	}
-	fmt.Fprintf(w, "  JSON API  http://%s   (Alibaba CAS 2020-06-30 at /, /healthz, /readyz, /metrics)\n", apiAddr)
+	fmt.Fprintf(w, "  JSON API  %s://%s   (Alibaba CAS 2020-06-30 at /, /healthz, /readyz, /metrics)\n", svc.apiScheme(), apiAddr)
+	if svc.apiTLS != nil {
+		fmt.Fprintf(w, "  API TLS   %s; clients trust %s\n", svc.apiTLS.src.describe(), svc.apiTLSTrust())
+	}
 	fmt.Fprintf(w, "  OCSP      http://%s   (URL in issued certificates: %s)\n", ocsp, svc.cfg.OCSPURL)
 	if boot.DevPKI {
 		fmt.Fprintf(w, "  NOTE: %s\n", devPKINote)
@@ -197,7 +205,8 @@ func newEcho() *echo.Echo {
 }
 
 func (s *service) apiHandler() (http.Handler, error) {
-	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, CRLValidity: s.cfg.crl.Validity, Logger: s.log, Metrics: api.NewMetrics(s.reg)})
+	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, CRLValidity: s.cfg.crl.Validity, Logger: s.log, Metrics: api.NewMetrics(s.reg),
+		TrustedProxies: s.cfg.APITrustedProxies})
 	if err != nil {
 		return nil, err
 	}
@@ -325,10 +334,14 @@ func healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// ready reports why the service cannot answer yet: the store must be
+// ready reports why the service cannot answer yet: the API's TLS
+// certificate (if any) must be current (apiTLSReady), the store must be
 // readable and writable, at least one sub CA must be able to issue, and
 // the OCSP responder must hold a signer for every CA.
 func (s *service) ready(ctx context.Context) error {
+	if err := s.apiTLSReady(time.Now()); err != nil {
+		return err
+	}
 	cas, err := s.store.CAs(ctx)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
