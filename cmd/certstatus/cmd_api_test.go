@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +70,37 @@ func TestSplitAPIArgs(t *testing.T) {
 		if _, _, err := splitAPIArgs(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestCertRevoke_WhileServing: with serve holding the data directory,
+// `cert revoke` goes through its API (signed with the directory's admin
+// key) instead of failing on the lock, and the next OCSP answer says
+// revoked; --at, which the API cannot carry, is refused with the reason.
+func TestCertRevoke_WhileServing(t *testing.T) {
+	e := newOCSPEnv(t)
+	id := e.issue(t, "--cn", "online-revoke.example.com")
+	e.serve(t)
+	c := e.on(t)
+	c.fails("--at", "cert", "revoke", id, "--reason", "keyCompromise", "--at", "2026-01-01T00:00:00Z")
+	out := c.ok("cert", "revoke", id, "--reason", "keyCompromise")
+	if !strings.Contains(out, "through the server at "+e.api) {
+		t.Errorf("output %q does not say it went through the server", out)
+	}
+	cert := e.cert(t, id)
+	r, err := ocsp.ParseResponseForCert(postOCSP(t, e.ocsp, ocspRequest(t, cert, e.subCert, nil)), cert, e.subCert)
+	if err != nil || r.Status != ocsp.Revoked || r.RevocationReason != ocsp.KeyCompromise {
+		t.Fatalf("next OCSP answer: %v %v", r, err)
+	}
+	c.fails("AlreadyRevoked", "cert", "revoke", id, "--reason", "keyCompromise")
+	// Commands without a way through the server still name the lock.
+	c.fails("in use by another certstatus process", "cert", "show", id)
+	e.shutdown(t)
+	if _, err := os.Stat(filepath.Join(c.env["CERTSTATUS_DATA"], serveInfoFile)); !os.IsNotExist(err) {
+		t.Errorf("serve.json left after a clean stop: %v", err)
+	}
+	// Offline again: the record says revoked.
+	if out := c.ok("cert", "show", id); !strings.Contains(out, "REVOKE") && !strings.Contains(strings.ToLower(out), "revoked") {
+		t.Errorf("cert show after the stop: %q", out)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,6 +41,20 @@ func writeServeInfo(data, api string) (func(), error) {
 		return nil, fmt.Errorf("recording the API address in %s: %w", p, err)
 	}
 	return func() { os.Remove(p) }, nil
+}
+
+// localAddr is how a command on this machine reaches a listener bound to
+// a: at the loopback address when it listens on every interface.
+func localAddr(a net.Addr) string {
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil || !ap.Addr().IsUnspecified() {
+		return a.String()
+	}
+	lo := netip.MustParseAddr("127.0.0.1")
+	if ap.Addr().Is6() && !ap.Addr().Is4In6() {
+		lo = netip.IPv6Loopback()
+	}
+	return netip.AddrPortFrom(lo, ap.Port()).String()
 }
 
 // onlineClient is a client of the server holding data: its address from

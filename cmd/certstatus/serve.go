@@ -103,6 +103,13 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	go func() { defer func() { refreshDone <- struct{}{} }(); svc.runCRLs(refreshCtx) }()
 	svc.apiTLS.start(refreshCtx)
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
+	// Commands run on this data directory while it serves go through the
+	// API (runOfflineOr): say where it is.
+	removeInfo, err := writeServeInfo(cfg.Data, svc.apiScheme()+"://"+localAddr(apiLn.Addr()))
+	if err != nil {
+		return err
+	}
+	defer removeInfo()
 
 	// Timeouts so that a slow or stalled client cannot hold a connection
 	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM

@@ -50,7 +50,7 @@ func TestAPITLS_AutoRenewsAndSwaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	svc, err := open(cfg, log, false, c.getenv, nil)
+	svc, err := open(context.Background(), cfg, log, false, c.getenv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
