@@ -72,6 +72,8 @@ type Options struct {
 	// acs:SecureTransport (client.go says how). If empty, none: the TCP
 	// peer and the connection's own TLS decide.
 	TrustedProxies []netip.Prefix
+	// Extra are actions certstatus adds to Alibaba's (extra.go), by name.
+	Extra map[string]ExtraAction
 }
 
 // Server answers the Alibaba CAS API.
@@ -286,6 +288,9 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	*action, *keyID = c.action, c.key.ID
 	c.ctx = certs.WithActor(c.ctx, certs.Actor{Who: c.key.ID, RequestID: id})
 	a, ok := actions[c.action]
+	if x, extra := s.opts.Extra[c.action]; !ok && extra {
+		a, ok = x.action(), true
+	}
 	if !ok {
 		if why, billing := unsupported[c.action]; billing {
 			return nil, newError(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found: %s is not supported by certstatus (%s).", c.action, why)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 )
@@ -73,34 +74,59 @@ func TestSplitAPIArgs(t *testing.T) {
 	}
 }
 
-// TestCertRevoke_WhileServing: with serve holding the data directory,
-// `cert revoke` goes through its API (signed with the directory's admin
-// key) instead of failing on the lock, and the next OCSP answer says
-// revoked; --at, which the API cannot carry, is refused with the reason.
-func TestCertRevoke_WhileServing(t *testing.T) {
+// TestCLI_WhileServing: with serve holding the data directory, the
+// management commands run inside it through its API (signed with the
+// directory's admin key), with the output they have offline; a revocation
+// is in the next OCSP answer; cert issue's files land in the caller's
+// --out-dir, the key 0600; a read-only key cannot use the channel; the
+// commands that cannot run there still name the lock.
+func TestCLI_WhileServing(t *testing.T) {
 	e := newOCSPEnv(t)
 	id := e.issue(t, "--cn", "online-revoke.example.com")
+	var ro struct{ AccessKeyId, AccessKeySecret string }
+	e.c.json(&ro, "accesskey", "create", "--owner", "auditor", "--read-only")
 	e.serve(t)
 	c := e.on(t)
-	c.fails("--at", "cert", "revoke", id, "--reason", "keyCompromise", "--at", "2026-01-01T00:00:00Z")
-	out := c.ok("cert", "revoke", id, "--reason", "keyCompromise")
-	if !strings.Contains(out, "through the server at "+e.api) {
-		t.Errorf("output %q does not say it went through the server", out)
+	out := c.ok("cert", "revoke", id, "--reason", "keyCompromise", "--at", time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	if !strings.Contains(out, id) {
+		t.Errorf("cert revoke printed %q", out)
 	}
 	cert := e.cert(t, id)
 	r, err := ocsp.ParseResponseForCert(postOCSP(t, e.ocsp, ocspRequest(t, cert, e.subCert, nil)), cert, e.subCert)
-	if err != nil || r.Status != ocsp.Revoked || r.RevocationReason != ocsp.KeyCompromise {
+	if err != nil || r.Status != ocsp.Revoked || r.RevocationReason != ocsp.KeyCompromise || time.Since(r.RevokedAt) < 50*time.Minute {
 		t.Fatalf("next OCSP answer: %v %v", r, err)
 	}
-	c.fails("AlreadyRevoked", "cert", "revoke", id, "--reason", "keyCompromise")
-	// Commands without a way through the server still name the lock.
-	c.fails("in use by another certstatus process", "cert", "show", id)
+	c.fails("already revoked", "cert", "revoke", id, "--reason", "keyCompromise")
+	c.fails("--reason", "cert", "revoke", id) // a usage error stays one
+
+	dir := filepath.Join(t.TempDir(), "out")
+	var issued struct{ Certificate certView }
+	c.json(&issued, "cert", "issue", "--days", "10", "--cn", "online.example.com", "--kind", "server", "--san", "online.example.com", "--out-dir", dir)
+	nid := issued.Certificate.Identifier
+	for name, mode := range map[string]os.FileMode{nid + ".pem": 0o644, nid + ".key.pem": 0o600, nid + ".chain.pem": 0o644} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || fi.Mode().Perm()&0o077 != mode&0o077 {
+			t.Errorf("%s: %v (mode %v, want %v)", name, err, fi, mode)
+		}
+	}
+	if got := readCertFile(t, filepath.Join(dir, nid+".pem")); len(got.OCSPServer) == 0 {
+		t.Error("the issued certificate has no OCSP URL")
+	}
+	if out := c.ok("ca", "list"); !strings.Contains(out, e.subID) {
+		t.Errorf("ca list through the server: %q", out)
+	}
+
+	// The command channel is an action like any other: a read-only key is
+	// denied it.
+	roFile := filepath.Join(t.TempDir(), "ro.json")
+	b, _ := json.Marshal(ro)
+	os.WriteFile(roFile, b, 0o600)
+	args, _ := json.Marshal([]string{"cert", "show", id})
+	c.fails("NoPermission", "api", runCommandAction, "--Args", string(args), "--server", e.api, "--access-key-file", roFile)
+
+	c.fails("in use by another certstatus process", "backup", "--out", filepath.Join(t.TempDir(), "b.db"))
 	e.shutdown(t)
 	if _, err := os.Stat(filepath.Join(c.env["CERTSTATUS_DATA"], serveInfoFile)); !os.IsNotExist(err) {
 		t.Errorf("serve.json left after a clean stop: %v", err)
-	}
-	// Offline again: the record says revoked.
-	if out := c.ok("cert", "show", id); !strings.Contains(out, "REVOKE") && !strings.Contains(strings.ToLower(out), "revoked") {
-		t.Errorf("cert show after the stop: %q", out)
 	}
 }

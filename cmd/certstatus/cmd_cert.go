@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
-	"github.com/certstatus/certstatus/internal/acsclient"
 )
 
 var certSubcommands = []subcommand{
@@ -27,9 +26,6 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 	cfg, resolve := bindConfig(fs, false)
 	asJSON := fs.Bool("json", false, "print JSON")
 	var run func(*service, []string) error
-	// online, when set, runs the command through the server holding the
-	// data directory (see runOfflineOr).
-	var online func(context.Context, *acsclient.Client, []string) error
 
 	switch sub {
 	case "issue":
@@ -141,35 +137,11 @@ func runCert(ctx context.Context, e *cmdEnv, args []string) error {
 			printView(e.stdout, viewOf(r))
 			return nil
 		}
-		if sub == "revoke" {
-			online = func(ctx context.Context, c *acsclient.Client, pos []string) error {
-				if len(pos) != 1 {
-					return usageErr("cert revoke needs exactly one certificate identifier")
-				}
-				rsn, _, err := parseRevocation(*reason, "")
-				if err != nil {
-					return err
-				}
-				if *atFlag != "" {
-					return usageErr("--at: a server holds the data directory, and its API revokes as of now; stop it to record an earlier revocation time")
-				}
-				out, err := c.Call(ctx, "CreateRevokeClientCertificate", map[string]string{"Identifier": pos[0], "Reason": rsn.String()})
-				if err != nil {
-					return fmt.Errorf("revoking through the server at %s: %w", c.Endpoint, err)
-				}
-				if *asJSON {
-					_, err := fmt.Fprintln(e.stdout, string(out))
-					return err
-				}
-				fmt.Fprintf(e.stdout, "certificate %s revoked (%s) through the server at %s\n", pos[0], rsn, c.Endpoint)
-				return nil
-			}
-		}
 	default:
 		return usageErr("unknown cert subcommand %q (want issue, revoke, show, list, delete)", sub)
 	}
 
-	return runOfflineOr(ctx, e, fs, cfg, resolve, args, run, online)
+	return runOffline(e, fs, cfg, resolve, args, run)
 }
 
 // findCert resolves an identifier, or else a custom identifier.

@@ -82,11 +82,12 @@ func onlineClient(data string) (*acsclient.Client, error) {
 	return &acsclient.Client{Endpoint: si.API, AccessKeyID: id, Secret: secret, Version: apiVersion, HTTP: hc}, nil
 }
 
-// runOfflineOr is runOffline for a command that can also run through the
-// server holding the data directory: when the store is locked by one,
-// online runs with a client of it.
-func runOfflineOr(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string,
-	run func(*service, []string) error, online func(context.Context, *acsclient.Client, []string) error) error {
+// runOffline parses args with fs, resolves the configuration, opens the
+// data directory and calls run with the positional arguments. When a
+// server holds the directory, the command runs inside it instead, through
+// its API (remote.go), for the commands that may; inside serve (e.svc
+// set) run gets serve's own service.
+func runOffline(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string, run func(*service, []string) error) error {
 	pos, help, err := parse(fs, args)
 	if help || err != nil {
 		return err
@@ -94,13 +95,19 @@ func runOfflineOr(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, cfg *Config,
 	if err := resolve(e.getenv); err != nil {
 		return err
 	}
+	if e.svc != nil {
+		return run(e.svc, pos) // inside serve, on a caller's behalf
+	}
 	s, err := openOffline(e, cfg)
-	if errors.Is(err, db.ErrLocked) && online != nil {
+	if errors.Is(err, db.ErrLocked) {
 		c, cerr := onlineClient(cfg.Data)
 		if cerr != nil {
 			return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
 		}
-		return online(ctx, c, pos)
+		if len(e.argv) < 2 || !remoteAllowed(e.argv[0], e.argv[1]) {
+			return err
+		}
+		return runRemote(context.Background(), e, c, e.argv)
 	}
 	if err != nil {
 		return err

@@ -32,6 +32,13 @@ func usageErr(format string, a ...any) error {
 type cmdEnv struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// svc, when set, is the service of the serve process a command runs
+	// in on a caller's behalf (remote.go): commands use it instead of
+	// opening the data directory, and keep the caller as actor.
+	svc *service
+	// argv is the command line from the command's name on, for running it
+	// through a server (runRemote).
+	argv []string
 }
 
 type command struct {
@@ -76,7 +83,11 @@ func runEnv(ctx context.Context, args []string, e *cmdEnv) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(certs.WithActor(ctx, certs.Actor{Who: cliActor()}), e, args[1:])
+			if e.svc == nil {
+				ctx = certs.WithActor(ctx, certs.Actor{Who: cliActor()})
+			}
+			e.argv = args
+			return c.run(ctx, e, args[1:])
 		}
 	}
 	printUsage(e.stderr)
@@ -260,10 +271,4 @@ func pickSubcommand(e *cmdEnv, group string, subs []subcommand, args []string) (
 		return "", nil, true, nil
 	}
 	return "", nil, true, usageErr("%s needs a subcommand", group)
-}
-
-// runOffline parses args with fs, resolves the configuration, opens the
-// data directory and calls run with the positional arguments.
-func runOffline(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string, run func(*service, []string) error) error {
-	return runOfflineOr(context.Background(), e, fs, cfg, resolve, args, run, nil)
 }
