@@ -113,9 +113,13 @@ func TestServe_BootstrapHealthAndRestart(t *testing.T) {
 		t.Errorf("admin key file %s: %v", raw, err)
 	}
 
-	// While serving, offline commands are refused with a clear message.
-	c.fails("in use by another certstatus process", "cert", "list")
-	c.fails(data, "ca", "list")
+	// While serving, management commands run through the server; those
+	// that cannot are refused with a clear message naming the directory.
+	if out := c.ok("ca", "list"); !strings.Contains(out, "ROOT") && !strings.Contains(out, "root") {
+		t.Errorf("ca list through the server: %q", out)
+	}
+	c.fails("in use by another certstatus process", "backup", "--out", filepath.Join(t.TempDir(), "b.db"))
+	c.fails(data, "backup", "--out", filepath.Join(t.TempDir(), "c.db"))
 
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)
