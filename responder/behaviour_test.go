@@ -19,6 +19,7 @@ import (
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/keyseal"
+	"github.com/certstatus/certstatus/internal/ocspclient"
 	"github.com/certstatus/certstatus/internal/ocspsign"
 	"github.com/certstatus/certstatus/responder"
 )
@@ -195,9 +196,9 @@ func TestUnknownAsRevokedByNameAndCAKey(t *testing.T) {
 	w2 := newWorld(t, responder.Options{}, ca.OCSPOptions{SignWithCA: true})
 	_, c := w2.issue("ca-signed")
 	der, _ = w2.post(request(t, c, w2.subCert, crypto.SHA256))
-	r, err = ocsp.ParseResponseForCert(der, c, w2.subCert)
-	if err != nil || r.Status != ocsp.Good || r.Certificate != nil {
-		t.Fatalf("CA-key signed: %v %v", r, err)
+	r, err = ocspclient.Verify(der, c, w2.subCert, time.Now()) // x/crypto refuses the CA's own certificate included: golang/go#59641
+	if err != nil || r.Status != ocsp.Good || r.Certificate == nil || !r.Certificate.Equal(w2.subCert) {
+		t.Fatalf("CA-key signed, the CA's certificate included: %v %v", r, err)
 	}
 }
 

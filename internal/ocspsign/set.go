@@ -17,7 +17,7 @@ type Set struct {
 	// signer's current form (see Settled).
 	settled bool
 	list    []*Signer
-	byID   map[certs.Identifier]*Signer
+	byID    map[certs.Identifier]*Signer
 	// Several CAs can share a CertID's hashes (a renewed CA certificate
 	// with the same name and key): the one that issued the serial answers.
 	byHash map[string][]*Signer // hash ‖ nameHash ‖ keyHash
