@@ -18,7 +18,6 @@ import (
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/connlimit"
-	"github.com/certstatus/certstatus/internal/percent"
 	"github.com/certstatus/certstatus/internal/quickhttp"
 	"github.com/certstatus/certstatus/responder"
 )
@@ -100,11 +99,12 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	// Timeouts so that a slow or stalled client cannot hold a connection
 	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM
 	// CSR in the query string, as the Alibaba SDKs send it.
-	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	routes := newOCSPRoutes(cfg.OCSPPathPrefix, cfg.CRLBaseURL)
+	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp, routes), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ConnState: ocspLim.ConnState}
 	var ocspServer server = ocspHTTP
 	if cfg.OCSPQuickHTTP {
-		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
+		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp, routes), Handler: rsp, Local: routes.forResponder, Fallback: ocspHTTP,
 			IdleTimeout: ocspHTTP.IdleTimeout, ReadHeaderTimeout: ocspHTTP.ReadHeaderTimeout,
 			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout, ConnState: ocspLim.ConnState}
 		registerQuickHTTP(reg, q)
@@ -219,36 +219,14 @@ type server interface {
 // quickOCSP answers, for internal/quickhttp, the OCSP requests the
 // responder's quick path takes; requests for the routes ocspHandler sends
 // elsewhere (health, CA certificates, CRLs) are left to it.
-func quickOCSP(ctx context.Context, rsp *responder.Responder) quickhttp.Answer {
+func quickOCSP(ctx context.Context, rsp *responder.Responder, routes ocspRoutes) quickhttp.Answer {
 	ctx = context.WithoutCancel(ctx)
 	return func(dst []byte, req quickhttp.Request) ([]byte, bool) {
-		if !forResponder(req) {
+		if !routes.forResponder(req) {
 			return dst, false
 		}
 		return rsp.AppendQuickHTTP(ctx, dst, req.Get, req.Target, req.Body)
 	}
-}
-
-// forResponder reports whether ocspHandler sends req to the responder,
-// judging its path as net/http's URL.Path: without the query, unescaped.
-// The quick server has the responder answer such a request in place when
-// the quick path does not (a nonce, several CertIDs, a request to sign
-// live).
-func forResponder(req quickhttp.Request) bool {
-	path, _, _ := strings.Cut(req.Target, "?")
-	if strings.IndexByte(path, '%') < 0 {
-		return !otherRoute(path)
-	}
-	// url.PathUnescape would allocate the whole path (a GET's base64 is
-	// full of %2F) where otherRoute looks at no more than nine bytes: check
-	// every escape as it does (a bad one is net/http's to refuse) and
-	// unescape only the head.
-	var head [9]byte
-	h, ok := percent.Append(head[:0], path, len(head))
-	if !ok {
-		return false
-	}
-	return !otherRoute(string(h))
 }
 
 // registerQuickHTTP exports what the OCSP listener's quick reader did.
@@ -266,23 +244,21 @@ func registerQuickHTTP(reg prometheus.Registerer, q *quickhttp.Server) {
 	)
 }
 
-// otherRoute reports whether ocspHandler sends path to echo rather than to
-// the responder.
-func otherRoute(path string) bool {
-	return path == "/healthz" || strings.HasPrefix(path, "/ca/") || strings.HasPrefix(path, "/crl/")
-}
-
 // ocspHandler serves the OCSP listener: /healthz, the CA certificates at
-// /ca/<id>.crt, CRLs at /crl/<id>.crl, and OCSP at every other path. OCSP goes straight to the
-// responder, bypassing any router, because a base64 GET path may hold
-// "//" and "%2F" that routers clean (boulder#884).
-func (s *service) ocspHandler(rsp *responder.Responder) http.Handler {
+// /ca/<id>.crt, CRLs at /crl/<id>.crl (also under the path prefix and the
+// CRL base URL's path: ocspRoutes), and OCSP at every other path. OCSP
+// goes straight to the responder, bypassing any router, because a base64
+// GET path may hold "//" and "%2F" that routers clean (boulder#884).
+func (s *service) ocspHandler(rsp *responder.Responder, routes ocspRoutes) http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)
-	ec.GET("/ca/:file", s.caCertificate)
-	ec.GET("/crl/:file", s.crlHandler)
+	caPaths, crlPaths := routes.echoPaths()
+	for i := range caPaths {
+		ec.GET(caPaths[i], s.caCertificate)
+		ec.GET(crlPaths[i], s.crlHandler)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if otherRoute(r.URL.Path) {
+		if routes.other(r.URL.Path) {
 			ec.ServeHTTP(w, r)
 			return
 		}
