@@ -149,6 +149,9 @@ type service struct {
 	rsp *responder.Responder
 	// reg holds the Prometheus metrics while serving.
 	reg *prometheus.Registry
+	// readyChecks are the parts of /readyz that components of serve add
+	// (the API listener's TLS certificate): readyz.go.
+	readyChecks []readyCheck
 }
 
 // open opens the data directory. createKey allows creating a missing

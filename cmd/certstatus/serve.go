@@ -199,12 +199,7 @@ func (s *service) apiHandler() (http.Handler, error) {
 	srv.Register(ec)
 	ec.GET("/healthz", healthz)
 	ec.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
-	ec.GET("/readyz", func(c echo.Context) error {
-		if err := s.ready(c.Request().Context()); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
-		}
-		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
-	})
+	ec.GET("/readyz", s.readyz)
 	return ec, nil
 }
 
@@ -293,36 +288,4 @@ func (s *service) caCertificate(c echo.Context) error {
 
 func healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// ready reports why the service cannot answer yet: the store must be
-// readable and writable, at least one sub CA must be able to issue, and
-// the OCSP responder must hold a signer for every CA.
-func (s *service) ready(ctx context.Context) error {
-	cas, err := s.store.CAs(ctx)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if err := s.store.Writable(); err != nil {
-		return fmt.Errorf("store not writable (reads are still answered): %w", err)
-	}
-	now := time.Now()
-	usable := false
-	ids := make([]certs.Identifier, 0, len(cas))
-	for _, c := range cas {
-		usable = usable || (c.Kind == certs.KindSubCA && c.CanIssueAt(now) == nil)
-		if len(c.SealedKey) > 0 { // keyless imported CAs have no signer
-			ids = append(ids, c.Identifier)
-		}
-	}
-	if !usable {
-		return errors.New("no sub CA can issue (all revoked, disabled or expired)")
-	}
-	if s.rsp != nil {
-		if err := s.rsp.Ready(ids); err != nil {
-			return err
-		}
-		return s.ca.OCSPReady()
-	}
-	return nil
 }
