@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/certstatus/certstatus/internal/keyseal"
 	"github.com/certstatus/certstatus/internal/ocspclient"
 	"github.com/certstatus/certstatus/internal/ocspsign"
+	"github.com/certstatus/certstatus/internal/syncbuf"
 	"github.com/certstatus/certstatus/responder"
 )
 
@@ -203,7 +205,8 @@ func TestUnknownAsRevokedByNameAndCAKey(t *testing.T) {
 }
 
 func TestTryLaterWhenSigningSaturated(t *testing.T) {
-	w := newWorld(t, responder.Options{MaxLiveSigning: 1})
+	logs := &syncbuf.Buffer{}
+	w := newWorld(t, responder.Options{MaxLiveSigning: 1, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	_, c := w.issue("busy")
 	nonceReq := func(n string) []byte {
 		return buildRequest([][]byte{certID(w.subCert, crypto.SHA1, c.SerialNumber, false, false)}, []byte(n))
@@ -232,6 +235,10 @@ func TestTryLaterWhenSigningSaturated(t *testing.T) {
 	var re ocsp.ResponseError
 	if _, perr := ocsp.ParseResponse(der, nil); !errors.As(perr, &re) || re.Status != ocsp.TryLater {
 		t.Fatalf("HTTP answer under saturation: %v", perr)
+	}
+	// The log names the limit and how to raise it.
+	if l := logs.String(); !strings.Contains(l, "answered tryLater") || !strings.Contains(l, "limit=1") || !strings.Contains(l, "--ocsp-max-live") {
+		t.Errorf("saturation log %q: want the limit and how to raise it", l)
 	}
 	// Once released, signing works again.
 	if _, err := w.rsp.Respond(context.Background(), nonceReq("nonce-5")); err != nil {
