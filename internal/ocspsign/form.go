@@ -7,8 +7,8 @@ package ocspsign
 //   - when the CA signs, exactly s's ResponderID, and exactly its
 //     certificate in certs;
 //   - when a delegated responder signs, byName the same name, byKey any key
-//     hash but the CA's own, and a certificate in certs that is not the
-//     CA's.
+//     hash but the CA's own, and certs present that are not the CA's
+//     certificate alone (what a CA-signed answer carries).
 //
 // A stored answer signed under other settings (the CA key instead of a
 // delegated responder, byName instead of byKey, or without the signer's
@@ -82,15 +82,7 @@ func (s *Signer) Made(der []byte) bool {
 	if !delegated {
 		return string(rest) == string(s.certs)
 	}
-	tag, list, _, ok := element(rest) // certs [0] EXPLICIT
-	if !ok || tag != 0xa0 {
-		return false
-	}
-	if tag, list, _, ok = element(list); !ok || tag != 0x30 {
-		return false
-	}
-	tag, _, after, ok = element(list)
-	return ok && tag == 0x30 && string(list[:len(list)-len(after)]) != string(s.Cert.Raw)
+	return len(rest) > 0 && rest[0] == 0xa0 && string(rest) != string(s.caCerts)
 }
 
 // element reads the DER element at the start of b (definite lengths of

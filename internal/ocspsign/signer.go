@@ -75,9 +75,9 @@ type Signer struct {
 	// certs is the encoded [0] EXPLICIT SEQUENCE OF Certificate: the
 	// signer's certificate.
 	certs []byte
-	// caKeyID is the encoded byKey ResponderID of the CA's own key: a
-	// delegated signer's Made refuses it.
-	caKeyID []byte
+	// caKeyID and caCerts are the byKey ResponderID and the certs of an
+	// answer the CA signs itself: a delegated signer's Made refuses them.
+	caKeyID, caCerts []byte
 	// notAfter bounds every nextUpdate: no answer outlives its signer.
 	notAfter time.Time
 }
@@ -139,11 +139,10 @@ func New(is Issuer, p Policy) (*Signer, error) {
 		signerCert = is.SignerCert
 		s.notAfter = is.SignerCert.NotAfter
 	}
-	var cb cryptobyte.Builder
-	cb.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(signerCert.Raw) })
-	})
-	if s.certs, err = cb.Bytes(); err != nil {
+	if s.certs, err = certsField(signerCert); err != nil {
+		return nil, err
+	}
+	if s.caCerts, err = certsField(is.Cert); err != nil {
 		return nil, err
 	}
 	if s.caKeyID, err = byKeyID(key); err != nil {
@@ -167,6 +166,16 @@ func New(is Issuer, p Policy) (*Signer, error) {
 	}
 	s.sigAlg, s.sigHash, s.sigOpts, err = signatureAlgorithm(is.Signer.Public())
 	return s, err
+}
+
+// certsField encodes the certs field of a BasicOCSPResponse holding c:
+// [0] EXPLICIT SEQUENCE OF Certificate.
+func certsField(c *x509.Certificate) ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(c.Raw) })
+	})
+	return b.Bytes()
 }
 
 // byKeyID encodes the byKey ResponderID of a key: the SHA-1 of its
