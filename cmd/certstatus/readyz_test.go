@@ -90,8 +90,7 @@ func TestReadyz_OCSPOnly(t *testing.T) {
 	rand.Read(mk)
 	c.env["CERTSTATUS_MASTER_KEY"] = hex.EncodeToString(mk)
 	c.ok("import", "openssl-index", "--index", l.path("index.txt"), "--ca-cert", l.path("ca.pem"), "--ca-key", l.path("ca.key"), "--certs", l.path("newcerts"))
-	api, ocspURL, out, stop := startServe(t, c)
-	defer stop()
+	api, _, out, stop := startServe(t, c)
 	if strings.Contains(out.String(), "created root CA") {
 		t.Fatalf("serve bootstrapped a dev PKI next to the imported CA:\n%s", out.String())
 	}
@@ -104,7 +103,9 @@ func TestReadyz_OCSPOnly(t *testing.T) {
 		t.Errorf("issuing part %+v", is)
 	}
 	var cas []certView
-	stop()
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 	c.json(&cas, "ca", "list")
 	if len(cas) != 1 || cas[0].CertificateType != "ROOT" {
 		t.Fatalf("CAs %+v, want the imported one alone", cas)
@@ -112,7 +113,7 @@ func TestReadyz_OCSPOnly(t *testing.T) {
 	if s := p["ocsp-signer/"+cas[0].Identifier]; !s.OK || s.Detail != "Legacy OpenSSL CA" {
 		t.Errorf("signer part of the imported CA: %+v", s)
 	}
-	_, ocspURL, _, stop = startServe(t, c)
+	_, ocspURL, _, _ := startServe(t, c) // stopped by its cleanup
 	if got := l.ask(ocspURL, "-cert", good); got != "good" {
 		t.Errorf("good: %q", got)
 	}
