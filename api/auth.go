@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func (s *Server) authenticate(r *http.Request, body []byte, c *call) *Error {
 }
 
 func (s *Server) authV1(r *http.Request, c *call) *Error {
-	c.action = c.p.str("Action")
+	c.action, c.keyID = c.p.str("Action"), c.p.str("AccessKeyId")
 	for _, name := range []string{"Action", "Version", "AccessKeyId", "SignatureMethod", "SignatureVersion", "SignatureNonce", "Timestamp"} {
 		if !c.p.has(name) {
 			return errMissing(name)
@@ -79,6 +80,7 @@ func (s *Server) authV3(r *http.Request, body []byte, h string, c *call) *Error 
 	if err != nil {
 		return acsError(err)
 	}
+	c.keyID = a.AccessKeyID
 	for _, name := range []string{"x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"} {
 		if r.Header.Get(name) == "" {
 			return errMissing(name)
@@ -252,8 +254,12 @@ func (s *Server) throttle(c *call) *Error {
 	if res.Allowed {
 		return nil
 	}
-	e := newError(http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control.")
+	how := fmt.Sprintf("certstatus accesskey set %s --qps N", c.key.ID)
+	e := newError(http.StatusBadRequest, "Throttling.User", "Request was denied due to user flow control. The limit is %d requests per second for %s per user (%s); an operator raises it with `%s`.",
+		qps, c.action, owner, how)
 	e.Header = map[string]string{"x-ratelimit-user-api": res.Header()}
+	e.notice = "api request throttled"
+	e.attrs = []any{"limit_qps", qps, "limit_per", "user and action", "owner", owner, "raise_with", how}
 	return e
 }
 

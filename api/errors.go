@@ -20,6 +20,11 @@ type Error struct {
 	Denied *AccessDeniedDetail
 	// Header holds extra response headers (x-ratelimit-user-api).
 	Header map[string]string
+	// notice, when set, is the message the failure is logged with at
+	// info, with attrs: a failed signature, a denial, throttling: what an
+	// operator looks for. Other client errors are logged at debug.
+	notice string
+	attrs  []any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

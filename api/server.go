@@ -196,6 +196,9 @@ type call struct {
 	key       certs.AccessKey
 	requestID string
 	now       time.Time
+	// keyID is the AccessKeyId the request presents (its key may be
+	// unknown): logged with failures, never the secret.
+	keyID string
 	// nonce and signed (the request's signed timestamp) are recorded once
 	// the call is allowed to run.
 	nonce  string
@@ -236,11 +239,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opts.Metrics.call(action, code, s.opts.Now().Sub(start))
 	if aerr != nil {
-		level := slog.LevelDebug
-		if aerr.Status >= 500 {
+		level, msg := slog.LevelDebug, "api request failed"
+		switch {
+		case aerr.Status >= 500:
 			level = slog.LevelError
+		case aerr.notice != "":
+			level, msg = slog.LevelInfo, aerr.notice
 		}
-		s.log.Log(r.Context(), level, "api request failed", "request_id", id, "action", action, "access_key", keyID, "code", aerr.Code, "status", aerr.Status, "remote", r.RemoteAddr)
+		attrs := []any{"request_id", id, "action", action, "access_key", keyID, "code", aerr.Code, "status", aerr.Status, "remote", r.RemoteAddr}
+		s.log.Log(r.Context(), level, msg, append(attrs, aerr.attrs...)...)
 		s.writeError(w, r, id, aerr)
 		return
 	}
@@ -281,9 +288,9 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	}
 	c := &call{ctx: r.Context(), p: p, requestID: id, now: now}
 	if aerr := s.authenticate(r, body, c); aerr != nil {
-		*action, *keyID = c.action, c.key.ID
+		*action, *keyID = c.action, c.keyID
 		s.opts.Metrics.authFailure(signatureKind(r, p), aerr.Code)
-		return nil, aerr
+		return nil, noticed(aerr, "api request not authenticated")
 	}
 	*action, *keyID = c.action, c.key.ID
 	c.ctx = certs.WithActor(c.ctx, certs.Actor{Who: c.key.ID, RequestID: id})
@@ -298,7 +305,7 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 		return nil, newError(http.StatusNotFound, "InvalidAction.NotFound", "Specified api is not found, please check your url and method: %q.", c.action)
 	}
 	if aerr := s.authorize(r, c); aerr != nil {
-		return nil, aerr
+		return nil, noticed(aerr, "api request denied")
 	}
 	if aerr := s.throttle(c); aerr != nil {
 		return nil, aerr
@@ -308,12 +315,21 @@ func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID
 	// throttled one can be retried as it was signed.
 	if aerr := s.useNonce(c, a); aerr != nil {
 		s.opts.Metrics.authFailure(signatureKind(r, p), aerr.Code)
-		return nil, aerr
+		return nil, noticed(aerr, "api request not authenticated")
 	}
 	if a.idempotent {
 		return s.idempotent(c, a.run)
 	}
 	return a.run(s, c)
+}
+
+// noticed marks a client error (not a server fault) to be logged at info
+// as msg.
+func noticed(e *Error, msg string) *Error {
+	if e.Status < 500 && e.notice == "" {
+		e.notice = msg
+	}
+	return e
 }
 
 // signatureKind names the signature version of r for the metrics.

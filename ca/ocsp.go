@@ -34,7 +34,8 @@ type OCSPOptions struct {
 	// zero, 30 days.
 	ResponderValidity time.Duration
 	// SignWithCA signs answers with each CA's own key instead of a
-	// delegated responder certificate.
+	// delegated responder certificate; the answers then carry the CA's
+	// certificate (ocspsign.Issuer).
 	SignWithCA bool
 	// RefreshShare is the share of time a refresh pass spends working; it
 	// sleeps the rest, so that re-signing a large store leaves the serving

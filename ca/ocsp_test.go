@@ -13,6 +13,7 @@ import (
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
+	"github.com/certstatus/certstatus/internal/ocspclient"
 	"github.com/certstatus/certstatus/internal/ocspsign"
 )
 
@@ -65,7 +66,9 @@ func storedStatus(t *testing.T, store *db.Store, sub certs.CA, r certs.Record) (
 	}
 	subCert, _ := sub.Certificate()
 	leaf, _ := r.Certificate()
-	resp, err := ocsp.ParseResponseForCert(o.DER, leaf, subCert)
+	// ocspclient verifies what x/crypto cannot: a CA-signed answer with the
+	// CA's certificate included (golang/go#59641).
+	resp, err := ocspclient.Verify(o.DER, leaf, subCert, o.ThisUpdate)
 	if err != nil {
 		t.Fatalf("stored answer does not verify: %v", err)
 	}
@@ -155,8 +158,9 @@ func TestOCSP_SignWithCA(t *testing.T) {
 		t.Errorf("a delegated responder was issued: %v", err)
 	}
 	rec := issueOne(t, auth, sub)
-	if resp, _ := storedStatus(t, store, sub, rec); resp.Status != ocsp.Good || resp.Certificate != nil {
-		t.Fatalf("CA-signed answer: status %v, certificate %v", resp.Status, resp.Certificate != nil)
+	subCert, _ := sub.Certificate()
+	if resp, _ := storedStatus(t, store, sub, rec); resp.Status != ocsp.Good || resp.Certificate == nil || !resp.Certificate.Equal(subCert) {
+		t.Fatalf("CA-signed answer: status %v, certificate %v; want the CA's certificate included", resp.Status, resp.Certificate != nil)
 	}
 }
 
@@ -306,7 +310,8 @@ func TestOCSP_StartPassResignsOtherForms(t *testing.T) {
 	if err := caSigned.ReloadOCSP(ctx); err != nil || caSigned.OCSPSigners().CheckForm() {
 		t.Errorf("a reload after the start pass unsettled the signers (%v)", err)
 	}
-	if resp, _ := storedStatus(t, store, sub, rec); resp.Certificate != nil {
-		t.Error("the re-signed answer still carries the delegated responder")
+	subCert, _ := sub.Certificate()
+	if resp, _ := storedStatus(t, store, sub, rec); resp.Certificate == nil || !resp.Certificate.Equal(subCert) {
+		t.Error("the re-signed answer does not carry the CA's certificate: it still carries the delegated responder")
 	}
 }

@@ -96,7 +96,8 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.m.answer("malformed", re.Reason)
 		writeOCSP(w, malformedRequest)
 	case errors.Is(err, errTryLater):
-		r.log.Warn("OCSP live signing saturated; answered tryLater")
+		r.log.Warn("OCSP live signing saturated; answered tryLater", "limit", r.opts.MaxLiveSigning,
+			"raise_with", "Options.MaxLiveSigning (certstatus serve --ocsp-max-live)")
 		r.m.answer("tryLater", "overload")
 		writeOCSP(w, tryLater)
 	case errors.Is(err, certs.ErrCorrupt):

@@ -143,38 +143,81 @@ func TestServe_QuickHTTPRoutesLikeNetHTTP(t *testing.T) {
 // forResponderRef is forResponder's definition: net/http's URL.Path
 // (without the query, unescaped) is not one of the other routes, and a path
 // that does not unescape is net/http's to refuse.
-func forResponderRef(target string) bool {
+func forResponderRef(r ocspRoutes, target string) bool {
 	path, _, _ := strings.Cut(target, "?")
 	p, err := url.PathUnescape(path)
 	if err != nil {
 		return false
 	}
-	return !otherRoute(p)
+	return !r.other(p)
+}
+
+// routings are the listener's routings forResponder is checked under:
+// none, an OCSP path prefix (the CRL base URL defaults to the OCSP URL,
+// which has the same path), a CRL base URL with another path, and a base
+// longer than forResponder's buffer.
+var routings = map[string]ocspRoutes{
+	"no prefix":            newOCSPRoutes("", "http://127.0.0.1:8888"),
+	"prefix /ocsp":         newOCSPRoutes("/ocsp", "http://h.example/ocsp"),
+	"prefix, CRLs at /pki": newOCSPRoutes("ocsp/", "http://h.example/pki/"),
+	"long base":            newOCSPRoutes("", "http://h.example/"+strings.Repeat("p", 200)),
 }
 
 func TestForResponder(t *testing.T) {
-	for _, target := range []string{
+	targets := []string{
 		"/", "/MFEwTzBN%2FwYF", "/healthz", "/%68ealthz", "/healthz%3F", "/healthzz", "/%2568ealthz",
 		"/ca/x.crt", "/%63a/x.crt", "/c%61/", "/crl/x.crl", "/%63%72%6C/x", "/cr%6c/", "/crl",
 		"/bad%2", "/bad%zz", "/%", "/MFE%2F%2Fw?x=%zz", "/healthz?x", "/%2Fhealthz", "%2Fhealthz",
-	} {
-		if got, want := forResponder(quickhttp.Request{Target: target}), forResponderRef(target); got != want {
-			t.Errorf("forResponder(%q) = %v, want %v", target, got, want)
+		"/ocsp/crl/x.crl", "/ocsp/ca/x.crt", "/%6Fcsp/crl/x", "/ocsp%2Fcrl/x", "/ocsp/MFEwTzBN%2FwYF", "/ocsp/healthz",
+		"/ocspcrl/x", "/ocsp/crl", "/pki/crl/x.crl", "/pki/ca/x.crt", "/pki/MFE", "/" + strings.Repeat("p", 200) + "/crl/x",
+		"/" + strings.Repeat("p", 200) + "/%63rl/x",
+	}
+	for name, r := range routings {
+		for _, target := range targets {
+			if got, want := r.forResponder(quickhttp.Request{Target: target}), forResponderRef(r, target); got != want {
+				t.Errorf("%s: forResponder(%q) = %v, want %v", name, target, got, want)
+			}
+		}
+		long := "/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ%2F" + strings.Repeat("abc%2F", 20)
+		if name == "long base" {
+			continue // a base beyond the buffer unescapes the whole path
+		}
+		if n := testing.AllocsPerRun(100, func() { r.forResponder(quickhttp.Request{Target: long}) }); n != 0 {
+			t.Errorf("%s: forResponder allocates %v times for an escaped GET path", name, n)
 		}
 	}
-	long := "/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ%2F" + strings.Repeat("abc%2F", 20)
-	if n := testing.AllocsPerRun(100, func() { forResponder(quickhttp.Request{Target: long}) }); n != 0 {
-		t.Errorf("forResponder allocates %v times for an escaped GET path", n)
+	// What the routings send to echo: the CA certificates and CRLs under
+	// each base, and nothing else under it.
+	for _, c := range []struct {
+		routing, path string
+		other         bool
+	}{
+		{"no prefix", "/ocsp/crl/x.crl", false},
+		{"prefix /ocsp", "/ocsp/crl/x.crl", true},
+		{"prefix /ocsp", "/ocsp/ca/x.crt", true},
+		{"prefix /ocsp", "/crl/x.crl", true},
+		{"prefix /ocsp", "/ocsp/healthz", false},
+		{"prefix /ocsp", "/ocsp/MFEw", false},
+		{"prefix /ocsp", "/ocspx/crl/x.crl", false},
+		{"prefix, CRLs at /pki", "/pki/crl/x.crl", true},
+		{"prefix, CRLs at /pki", "/ocsp/ca/x.crt", true},
+		{"prefix, CRLs at /pki", "/pki/MFEw", false},
+	} {
+		if got := routings[c.routing].other(c.path); got != c.other {
+			t.Errorf("%s: other(%q) = %v, want %v", c.routing, c.path, got, c.other)
+		}
 	}
 }
 
 func FuzzForResponder(f *testing.F) {
-	for _, s := range []string{"/healthz", "/%68ealthz", "/ca/x", "/%zz", "/MFE%2F?q"} {
+	for _, s := range []string{"/healthz", "/%68ealthz", "/ca/x", "/%zz", "/MFE%2F?q", "/ocsp/crl/x", "/%6Fcsp/%63a/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, target string) {
-		if got, want := forResponder(quickhttp.Request{Target: target}), forResponderRef(target); got != want {
-			t.Fatalf("forResponder(%q) = %v, want %v", target, got, want)
+		for name, r := range routings {
+			if got, want := r.forResponder(quickhttp.Request{Target: target}), forResponderRef(r, target); got != want {
+				t.Fatalf("%s: forResponder(%q) = %v, want %v", name, target, got, want)
+			}
 		}
 	})
 }

@@ -172,6 +172,9 @@ type service struct {
 	reg *prometheus.Registry
 	// apiTLS holds the API listener's certificate while serving over TLS.
 	apiTLS *apiTLS
+	// readyChecks are the parts of /readyz that components of serve add
+	// (the API listener's TLS certificate): readyz.go.
+	readyChecks []readyCheck
 }
 
 // open opens the data directory. createKey allows creating a missing

@@ -18,7 +18,6 @@ import (
 	"github.com/certstatus/certstatus/ca"
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/connlimit"
-	"github.com/certstatus/certstatus/internal/percent"
 	"github.com/certstatus/certstatus/internal/quickhttp"
 	"github.com/certstatus/certstatus/responder"
 )
@@ -114,11 +113,12 @@ func runServe(ctx context.Context, e *cmdEnv, args []string) error {
 	// Timeouts so that a slow or stalled client cannot hold a connection
 	// (and its goroutine) for ever; 1 MiB of headers leaves room for a PEM
 	// CSR in the query string, as the Alibaba SDKs send it.
-	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	routes := newOCSPRoutes(cfg.OCSPPathPrefix, cfg.CRLBaseURL)
+	ocspHTTP := &http.Server{Handler: svc.ocspHandler(rsp, routes), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ConnState: ocspLim.ConnState}
 	var ocspServer server = ocspHTTP
 	if cfg.OCSPQuickHTTP {
-		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp), Handler: rsp, Local: forResponder, Fallback: ocspHTTP,
+		q := &quickhttp.Server{Answer: quickOCSP(ctx, rsp, routes), Handler: rsp, Local: routes.forResponder, Fallback: ocspHTTP,
 			IdleTimeout: ocspHTTP.IdleTimeout, ReadHeaderTimeout: ocspHTTP.ReadHeaderTimeout,
 			ReadTimeout: ocspHTTP.ReadTimeout, WriteTimeout: ocspHTTP.WriteTimeout, ConnState: ocspLim.ConnState}
 		registerQuickHTTP(reg, q)
@@ -221,12 +221,7 @@ func (s *service) apiHandler() (http.Handler, error) {
 	srv.Register(ec)
 	ec.GET("/healthz", healthz)
 	ec.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
-	ec.GET("/readyz", func(c echo.Context) error {
-		if err := s.ready(c.Request().Context()); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
-		}
-		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
-	})
+	ec.GET("/readyz", s.readyz)
 	return ec, nil
 }
 
@@ -241,36 +236,14 @@ type server interface {
 // quickOCSP answers, for internal/quickhttp, the OCSP requests the
 // responder's quick path takes; requests for the routes ocspHandler sends
 // elsewhere (health, CA certificates, CRLs) are left to it.
-func quickOCSP(ctx context.Context, rsp *responder.Responder) quickhttp.Answer {
+func quickOCSP(ctx context.Context, rsp *responder.Responder, routes ocspRoutes) quickhttp.Answer {
 	ctx = context.WithoutCancel(ctx)
 	return func(dst []byte, req quickhttp.Request) ([]byte, bool) {
-		if !forResponder(req) {
+		if !routes.forResponder(req) {
 			return dst, false
 		}
 		return rsp.AppendQuickHTTP(ctx, dst, req.Get, req.Target, req.Body)
 	}
-}
-
-// forResponder reports whether ocspHandler sends req to the responder,
-// judging its path as net/http's URL.Path: without the query, unescaped.
-// The quick server has the responder answer such a request in place when
-// the quick path does not (a nonce, several CertIDs, a request to sign
-// live).
-func forResponder(req quickhttp.Request) bool {
-	path, _, _ := strings.Cut(req.Target, "?")
-	if strings.IndexByte(path, '%') < 0 {
-		return !otherRoute(path)
-	}
-	// url.PathUnescape would allocate the whole path (a GET's base64 is
-	// full of %2F) where otherRoute looks at no more than nine bytes: check
-	// every escape as it does (a bad one is net/http's to refuse) and
-	// unescape only the head.
-	var head [9]byte
-	h, ok := percent.Append(head[:0], path, len(head))
-	if !ok {
-		return false
-	}
-	return !otherRoute(string(h))
 }
 
 // registerQuickHTTP exports what the OCSP listener's quick reader did.
@@ -288,23 +261,21 @@ func registerQuickHTTP(reg prometheus.Registerer, q *quickhttp.Server) {
 	)
 }
 
-// otherRoute reports whether ocspHandler sends path to echo rather than to
-// the responder.
-func otherRoute(path string) bool {
-	return path == "/healthz" || strings.HasPrefix(path, "/ca/") || strings.HasPrefix(path, "/crl/")
-}
-
 // ocspHandler serves the OCSP listener: /healthz, the CA certificates at
-// /ca/<id>.crt, CRLs at /crl/<id>.crl, and OCSP at every other path. OCSP goes straight to the
-// responder, bypassing any router, because a base64 GET path may hold
-// "//" and "%2F" that routers clean (boulder#884).
-func (s *service) ocspHandler(rsp *responder.Responder) http.Handler {
+// /ca/<id>.crt, CRLs at /crl/<id>.crl (also under the path prefix and the
+// CRL base URL's path: ocspRoutes), and OCSP at every other path. OCSP
+// goes straight to the responder, bypassing any router, because a base64
+// GET path may hold "//" and "%2F" that routers clean (boulder#884).
+func (s *service) ocspHandler(rsp *responder.Responder, routes ocspRoutes) http.Handler {
 	ec := newEcho()
 	ec.GET("/healthz", healthz)
-	ec.GET("/ca/:file", s.caCertificate)
-	ec.GET("/crl/:file", s.crlHandler)
+	caPaths, crlPaths := routes.echoPaths()
+	for i := range caPaths {
+		ec.GET(caPaths[i], s.caCertificate)
+		ec.GET(crlPaths[i], s.crlHandler)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if otherRoute(r.URL.Path) {
+		if routes.other(r.URL.Path) {
 			ec.ServeHTTP(w, r)
 			return
 		}
@@ -339,40 +310,4 @@ func (s *service) caCertificate(c echo.Context) error {
 
 func healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// ready reports why the service cannot answer yet: the API's TLS
-// certificate (if any) must be current (apiTLSReady), the store must be
-// readable and writable, at least one sub CA must be able to issue, and
-// the OCSP responder must hold a signer for every CA.
-func (s *service) ready(ctx context.Context) error {
-	if err := s.apiTLSReady(time.Now()); err != nil {
-		return err
-	}
-	cas, err := s.store.CAs(ctx)
-	if err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if err := s.store.Writable(); err != nil {
-		return fmt.Errorf("store not writable (reads are still answered): %w", err)
-	}
-	now := time.Now()
-	usable := false
-	ids := make([]certs.Identifier, 0, len(cas))
-	for _, c := range cas {
-		usable = usable || (c.Kind == certs.KindSubCA && c.CanIssueAt(now) == nil)
-		if len(c.SealedKey) > 0 { // keyless imported CAs have no signer
-			ids = append(ids, c.Identifier)
-		}
-	}
-	if !usable {
-		return errors.New("no sub CA can issue (all revoked, disabled or expired)")
-	}
-	if s.rsp != nil {
-		if err := s.rsp.Ready(ids); err != nil {
-			return err
-		}
-		return s.ca.OCSPReady()
-	}
-	return nil
 }

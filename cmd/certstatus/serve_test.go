@@ -22,14 +22,14 @@ import (
 
 // startServe runs "serve" in-process on ephemeral ports and returns the API
 // and OCSP base URLs, the stdout buffer and a stop function that returns
-// serve's error.
-func startServe(t *testing.T, c *cli) (api, ocsp string, out *syncbuf.Buffer, stop func() error) {
+// serve's error. extra arguments follow the addresses (and so override them).
+func startServe(t *testing.T, c *cli, extra ...string) (api, ocsp string, out *syncbuf.Buffer, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- runEnv(ctx, []string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})
+		done <- runEnv(ctx, append([]string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, extra...), &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})
 	}()
 	apiRe := regexp.MustCompile(`JSON API  (http://\S+)`)
 	ocspRe := regexp.MustCompile(`OCSP      (http://\S+)`)

@@ -174,6 +174,12 @@ func (s *service) startAPITLS(ctx context.Context, bound net.Addr) error {
 		return err
 	}
 	s.apiTLS = a
+	s.readyChecks = append(s.readyChecks, func(context.Context) readyPart {
+		if err := s.apiTLSReady(time.Now()); err != nil {
+			return readyPart{Name: "api-tls", Detail: err.Error()}
+		}
+		return readyPart{Name: "api-tls", OK: true, Detail: a.src.describe()}
+	})
 	return nil
 }
 

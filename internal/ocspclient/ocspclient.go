@@ -77,9 +77,9 @@ func Verify(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Re
 	if err := checkCertIDs(der, cert, issuer); err != nil {
 		return nil, err
 	}
-	r, err := ocsp.ParseResponseForCert(der, cert, issuer)
+	r, err := parse(der, cert, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("ocspclient: response: %w", err)
+		return nil, err
 	}
 	if r.SerialNumber.Cmp(cert.SerialNumber) != 0 {
 		return nil, errors.New("ocspclient: the response is about another serial")
@@ -101,6 +101,34 @@ func Verify(der []byte, cert, issuer *x509.Certificate, now time.Time) (*ocsp.Re
 		if now.Before(s.NotBefore) || now.After(s.NotAfter) {
 			return nil, fmt.Errorf("ocspclient: the responder certificate is not valid at %v", now)
 		}
+	}
+	return r, nil
+}
+
+// parse reads der for cert and verifies its signature by issuer or by a
+// delegated responder issuer signed. x/crypto's ParseResponseForCert takes
+// any embedded certificate for a delegated responder and asks issuer to
+// have signed it, so it refuses an answer the CA signed itself and
+// includes its own certificate in (as certstatus does, for Apache): its
+// signature is checked with that certificate here, which must be issuer
+// (golang/go#59641).
+func parse(der []byte, cert, issuer *x509.Certificate) (*ocsp.Response, error) {
+	// Without an issuer, x/crypto checks the signature with the embedded
+	// certificate when there is one, and not at all otherwise.
+	r, err := ocsp.ParseResponseForCert(der, cert, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ocspclient: response: %w", err)
+	}
+	switch s := r.Certificate; {
+	case s == nil:
+		err = r.CheckSignatureFrom(issuer)
+	case s.Equal(issuer):
+		// Signed by the key of issuer's own certificate: checked above.
+	default:
+		err = issuer.CheckSignature(s.SignatureAlgorithm, s.RawTBSCertificate, s.Signature)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ocspclient: response: bad OCSP signature: %w", err)
 	}
 	return r, nil
 }

@@ -278,6 +278,60 @@ func TestVerify_SignerAuthorisation(t *testing.T) {
 	}
 }
 
+// An answer the CA signs itself is verified with the CA's key, whether it
+// includes the CA's certificate (certstatus does, for Apache) or none;
+// x/crypto alone refuses the first (golang/go#59641). A certificate with
+// the CA's name but another key, or the root's, signs nothing for it.
+func TestVerify_CASigned(t *testing.T) {
+	s := newStack(t)
+	good, _ := s.issue(t, "good")
+	subKey, err := s.auth.CASigner(context.Background(), s.sub.Identifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	tmpl := ocsp.Response{Status: ocsp.Good, SerialNumber: good.SerialNumber, ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(time.Hour)}
+	bare, err := ocsp.CreateResponse(s.subCert, s.subCert, tmpl, subKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCA := forge(t, good, s.subCert, s.subCert, subKey, ocsp.Good)
+	if _, err := ocsp.ParseResponseForCert(withCA, good, s.subCert); err == nil {
+		t.Log("x/crypto now accepts a CA-signed answer with the CA's certificate: golang/go#59641 is fixed")
+	}
+	for name, der := range map[string][]byte{"without certs": bare, "with the CA's certificate": withCA} {
+		if r, err := ocspclient.Verify(der, good, s.subCert, time.Now()); err != nil || r.Status != ocsp.Good {
+			t.Errorf("%s: %v, %v", name, r, err)
+		}
+	}
+	rootKey, err := s.auth.CASigner(context.Background(), s.root.Identifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withCert := tmpl
+	withCert.Certificate = s.subCert
+	impostor, impostorKey := selfSigned(t, s.subCert.Subject.CommonName, nil, nil, time.Now().Add(time.Hour), nil)
+	for name, der := range map[string][]byte{
+		"the root's key and certificate":          forge(t, good, s.subCert, s.rootCert, rootKey, ocsp.Good),
+		"the CA's name, another key, no certs":    mustCreate(t, s.subCert, impostor, tmpl, impostorKey),
+		"the CA's name, another key, its cert":    forge(t, good, s.subCert, impostor, impostorKey, ocsp.Good),
+		"the CA's certificate, another key signs": mustCreate(t, s.subCert, impostor, withCert, impostorKey),
+	} {
+		if r, err := ocspclient.Verify(der, good, s.subCert, time.Now()); err == nil {
+			t.Errorf("%s: accepted (%d)", name, r.Status)
+		}
+	}
+}
+
+func mustCreate(t *testing.T, issuer, responder *x509.Certificate, tmpl ocsp.Response, key crypto.Signer) []byte {
+	t.Helper()
+	der, err := ocsp.CreateResponse(issuer, responder, tmpl, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
 // twoCertIDs returns one request holding the CertIDs of a and b.
 func twoCertIDs(t *testing.T, a, b []byte) []byte {
 	t.Helper()

@@ -64,9 +64,7 @@ func TestAnswer(t *testing.T) {
 							return
 						}
 						tmpl := ocsp.Response{Status: xStatus(c.want), SerialNumber: serial, RevokedAt: facts.RevokedAt, RevocationReason: int(facts.Reason), IssuerHash: h}
-						if f.delegated {
-							tmpl.Certificate = p.resp
-						}
+						tmpl.Certificate = signerCert
 						ours, theirs := twin(t, func(produced time.Time) ([]byte, ocsp.Response) {
 							tmpl.ThisUpdate, tmpl.NextUpdate = produced, produced.Add(24*time.Hour)
 							o, err := s.Answer(facts, h, produced)

@@ -1,18 +1,28 @@
 package ocspsign
 
 // Made reports whether der, a successful OCSPResponse, is signed in s's
-// form: the same kind of ResponderID (byName with the same name, or byKey)
-// and a responder certificate included exactly when s includes one. A
-// stored answer signed under other settings (the CA key instead of a
-// delegated responder, byName instead of byKey) is not served, and the
-// refresh signs it again; one signed by an earlier delegated responder of
-// the same form (rotation) still is, until it is due.
+// form:
 //
-// Every pre-signed answer served passes through it, so it reads element
-// headers with element below rather than cryptobyte (~45 ns against
-// ~120 ns a call: BenchmarkMade), without allocating; answers are the
-// CA's own, stored under a checksum, and it only has to tell forms apart
-// and refuse what it cannot read (form_test.go holds it to that).
+//   - the same kind of ResponderID (byName or byKey);
+//   - when the CA signs, exactly s's ResponderID, and exactly its
+//     certificate in certs;
+//   - when a delegated responder signs, byName the same name, byKey any key
+//     hash but the CA's own, and certs present that are not the CA's
+//     certificate alone (what a CA-signed answer carries).
+//
+// A stored answer signed under other settings (the CA key instead of a
+// delegated responder, byName instead of byKey, or without the signer's
+// certificate, as CA-signed answers were before it was included) is not
+// served, and serve's start pass signs it again; one signed by an earlier
+// delegated responder of the same form (rotation) still is, until it is
+// due.
+//
+// Every pre-signed answer served passes through it until the Set is
+// settled, so it reads element headers with element below rather than
+// cryptobyte (~45 ns against ~120 ns a call: BenchmarkMade), without
+// allocating; answers are the CA's own, stored under a checksum, and it
+// only has to tell forms apart and refuse what it cannot read
+// (form_test.go holds it to that).
 func (s *Signer) Made(der []byte) bool {
 	if len(s.responderID) == 0 {
 		return false
@@ -54,8 +64,14 @@ func (s *Signer) Made(der []byte) bool {
 		return false
 	}
 	rid := ridAt[:len(ridAt)-len(after)]
-	if tag == 0xa1 && string(rid) != string(s.responderID) {
-		return false // byName: another name
+	delegated := s.SignerCert != nil
+	switch {
+	case !delegated, tag == 0xa1:
+		if string(rid) != string(s.responderID) {
+			return false // the CA's ResponderID, or byName: another one
+		}
+	case string(rid) == string(s.caKeyID):
+		return false // byKey: the CA signed it
 	}
 	if tag, _, rest, ok = element(rest); !ok || tag != 0x30 { // signatureAlgorithm
 		return false
@@ -63,7 +79,10 @@ func (s *Signer) Made(der []byte) bool {
 	if tag, _, rest, ok = element(rest); !ok || tag != 0x03 { // signature
 		return false
 	}
-	return (len(rest) > 0 && rest[0] == 0xa0) == (s.certs != nil)
+	if !delegated {
+		return string(rest) == string(s.certs)
+	}
+	return len(rest) > 0 && rest[0] == 0xa0 && string(rest) != string(s.caCerts)
 }
 
 // element reads the DER element at the start of b (definite lengths of

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
+	encasn1 "encoding/asn1"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/certstatus/certstatus/certs"
@@ -85,10 +88,58 @@ func answerOf(t testing.TB, s *ocspsign.Signer, nonce bool) []byte {
 	return der
 }
 
+// withCerts is der with its BasicOCSPResponse's certs replaced by list
+// (none when empty): the signature does not cover them, so the answer
+// still verifies with its signer's key, as one stored before the CA's
+// certificate was included does.
+func withCerts(t testing.TB, der []byte, list ...*x509.Certificate) []byte {
+	t.Helper()
+	in := cryptobyte.String(der)
+	var resp, rb, octets, basic cryptobyte.String
+	var status []byte
+	var oid encasn1.ObjectIdentifier
+	var tbs, alg, sig cryptobyte.String
+	if !in.ReadASN1(&resp, cbasn1.SEQUENCE) || !resp.ReadASN1Bytes(&status, cbasn1.ENUM) ||
+		!resp.ReadASN1(&rb, cbasn1.Tag(0).Constructed().ContextSpecific()) || !rb.ReadASN1(&rb, cbasn1.SEQUENCE) ||
+		!rb.ReadASN1ObjectIdentifier(&oid) || !rb.ReadASN1(&octets, cbasn1.OCTET_STRING) ||
+		!octets.ReadASN1(&basic, cbasn1.SEQUENCE) || !basic.ReadASN1Element(&tbs, cbasn1.SEQUENCE) ||
+		!basic.ReadASN1Element(&alg, cbasn1.SEQUENCE) || !basic.ReadASN1Element(&sig, cbasn1.BIT_STRING) {
+		t.Fatalf("cannot read the answer %x", der)
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.ENUM, func(b *cryptobyte.Builder) { b.AddBytes(status) })
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(oid)
+				b.AddASN1(cbasn1.OCTET_STRING, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddBytes(tbs)
+						b.AddBytes(alg)
+						b.AddBytes(sig)
+						if len(list) > 0 {
+							b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+									for _, c := range list {
+										b.AddBytes(c.Raw)
+									}
+								})
+							})
+						}
+					})
+				})
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
 // Made recognises answers signed in a signer's form: the same kind of
-// ResponderID (byName with the same name) and a responder certificate
-// exactly when the signer has one. Rotating a delegated responder keeps
-// the form; anything else changes it.
+// ResponderID; for the CA exactly its own ResponderID and certificate;
+// for a delegated responder byName the same name, byKey any key but the
+// CA's, and a certificate that is not the CA's. Rotating a delegated
+// responder keeps the form; anything else changes it, and so does an
+// answer stored without its signer's certificate.
 func TestSigner_Made(t *testing.T) {
 	m := newMadeSigners(t)
 	all := map[string]*ocspsign.Signer{"caKey": m.caKey, "caName": m.caName, "d1Key": m.d1Key, "d1bKey": m.d1bKey, "d2Key": m.d2Key,
@@ -126,6 +177,36 @@ func TestSigner_Made(t *testing.T) {
 	for _, c := range cases {
 		for _, nonce := range []bool{false, true} {
 			if got := c.reader.Made(answerOf(t, c.maker, nonce)); got != c.want {
+				t.Errorf("%s (extensions: %v): Made = %v, want %v", c.name, nonce, got, c.want)
+			}
+		}
+	}
+	ca, r1 := m.caKey.Cert, m.d1Key.SignerCert
+	certsCases := []struct {
+		name   string
+		signer *ocspsign.Signer
+		list   []*x509.Certificate
+		want   bool
+	}{
+		{"certs/CA byKey, none (stored before the CA's certificate was included)", m.caKey, nil, false},
+		{"certs/CA byName, none", m.caName, nil, false},
+		{"certs/CA byKey, a responder's", m.caKey, []*x509.Certificate{r1}, false},
+		{"certs/CA byKey, the CA's and another", m.caKey, []*x509.Certificate{ca, r1}, false},
+		{"certs/CA byKey, the CA's", m.caKey, []*x509.Certificate{ca}, true},
+		{"certs/delegated byKey, none", m.d1Key, nil, false},
+		{"certs/delegated byName, none", m.d1Name, nil, false},
+		{"certs/delegated byKey, the CA's", m.d1Key, []*x509.Certificate{ca}, false},
+		{"certs/delegated byName, the CA's", m.d1Name, []*x509.Certificate{ca}, false},
+		{"certs/delegated byKey, the responder's", m.d1Key, []*x509.Certificate{r1}, true},
+		{"certs/delegated byKey, the responder's and the CA's", m.d1Key, []*x509.Certificate{r1, ca}, true},
+	}
+	for _, c := range certsCases {
+		for _, nonce := range []bool{false, true} {
+			der := withCerts(t, answerOf(t, c.signer, nonce), c.list...)
+			if _, err := ocsp.ParseResponse(der, nil); err != nil && c.want && !nonce {
+				t.Fatalf("%s: the rewritten answer does not parse: %v", c.name, err)
+			}
+			if got := c.signer.Made(der); got != c.want {
 				t.Errorf("%s (extensions: %v): Made = %v, want %v", c.name, nonce, got, c.want)
 			}
 		}
@@ -199,6 +280,8 @@ func TestSigner_Made_Allocations(t *testing.T) {
 	}{
 		{"made", m.d1Key, answerOf(t, m.d1Key, false)},
 		{"made/byName", m.d1Name, answerOf(t, m.d1Name, true)},
+		{"made/CA", m.caKey, answerOf(t, m.caKey, false)},
+		{"CA's answer read by a delegated responder", m.d1Key, answerOf(t, m.caKey, false)},
 		{"other form", m.d1Name, answerOf(t, m.d1Key, false)},
 		{"error response", m.d1Key, ocsp.InternalErrorErrorResponse},
 	} {

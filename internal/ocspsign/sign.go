@@ -141,9 +141,7 @@ func (s *Signer) Sign(singles []Single, producedAt time.Time, nonce []byte, exte
 		b.AddBytes(tbsDER)
 		b.AddBytes(s.sigAlg)
 		b.AddASN1BitString(sig)
-		if s.certs != nil {
-			b.AddBytes(s.certs)
-		}
+		b.AddBytes(s.certs)
 	})
 	basicDER, err := basic.Bytes()
 	if err != nil {

@@ -217,29 +217,23 @@ func checkRFC(t *testing.T, k keyKind, f form, signerCert *x509.Certificate, der
 	if err := signerCert.CheckSignature(k.sigAlg, p.basic.TBS.FullBytes, p.basic.Signature.RightAlign()); err != nil {
 		t.Errorf("signature does not verify with the signer's certificate: %v", err)
 	}
-	switch {
-	case f.delegated && (len(p.basic.Certificates) != 1 || !bytes.Equal(p.basic.Certificates[0].FullBytes, signerCert.Raw)):
-		t.Errorf("certs %d, want the responder certificate", len(p.basic.Certificates))
-	case !f.delegated && p.basic.Certificates != nil:
-		t.Errorf("certs %d, want none when the CA signs", len(p.basic.Certificates))
+	if len(p.basic.Certificates) != 1 || !bytes.Equal(p.basic.Certificates[0].FullBytes, signerCert.Raw) {
+		t.Errorf("certs %d, want the signer's certificate (delegated: %v)", len(p.basic.Certificates), f.delegated)
 	}
 }
 
 // checkXCrypto checks der with x/crypto/ocsp's parser and verifier: every
 // single, found by its serial. x/crypto/ocsp cannot verify Ed25519
-// signatures (its signature table has no Ed25519), so for an Ed25519
-// delegated responder (whose embedded certificate it checks) it is not
-// asked, and for an Ed25519 CA it parses without an issuer; checkRFC
+// signatures (its signature table has no Ed25519), and every answer
+// embeds its signer's certificate, whose signature on the answer it checks
+// even without an issuer: for Ed25519 it is not asked, and checkRFC
 // verifies those signatures with crypto/x509.
 func checkXCrypto(t *testing.T, p pki, f form, signerCert *x509.Certificate, der []byte, singles []ocspsign.Single, serials []*big.Int, hashes []crypto.Hash, producedAt time.Time) {
 	t.Helper()
-	issuer := p.ca
 	if p.kind.sigAlg == x509.PureEd25519 {
-		if f.delegated {
-			return
-		}
-		issuer = nil
+		return
 	}
+	issuer := p.ca
 	for i, sg := range singles {
 		r, err := ocsp.ParseResponseForCert(der, &x509.Certificate{SerialNumber: serials[i]}, issuer)
 		if err != nil {
@@ -262,10 +256,10 @@ func checkXCrypto(t *testing.T, p pki, f form, signerCert *x509.Certificate, der
 		} else if !bytes.Equal(r.ResponderKeyHash, sha1Of(spkiBits(t, signerCert))) || r.RawResponderName != nil {
 			t.Errorf("x/crypto read responder key hash %x name %x", r.ResponderKeyHash, r.RawResponderName)
 		}
-		if f.delegated != (r.Certificate != nil) || f.delegated && !bytes.Equal(r.Certificate.Raw, p.resp.Raw) {
-			t.Errorf("x/crypto read embedded certificate %v (delegated: %v)", r.Certificate != nil, f.delegated)
+		if r.Certificate == nil || !bytes.Equal(r.Certificate.Raw, signerCert.Raw) {
+			t.Errorf("x/crypto read embedded certificate %v, want the signer's (delegated: %v)", r.Certificate != nil, f.delegated)
 		}
-		if issuer != nil && r.SignatureAlgorithm != p.kind.sigAlg {
+		if r.SignatureAlgorithm != p.kind.sigAlg {
 			t.Errorf("x/crypto read signature algorithm %v, want %v", r.SignatureAlgorithm, p.kind.sigAlg)
 		}
 		// x/crypto's Extensions are the singleExtensions: none here (the
@@ -373,9 +367,7 @@ func TestSign_SameBytesAsXCrypto(t *testing.T) {
 				t.Run(k.name+"/"+f.name+"/"+sg.Status.String()+"/"+singleHashes[i].String(), func(t *testing.T) {
 					tmpl := ocsp.Response{Status: xStatus(sg.Status), SerialNumber: serials[i], ThisUpdate: sg.ThisUpdate, NextUpdate: sg.NextUpdate,
 						RevokedAt: whole(sg.RevokedAt), RevocationReason: int(sg.Reason), IssuerHash: singleHashes[i]}
-					if f.delegated {
-						tmpl.Certificate = p.resp
-					}
+					tmpl.Certificate = signerCert
 					ours, theirs := twin(t, func(produced time.Time) ([]byte, ocsp.Response) {
 						der, err := s.Sign([]ocspsign.Single{sg}, produced, nil, false)
 						if err != nil {

@@ -26,8 +26,10 @@ type Issuer struct {
 	// Signer signs the answers: a delegated responder's key, or the CA's
 	// own key when SignerCert is nil.
 	Signer crypto.Signer
-	// SignerCert is the delegated responder certificate (id-kp-OCSPSigning),
-	// included in every answer; nil when the CA signs itself.
+	// SignerCert is the delegated responder certificate (id-kp-OCSPSigning);
+	// nil when the CA signs itself. Every answer includes the certificate
+	// of its signer: SignerCert, or Cert when the CA signs (clients such as
+	// Apache's SSLOCSPEnable look for the signer there and nowhere else).
 	SignerCert *x509.Certificate
 }
 
@@ -70,8 +72,12 @@ type Signer struct {
 	sigAlg  []byte
 	sigHash crypto.Hash
 	sigOpts crypto.SignerOpts
-	// certs is the encoded [0] EXPLICIT SEQUENCE OF Certificate, or nil.
+	// certs is the encoded [0] EXPLICIT SEQUENCE OF Certificate: the
+	// signer's certificate.
 	certs []byte
+	// caKeyID and caCerts are the byKey ResponderID and the certs of an
+	// answer the CA signs itself: a delegated signer's Made refuses them.
+	caKeyID, caCerts []byte
 	// notAfter bounds every nextUpdate: no answer outlives its signer.
 	notAfter time.Time
 }
@@ -132,33 +138,53 @@ func New(is Issuer, p Policy) (*Signer, error) {
 	if is.SignerCert != nil {
 		signerCert = is.SignerCert
 		s.notAfter = is.SignerCert.NotAfter
-		var b cryptobyte.Builder
-		b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(is.SignerCert.Raw) })
-		})
-		if s.certs, err = b.Bytes(); err != nil {
-			return nil, err
-		}
+	}
+	if s.certs, err = certsField(signerCert); err != nil {
+		return nil, err
+	}
+	if s.caCerts, err = certsField(is.Cert); err != nil {
+		return nil, err
+	}
+	if s.caKeyID, err = byKeyID(key); err != nil {
+		return nil, err
 	}
 	if !publicKeyMatches(is.Signer.Public(), signerCert.PublicKey) {
 		return nil, fmt.Errorf("ocspsign: issuer %s: the signer's key is not the signing certificate's", is.ID)
 	}
-	var b cryptobyte.Builder
 	if p.ByName {
+		var b cryptobyte.Builder
 		b.AddASN1(tagExplicit1, func(b *cryptobyte.Builder) { b.AddBytes(signerCert.RawSubject) })
+		s.responderID, err = b.Bytes()
 	} else {
-		bits, err := SPKIBits(signerCert)
-		if err != nil {
-			return nil, err
+		var bits []byte
+		if bits, err = SPKIBits(signerCert); err == nil {
+			s.responderID, err = byKeyID(bits)
 		}
-		sum := sha1.Sum(bits) // KeyHash is SHA-1 of the key (RFC 6960 §4.2.1)
-		b.AddASN1(tagExplicit2, func(b *cryptobyte.Builder) { b.AddASN1OctetString(sum[:]) })
 	}
-	if s.responderID, err = b.Bytes(); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	s.sigAlg, s.sigHash, s.sigOpts, err = signatureAlgorithm(is.Signer.Public())
 	return s, err
+}
+
+// certsField encodes the certs field of a BasicOCSPResponse holding c:
+// [0] EXPLICIT SEQUENCE OF Certificate.
+func certsField(c *x509.Certificate) ([]byte, error) {
+	var b cryptobyte.Builder
+	b.AddASN1(tagExplicit0, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(c.Raw) })
+	})
+	return b.Bytes()
+}
+
+// byKeyID encodes the byKey ResponderID of a key: the SHA-1 of its
+// subjectPublicKey bits (RFC 6960 §4.2.1).
+func byKeyID(bits []byte) ([]byte, error) {
+	sum := sha1.Sum(bits)
+	var b cryptobyte.Builder
+	b.AddASN1(tagExplicit2, func(b *cryptobyte.Builder) { b.AddASN1OctetString(sum[:]) })
+	return b.Bytes()
 }
 
 // Policy is the policy s signs under.
