@@ -4,7 +4,13 @@ BIN     ?= bin/certstatus
 DATA    ?= ./data
 PKGS    := ./...
 
-.PHONY: run build test lint fmt vet staticcheck layering fuzz bench gobench loadbench clean
+.PHONY: run build install test lint fmt vet staticcheck layering fuzz bench gobench loadbench clean
+
+# VERSION goes into the binary (certstatus version); git describe when
+# built from a checkout.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
 ## run: build and start `certstatus serve` on the embedded default (./data, 127.0.0.1:8080 and :8888)
 run: build
@@ -12,7 +18,16 @@ run: build
 
 ## build: the static binary (no cgo)
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/certstatus
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/certstatus
+
+## install: the binary to $(DESTDIR)$(PREFIX)/bin, the systemd unit to
+## $(DESTDIR)/etc/systemd/system and the example config to
+## $(DESTDIR)/etc/certstatus (kept if present); see docs/PRODUCTION.md
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/certstatus
+	install -D -m 0644 packaging/certstatus.service $(DESTDIR)/etc/systemd/system/certstatus.service
+	sed -i 's|/usr/local/bin/certstatus|$(PREFIX)/bin/certstatus|' $(DESTDIR)/etc/systemd/system/certstatus.service
+	test -e $(DESTDIR)/etc/certstatus/certstatus.json || install -D -m 0644 packaging/certstatus.json $(DESTDIR)/etc/certstatus/certstatus.json
 
 ## test: lint, the whole suite under the race detector, the allocation
 ## tests without it (it changes sync.Pool), and every benchmark once

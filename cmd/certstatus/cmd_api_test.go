@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +130,19 @@ func TestCLI_WhileServing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(c.env["CERTSTATUS_DATA"], serveInfoFile)); !os.IsNotExist(err) {
 		t.Errorf("serve.json left after a clean stop: %v", err)
 	}
+}
+
+func TestVersion(t *testing.T) {
+	c := newCLI(t, t.TempDir())
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		if out := c.ok(args...); !strings.HasPrefix(out, "certstatus ") || !strings.Contains(out, runtime.Version()) {
+			t.Errorf("%v: %q", args, out)
+		}
+	}
+	var v versionInfo
+	c.json(&v, "version")
+	if v.Version == "" || v.Go != runtime.Version() || v.Platform == "" {
+		t.Errorf("version --json: %+v", v)
+	}
+	c.fails("no arguments", "version", "extra")
 }

@@ -61,6 +61,7 @@ func commands() []command {
 		{"import", "migrate in: import openssl-index, import cfssl, import pem", runImport},
 		{"backup", "write a consistent copy of the database to --out FILE", runBackup},
 		{"check", "verify the database's structure, records and indexes", runCheck},
+		{"version", "print the version, commit and Go release (also --version)", runVersion},
 		{"api", "call any action of the running server's JSON API, signed: api <Action> --Param value", runAPI},
 	}
 }
@@ -71,6 +72,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func runEnv(ctx context.Context, args []string, e *cmdEnv) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
 		if len(args) > 1 {
 			return runEnv(ctx, []string{args[1], "--help"}, e)
