@@ -289,12 +289,21 @@ func readFile(path string, settings []setting) (map[string]string, error) {
 		known[s.name] = s
 		known[strings.ReplaceAll(s.name, "-", "_")] = s
 	}
+	// One file serves serve and every command: a key of serve's that
+	// this command does not use is ignored; a key no command knows is an
+	// error.
+	anyCommand := map[string]bool{}
+	for _, s := range (&Config{}).settings(true) {
+		anyCommand[s.name], anyCommand[strings.ReplaceAll(s.name, "-", "_")] = true, true
+	}
 	out := map[string]string{}
 	var unknown []string
 	for k, v := range m {
 		s, ok := known[k]
 		if !ok {
-			unknown = append(unknown, k)
+			if !anyCommand[k] {
+				unknown = append(unknown, k)
+			}
 			continue
 		}
 		want := "a string"

@@ -64,3 +64,23 @@ func TestPackaging_SystemdUnit(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
+
+// TestConfig_OneFileForEveryCommand: serve's config file works for the
+// offline commands too — keys they do not use (listeners, TLS) are
+// ignored — while a key no command knows is still an error.
+func TestConfig_OneFileForEveryCommand(t *testing.T) {
+	c, root, _ := newDataDir(t)
+	path := filepath.Join(t.TempDir(), "certstatus.json")
+	write := func(extra string) {
+		body := `{"data": "` + c.env["CERTSTATUS_DATA"] + `", "api-addr": "0.0.0.0:8080", "ocsp-addr": "0.0.0.0:8888", "api-tls": "auto", "log-format": "json"` + extra + `}`
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("")
+	if out := c.ok("ca", "list", "--config", path); !strings.Contains(out, root) {
+		t.Errorf("ca list with serve's config: %q", out)
+	}
+	write(`, "colour": "red"`)
+	c.fails("unknown key(s) colour", "ca", "list", "--config", path)
+}
