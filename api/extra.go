@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/url"
 )
 
@@ -24,3 +25,14 @@ func (x ExtraAction) action() action {
 		return resp(out), nil
 	}}
 }
+
+// StreamKey is the key under which an ExtraAction may return a Stream:
+// the answer is then its bytes, application/octet-stream, with the
+// RequestId in the x-acs-request-id header, instead of JSON.
+const StreamKey = "Stream"
+
+// Stream writes a binary answer (a database backup). The write deadline
+// is lifted for it; an error once bytes have gone out aborts the
+// connection, so that a client never mistakes a cut answer for a whole
+// one.
+type Stream func(ctx context.Context, w io.Writer) error

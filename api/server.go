@@ -251,9 +251,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, id, aerr)
 		return
 	}
+	if st, ok := out[StreamKey].(Stream); ok {
+		s.stream(w, r, id, action, st)
+		return
+	}
 	out["RequestId"] = id
 	s.log.Debug("api request", "request_id", id, "action", action, "access_key", keyID, "duration", s.opts.Now().Sub(start))
 	writeJSON(w, http.StatusOK, out)
+}
+
+// stream writes a Stream answer (see extra.go).
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, id, action string, st Stream) {
+	http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("x-acs-request-id", id)
+	w.WriteHeader(http.StatusOK)
+	if err := st(r.Context(), w); err != nil {
+		s.log.Error("api: streamed answer cut short", "request_id", id, "action", action, "err", err)
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func (s *Server) handle(r *http.Request, id string, now time.Time, action, keyID *string) (resp, *Error) {

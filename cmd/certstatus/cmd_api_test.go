@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db"
 	"golang.org/x/crypto/ocsp"
 )
 
@@ -125,7 +127,27 @@ func TestCLI_WhileServing(t *testing.T) {
 	args, _ := json.Marshal([]string{"cert", "show", id})
 	c.fails("NoPermission", "api", runCommandAction, "--Args", string(args), "--server", e.api, "--access-key-file", roFile)
 
-	c.fails("in use by another certstatus process", "backup", "--out", filepath.Join(t.TempDir(), "b.db"))
+	// backup streams a consistent copy from the server, checked before it
+	// gets its name; the copy opens offline with the same records.
+	bdir := t.TempDir()
+	bfile := filepath.Join(bdir, "copy.db")
+	if out := c.ok("backup", "--out", bfile); !strings.Contains(out, "checked") {
+		t.Errorf("backup through the server: %q", out)
+	}
+	c.fails("already exists", "backup", "--out", bfile)
+	c.fails("NoPermission", "api", backupAction, "--server", e.api, "--access-key-file", roFile)
+	copyDir := filepath.Join(bdir, "restored")
+	os.Mkdir(copyDir, 0o700)
+	os.Link(bfile, filepath.Join(copyDir, "certstatus.db"))
+	copyStore, err := db.Open(copyDir, &db.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := copyStore.Get(t.Context(), certs.Identifier(nid)); err != nil || r.Identifier != certs.Identifier(nid) {
+		t.Errorf("the backup lacks the certificate issued while serving: %v", err)
+	}
+	copyStore.Close()
+	c.fails("in use by another certstatus process", "settings", "show")
 	e.shutdown(t)
 	if _, err := os.Stat(filepath.Join(c.env["CERTSTATUS_DATA"], serveInfoFile)); !os.IsNotExist(err) {
 		t.Errorf("serve.json left after a clean stop: %v", err)

@@ -3,16 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/url"
+	"os"
 	"path/filepath"
 
+	"github.com/certstatus/certstatus/api"
 	"github.com/certstatus/certstatus/db"
+	"github.com/certstatus/certstatus/internal/acsclient"
 )
 
 func runBackup(ctx context.Context, e *cmdEnv, args []string) error {
 	fs := newFlagSet(e, "backup", "backup --out FILE [--data DIR]")
 	cfg, resolve := bindConfig(fs, false)
 	out := fs.String("out", "", "file to write the copy to (must not exist)")
-	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+	return runOfflineOr(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
 		if len(pos) > 0 {
 			return usageErr("backup takes no arguments, got %q", pos)
 		}
@@ -26,7 +31,72 @@ func runBackup(ctx context.Context, e *cmdEnv, args []string) error {
 		fmt.Fprintf(e.stdout, "wrote %s (%d bytes): a consistent copy of %s\n", *out, n, s.store.Path())
 		fmt.Fprintf(e.stdout, "restore: copy it to <data>/certstatus.db with the same master key (%s)\n", cfg.MasterKeyFile)
 		return nil
+	}, func(ctx context.Context, c *acsclient.Client, pos []string) error {
+		if len(pos) > 0 {
+			return usageErr("backup takes no arguments, got %q", pos)
+		}
+		if *out == "" {
+			return usageErr("backup needs --out FILE")
+		}
+		n, err := backupFromServer(ctx, c, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "wrote %s (%d bytes): a consistent copy of the database the server at %s holds, checked\n", *out, n, c.Endpoint)
+		fmt.Fprintf(e.stdout, "restore: copy it to <data>/certstatus.db with the same master key (%s)\n", cfg.MasterKeyFile)
+		return nil
 	})
+}
+
+// backupAction is the API action that streams a consistent copy of the
+// database (admin keys only: it holds every sealed key).
+const backupAction = "CertstatusBackup"
+
+// backupRunner is backupAction's server side.
+func (s *service) backupRunner() api.ExtraAction {
+	return func(context.Context, url.Values) (map[string]any, error) {
+		return map[string]any{api.StreamKey: api.Stream(func(ctx context.Context, w io.Writer) error {
+			_, err := s.store.Backup(ctx, w)
+			return err
+		})}, nil
+	}
+}
+
+// backupFromServer downloads the server's copy next to out, checks it
+// page by page and record by record (db.CheckFile), and only then gives
+// it its name: a cut or damaged download never becomes a backup.
+func backupFromServer(ctx context.Context, c *acsclient.Client, out string) (int64, error) {
+	if _, err := os.Stat(out); err == nil {
+		return 0, fmt.Errorf("backup: %s already exists; choose another name or remove it", out)
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(out), ".certstatus-backup-")
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, db.FileName)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	n, err := c.CallStream(ctx, backupAction, nil, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return n, fmt.Errorf("backup through the server at %s: %w", c.Endpoint, err)
+	}
+	problems, _, err := db.CheckFile(ctx, dir, 0)
+	if err != nil || len(problems) > 0 {
+		return n, fmt.Errorf("backup: the copy from the server does not check (%v, %d problems); nothing was written to %s", err, len(problems), out)
+	}
+	if err := os.Link(tmp, out); err != nil { // never replaces an existing file
+		return n, fmt.Errorf("backup: %w", err)
+	}
+	return n, nil
 }
 
 func runCheck(ctx context.Context, e *cmdEnv, args []string) error {

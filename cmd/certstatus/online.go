@@ -88,6 +88,13 @@ func onlineClient(data string) (*acsclient.Client, error) {
 // its API (remote.go), for the commands that may; inside serve (e.svc
 // set) run gets serve's own service.
 func runOffline(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string, run func(*service, []string) error) error {
+	return runOfflineOr(e, fs, cfg, resolve, args, run, nil)
+}
+
+// runOfflineOr is runOffline with a command's own way through the server
+// (online), used instead of running its command line there.
+func runOfflineOr(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, args []string,
+	run func(*service, []string) error, online func(context.Context, *acsclient.Client, []string) error) error {
 	pos, help, err := parse(fs, args)
 	if help || err != nil {
 		return err
@@ -103,6 +110,9 @@ func runOffline(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(stri
 		c, cerr := onlineClient(cfg.Data)
 		if cerr != nil {
 			return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
+		}
+		if online != nil {
+			return online(context.Background(), c, pos)
 		}
 		if len(e.argv) < 2 || !remoteAllowed(e.argv[0], e.argv[1]) {
 			return err

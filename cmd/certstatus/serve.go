@@ -213,7 +213,7 @@ func newEcho() *echo.Echo {
 
 func (s *service) apiHandler() (http.Handler, error) {
 	srv, err := api.New(s.store, s.ca, s.sealer, &api.Options{CRLBaseURL: s.cfg.CRLBaseURL, CRLValidity: s.cfg.crl.Validity, Logger: s.log, Metrics: api.NewMetrics(s.reg),
-		TrustedProxies: s.cfg.APITrustedProxies, Extra: map[string]api.ExtraAction{runCommandAction: s.remoteRunner()}})
+		TrustedProxies: s.cfg.APITrustedProxies, Extra: map[string]api.ExtraAction{runCommandAction: s.remoteRunner(), backupAction: s.backupRunner()}})
 	if err != nil {
 		return nil, err
 	}

@@ -118,8 +118,8 @@ func TestServe_BootstrapHealthAndRestart(t *testing.T) {
 	if out := c.ok("ca", "list"); !strings.Contains(out, "ROOT") && !strings.Contains(out, "root") {
 		t.Errorf("ca list through the server: %q", out)
 	}
-	c.fails("in use by another certstatus process", "backup", "--out", filepath.Join(t.TempDir(), "b.db"))
-	c.fails(data, "backup", "--out", filepath.Join(t.TempDir(), "c.db"))
+	c.fails("in use by another certstatus process", "settings", "show")
+	c.fails(data, "settings", "show")
 
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)

@@ -58,6 +58,61 @@ const maxResponse = 64 << 20
 // Call calls action with params, signed, and returns the JSON body of a
 // successful answer. An answer with an error status is an *Error.
 func (c *Client) Call(ctx context.Context, action string, params map[string]string) (json.RawMessage, error) {
+	res, err := c.send(ctx, action, params)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("acsclient: %s: reading the answer: %w", action, err)
+	}
+	if len(b) > maxResponse {
+		return nil, fmt.Errorf("acsclient: %s: answer larger than %d bytes", action, maxResponse)
+	}
+	if res.StatusCode >= 300 {
+		return nil, answerError(res.StatusCode, b)
+	}
+	if !json.Valid(b) {
+		return nil, fmt.Errorf("acsclient: %s: the answer is not JSON: %.200q", action, b)
+	}
+	return json.RawMessage(bytes.TrimSpace(b)), nil
+}
+
+// CallStream calls an action whose answer is binary
+// (application/octet-stream) and copies it to dst, returning its length.
+// A cut answer is an error, never a short success.
+func (c *Client) CallStream(ctx context.Context, action string, params map[string]string, dst io.Writer) (int64, error) {
+	res, err := c.send(ctx, action, params)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode >= 300 {
+		b, _ := io.ReadAll(io.LimitReader(res.Body, maxResponse))
+		return 0, answerError(res.StatusCode, b)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		return 0, fmt.Errorf("acsclient: %s: answered %q, not a binary stream", action, ct)
+	}
+	n, err := io.Copy(dst, res.Body)
+	if err != nil {
+		return n, fmt.Errorf("acsclient: %s: the answer was cut after %d bytes: %w", action, n, err)
+	}
+	return n, nil
+}
+
+// answerError is the *Error of an error answer's body.
+func answerError(status int, b []byte) error {
+	var e struct{ Code, Message, RequestId string }
+	if json.Unmarshal(b, &e) != nil || e.Code == "" {
+		return &Error{Status: status, Code: http.StatusText(status), Message: strings.TrimSpace(string(b))}
+	}
+	return &Error{Status: status, Code: e.Code, Message: e.Message, RequestID: e.RequestId}
+}
+
+// send builds, signs and sends one call.
+func (c *Client) send(ctx context.Context, action string, params map[string]string) (*http.Response, error) {
 	if c.AccessKeyID == "" || c.Secret == "" {
 		return nil, errors.New("acsclient: an AccessKey id and secret are required")
 	}
@@ -120,25 +175,7 @@ func (c *Client) Call(ctx context.Context, action string, params map[string]stri
 	if err != nil {
 		return nil, fmt.Errorf("acsclient: %s: %w", action, err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse+1))
-	if err != nil {
-		return nil, fmt.Errorf("acsclient: %s: reading the answer: %w", action, err)
-	}
-	if len(b) > maxResponse {
-		return nil, fmt.Errorf("acsclient: %s: answer larger than %d bytes", action, maxResponse)
-	}
-	if res.StatusCode >= 300 {
-		var e struct{ Code, Message, RequestId string }
-		if json.Unmarshal(b, &e) != nil || e.Code == "" {
-			return nil, &Error{Status: res.StatusCode, Code: http.StatusText(res.StatusCode), Message: strings.TrimSpace(string(b))}
-		}
-		return nil, &Error{Status: res.StatusCode, Code: e.Code, Message: e.Message, RequestID: e.RequestId}
-	}
-	if !json.Valid(b) {
-		return nil, fmt.Errorf("acsclient: %s: the answer is not JSON: %.200q", action, b)
-	}
-	return json.RawMessage(bytes.TrimSpace(b)), nil
+	return res, nil
 }
 
 func newNonce() (string, error) {
