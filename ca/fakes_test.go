@@ -41,6 +41,7 @@ type fakeStore struct {
 	corrupt    map[certs.Serial]bool       // LookupStatus fails with certs.ErrCorrupt for these
 	fail       map[string]error
 	calls      map[string]int
+	beforeList func() // if set, List calls it first, outside the lock
 }
 
 // The method groups fail switches on.
@@ -461,6 +462,12 @@ func (f *fakeStore) PutCRL(_ context.Context, c certs.CRL) error {
 // neither does the fake.
 func (f *fakeStore) List(_ context.Context, fl certs.Filter) ([]certs.Record, certs.Identifier, error) {
 	f.mu.Lock()
+	hook := f.beforeList
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("List"); err != nil {
 		return nil, "", err
@@ -489,6 +496,12 @@ func (f *fakeStore) setFail(group string, err error) {
 		panic("fake: no method group " + group)
 	}
 	f.fail[group] = err
+}
+
+func (f *fakeStore) setBeforeList(hook func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.beforeList = hook
 }
 
 func (f *fakeStore) setCorrupt(serial certs.Serial) {
