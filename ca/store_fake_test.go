@@ -123,8 +123,16 @@ func TestFakeStore_KeepsDBContract(t *testing.T) {
 			if n, err := store.PutOCSPResponses(ctx, good); n != 0 || err != nil {
 				t.Errorf("PutOCSPResponses(good answer of a revoked record) = %d, %v; want 0", n, err)
 			}
+			// A second certificate, so that the scan has answers of two to page through.
+			if _, err := auth.Issue(ctx, certs.IssueRequest{Issuer: sub.Identifier, Kind: certs.KindClient, Subject: certs.Subject{CommonName: "other"}, Validity: certs.Validity{Days: 10}}); err != nil {
+				t.Fatal(err)
+			}
+			all := allAnswers(t, store)
+			if len(all) != 2 {
+				t.Errorf("the scan, a page of one at a time, found %d answers; want 2", len(all))
+			}
 			var statuses []certs.Status
-			for _, o := range allAnswers(t, store) {
+			for _, o := range all {
 				if o.Serial == rec.Serial {
 					statuses = append(statuses, o.Status)
 				}
