@@ -152,6 +152,14 @@ func TestFakeStore_KeepsDBContract(t *testing.T) {
 			if crl, err := store.CRL(ctx, sub.Identifier); err != nil || !crl.Stale {
 				t.Errorf("CRL after a revocation: stale %v, %v", crl.Stale, err)
 			}
+			// A CRL built since is fresh, and its number cannot be stored again.
+			crl, err := auth.UpdateCRL(ctx, sub.Identifier, ca.CRLPolicy{})
+			if err != nil || crl.Stale || crl.Number != 1 {
+				t.Errorf("UpdateCRL = number %d, stale %v, %v; want number 1, fresh", crl.Number, crl.Stale, err)
+			}
+			if err := store.PutCRL(ctx, crl); !errors.Is(err, certs.ErrExists) {
+				t.Errorf("PutCRL of a stored number: %v, want ErrExists", err)
+			}
 			// Status facts: of a certificate and of a sub CA; ErrNotFound otherwise.
 			if f, err := store.LookupStatus(ctx, sub.Identifier, rec.Serial); err != nil || !f.Found || f.State != certs.StateRevoked {
 				t.Errorf("LookupStatus(revoked certificate) = %+v, %v", f, err)
