@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -126,6 +127,11 @@ func TestCLI_WhileServing(t *testing.T) {
 	os.WriteFile(roFile, b, 0o600)
 	args, _ := json.Marshal([]string{"cert", "show", id})
 	c.fails("NoPermission", "api", runCommandAction, "--Args", string(args), "--server", e.api, "--access-key-file", roFile)
+	// Only the management commands run there, and only with well-formed
+	// arguments.
+	for _, bad := range []string{`["serve","x"]`, `["import","pem"]`, `["settings","set"]`, `["cert"]`, `not json`} {
+		c.fails("InvalidParameter", "api", runCommandAction, "--Args", bad, "--server", e.api)
+	}
 
 	// backup streams a consistent copy from the server, checked before it
 	// gets its name; the copy opens offline with the same records.
@@ -167,4 +173,23 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version --json: %+v", v)
 	}
 	c.fails("no arguments", "version", "extra")
+}
+
+// The output of a command run through the server is bounded in all.
+func TestOutputBudget(t *testing.T) {
+	b := &outputBudget{left: 10}
+	var out, errb strings.Builder
+	w1, w2 := b.writer(&out), b.writer(&errb)
+	if _, err := w1.Write([]byte("123456")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w2.Write([]byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w1.Write([]byte("x")); !errors.Is(err, errOutputBudget) || !b.exceeded {
+		t.Fatalf("write past the budget: %v (exceeded %v)", err, b.exceeded)
+	}
+	if out.String()+errb.String() != "1234561234" {
+		t.Errorf("wrote %q %q", out.String(), errb.String())
+	}
 }

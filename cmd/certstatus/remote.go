@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/internal/acsclient"
@@ -67,6 +69,35 @@ type remoteResult struct {
 	// name: mode and base64 contents.
 	Files map[string]remoteFile
 }
+
+// outputBudget bounds what a command run through the server may print, in
+// all: memory stays bounded however much a command would print.
+type outputBudget struct {
+	mu       sync.Mutex
+	left     int
+	exceeded bool
+}
+
+// errOutputBudget fails the writes past the budget.
+var errOutputBudget = errors.New("output limit of a command run through the server reached")
+
+func (b *outputBudget) writer(w io.Writer) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		b.mu.Lock()
+		if len(p) > b.left {
+			b.exceeded = true
+			b.mu.Unlock()
+			return 0, errOutputBudget
+		}
+		b.left -= len(p)
+		b.mu.Unlock()
+		return w.Write(p)
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 type remoteFile struct {
 	Mode    os.FileMode
@@ -145,12 +176,13 @@ func (s *service) remoteRunner() func(ctx context.Context, params url.Values) (m
 			out = append(out, "--"+remoteOutDirFlag+"="+outDir)
 		}
 		var stdout, stderr syncbuf.Buffer
-		e := &cmdEnv{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, svc: s}
+		budget := &outputBudget{left: maxRemoteOutput}
+		e := &cmdEnv{stdout: budget.writer(&stdout), stderr: budget.writer(&stderr), getenv: func(string) string { return "" }, svc: s}
 		runErr := runEnv(ctx, out, e)
-		res := remoteResult{Stdout: stdout.String(), Stderr: stderr.String()}
-		if len(res.Stdout)+len(res.Stderr) > maxRemoteOutput {
-			return nil, fmt.Errorf("%w: the command printed more than %d bytes; run it with the server stopped", certs.ErrInvalid, maxRemoteOutput)
+		if budget.exceeded {
+			return nil, fmt.Errorf("%w: the command printed more than %d bytes through the server; narrow it (cert list --limit N --after ID) or run it with the server stopped", certs.ErrInvalid, maxRemoteOutput)
 		}
+		res := remoteResult{Stdout: stdout.String(), Stderr: stderr.String()}
 		if runErr != nil {
 			res.Error, res.Usage = runErr.Error(), errors.Is(runErr, errUsage)
 		}
