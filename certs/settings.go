@@ -34,6 +34,13 @@ type Settings struct {
 	// OCSPResponderID is the form of the ResponderID in OCSP answers
 	// (RFC 6960 §4.2.1; field ocsp_responder_id).
 	OCSPResponderID ResponderIDForm
+	// OCSPOmitCACert leaves the CA's own certificate out of the answers it
+	// signs with OCSPSignWithCA (field ocsp_omit_ca_cert). By default it
+	// is included, as Apache's SSLOCSPEnable needs; golang.org/x/crypto/ocsp
+	// refuses a sub CA's answers that include it (golang/go#59641), so a
+	// fleet of such clients wants it left out. No effect with delegated
+	// responders, whose certificate is always included.
+	OCSPOmitCACert bool
 }
 
 // ResponderIDForm is how an OCSP answer names its signer.
@@ -62,6 +69,7 @@ const (
 	FieldOCSPResponderValidity = "ocsp_responder_validity"
 	FieldOCSPSignWithCA        = "ocsp_sign_with_ca"
 	FieldOCSPResponderID       = "ocsp_responder_id"
+	FieldOCSPOmitCACert        = "ocsp_omit_ca_cert"
 )
 
 // DefaultSettings are the settings of a data directory whose operator
@@ -146,6 +154,7 @@ func (s Settings) Fields() []SettingField {
 		{FieldOCSPResponderValidity, FormatDuration(s.OCSPResponderValidity)},
 		{FieldOCSPSignWithCA, strconv.FormatBool(s.OCSPSignWithCA)},
 		{FieldOCSPResponderID, string(s.OCSPResponderID)},
+		{FieldOCSPOmitCACert, strconv.FormatBool(s.OCSPOmitCACert)},
 	}
 }
 

@@ -14,6 +14,7 @@ const (
 	sOCSPResponderValidity // nanoseconds
 	sOCSPSignWithCA
 	sOCSPResponderID
+	sOCSPOmitCACert // written only when true: records from before it read as false
 )
 
 func encodeSettings(s certs.Settings) []byte {
@@ -24,6 +25,9 @@ func encodeSettings(s certs.Settings) []byte {
 	e.uint(sOCSPResponderValidity, uint64(s.OCSPResponderValidity))
 	e.bool(sOCSPSignWithCA, s.OCSPSignWithCA)
 	e.str(sOCSPResponderID, string(s.OCSPResponderID))
+	if s.OCSPOmitCACert {
+		e.bool(sOCSPOmitCACert, true)
+	}
 	return e.b
 }
 
@@ -47,6 +51,8 @@ func decodeSettings(b []byte) (certs.Settings, error) {
 			s.OCSPSignWithCA = f.num != 0
 		case sOCSPResponderID:
 			s.OCSPResponderID = certs.ResponderIDForm(f.raw)
+		case sOCSPOmitCACert:
+			s.OCSPOmitCACert = f.num != 0
 		}
 		return nil
 	})

@@ -52,6 +52,8 @@ var (
 			ExtKeyUsages: []certs.EKU{certs.EKUServerAuth, certs.EKUClientAuth}, CertMaxDays: 397}),
 		settingsCase("settings-full", certs.Settings{OCSPURL: "https://ocsp.example.com/ocsp", CRLBaseURL: "https://pki.example.com",
 			OCSPValidity: 48 * time.Hour, OCSPResponderValidity: 720 * time.Hour, OCSPSignWithCA: true, OCSPResponderID: certs.ResponderIDByName}),
+		settingsCase("settings-omit-ca-cert", certs.Settings{OCSPURL: "https://ocsp.example.com", CRLBaseURL: "https://ocsp.example.com",
+			OCSPValidity: 24 * time.Hour, OCSPResponderValidity: 720 * time.Hour, OCSPSignWithCA: true, OCSPResponderID: certs.ResponderIDByKey, OCSPOmitCACert: true}),
 	}
 )
 

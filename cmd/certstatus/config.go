@@ -74,6 +74,9 @@ type Config struct {
 	// OCSPSignWithCA signs with the CA key instead of a delegated
 	// responder. Default false.
 	OCSPSignWithCA bool
+	// OCSPOmitCACert leaves the CA's certificate out of CA-signed answers;
+	// a stored setting only (certstatus settings set --ocsp-omit-ca-cert).
+	OCSPOmitCACert bool
 	// OCSPResponderID is "byKey" (default) or "byName".
 	OCSPResponderID string
 	// OCSPUnknown is the answer for serials never issued: "unknown"

@@ -11,7 +11,7 @@ import (
 // them there), so that offline commands sign as serve does.
 func caOCSPOptions(c *Config, m *ca.OCSPMetrics) *ca.OCSPOptions {
 	return &ca.OCSPOptions{
-		Policy:            ocspsign.Policy{Validity: c.OCSPValidity, RefreshAfter: c.OCSPRefreshAfter, ByName: c.OCSPResponderID == "byName"},
+		Policy:            ocspsign.Policy{Validity: c.OCSPValidity, RefreshAfter: c.OCSPRefreshAfter, ByName: c.OCSPResponderID == "byName", OmitCACert: c.OCSPOmitCACert},
 		ResponderValidity: c.OCSPResponderValidity,
 		SignWithCA:        c.OCSPSignWithCA,
 		RefreshShare:      c.OCSPRefreshShare,

@@ -44,6 +44,7 @@ func (c *Config) applySettings(st certs.Settings) {
 	c.OCSPURL, c.CRLBaseURL = st.OCSPURL, st.CRLBaseURL
 	c.OCSPValidity, c.OCSPResponderValidity = st.OCSPValidity, st.OCSPResponderValidity
 	c.OCSPSignWithCA, c.OCSPResponderID = st.OCSPSignWithCA, string(st.OCSPResponderID)
+	c.OCSPOmitCACert = st.OCSPOmitCACert
 }
 
 // settingFlag is the flag (and config key) of a stored setting's field:
@@ -143,14 +144,14 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 	case "show":
 		fs = newFlagSet(e, "settings show", "settings show [--data DIR] [--json]")
 	case "set":
-		fs = newFlagSet(e, "settings set", "settings set [--data DIR] [--ocsp-url URL] [--crl-base-url URL] [--ocsp-validity D] [--ocsp-responder-validity D] [--ocsp-sign-with-ca[=false]] [--ocsp-responder-id byKey|byName]")
+		fs = newFlagSet(e, "settings set", "settings set [--data DIR] [--ocsp-url URL] [--crl-base-url URL] [--ocsp-validity D] [--ocsp-responder-validity D] [--ocsp-sign-with-ca[=false]] [--ocsp-responder-id byKey|byName] [--ocsp-omit-ca-cert[=false]]")
 	default:
 		return usageErr("unknown settings subcommand %q (want show, set)", sub)
 	}
 	cfg, resolve := bindConfigOnly(fs, false, "data", "log-format", "log-level")
 	asJSON := fs.Bool("json", false, "print JSON")
 	var set map[string]*string
-	var signWithCA *bool
+	var signWithCA, omitCACert *bool
 	if sub == "set" {
 		set = map[string]*string{
 			"ocsp-url":                fs.String("ocsp-url", "", "the OCSP URL put in issued certificates (AIA)"),
@@ -160,6 +161,7 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 			"ocsp-responder-id":       fs.String("ocsp-responder-id", "", "OCSP ResponderID: byKey or byName"),
 		}
 		signWithCA = fs.Bool("ocsp-sign-with-ca", false, "sign OCSP answers with the CA key instead of a delegated responder (--ocsp-sign-with-ca=false: delegated)")
+		omitCACert = fs.Bool("ocsp-omit-ca-cert", false, "with --ocsp-sign-with-ca, leave the CA's certificate out of its answers: golang.org/x/crypto/ocsp clients then accept a sub CA's answers, Apache needs SSLOCSPResponderCertificateFile (docs/OCSP-CLIENTS.md)")
 	}
 	pos, help, err := parse(fs, args)
 	if help || err != nil {
@@ -173,7 +175,7 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	edit, err := settingsEdit(set, signWithCA, given)
+	edit, err := settingsEdit(set, signWithCA, omitCACert, given)
 	if err != nil {
 		return err
 	}
@@ -221,7 +223,7 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 	if old.OCSPURL != st.OCSPURL || old.CRLBaseURL != st.CRLBaseURL {
 		fmt.Fprintln(e.stdout, "certificates issued from now on carry the new URLs; those issued before keep theirs")
 	}
-	if old.OCSPValidity != st.OCSPValidity || old.OCSPSignWithCA != st.OCSPSignWithCA || old.OCSPResponderID != st.OCSPResponderID || old.OCSPResponderValidity != st.OCSPResponderValidity {
+	if old.OCSPValidity != st.OCSPValidity || old.OCSPSignWithCA != st.OCSPSignWithCA || old.OCSPResponderID != st.OCSPResponderID || old.OCSPResponderValidity != st.OCSPResponderValidity || old.OCSPOmitCACert != st.OCSPOmitCACert {
 		fmt.Fprintln(e.stdout, "serve re-signs the stored OCSP answers with the new signer settings at its next start")
 	}
 	return nil
@@ -230,7 +232,7 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 // settingsEdit turns the settings set flags given into the edit
 // UpdateSettings applies, or nil when none was given. Values are parsed
 // here and checked by certs.Settings.Validate; errors name the field.
-func settingsEdit(set map[string]*string, signWithCA *bool, given map[string]bool) (func(*certs.Settings) error, error) {
+func settingsEdit(set map[string]*string, signWithCA, omitCACert *bool, given map[string]bool) (func(*certs.Settings) error, error) {
 	var edits []func(*certs.Settings)
 	for _, f := range []string{certs.FieldOCSPURL, certs.FieldCRLBaseURL} {
 		if name := settingFlag(f); given[name] {
@@ -270,6 +272,10 @@ func settingsEdit(set map[string]*string, signWithCA *bool, given map[string]boo
 		v := *signWithCA
 		edits = append(edits, func(s *certs.Settings) { s.OCSPSignWithCA = v })
 	}
+	if given[settingFlag(certs.FieldOCSPOmitCACert)] {
+		v := *omitCACert
+		edits = append(edits, func(s *certs.Settings) { s.OCSPOmitCACert = v })
+	}
 	if len(edits) == 0 {
 		return nil, nil
 	}
@@ -289,12 +295,13 @@ type settingsView struct {
 	OCSPResponderValidity string `json:"ocsp_responder_validity"`
 	OCSPSignWithCA        bool   `json:"ocsp_sign_with_ca"`
 	OCSPResponderID       string `json:"ocsp_responder_id"`
+	OCSPOmitCACert        bool   `json:"ocsp_omit_ca_cert"`
 }
 
 func settingsJSON(st certs.Settings) settingsView {
 	return settingsView{OCSPURL: st.OCSPURL, CRLBaseURL: st.CRLBaseURL,
 		OCSPValidity: certs.FormatDuration(st.OCSPValidity), OCSPResponderValidity: certs.FormatDuration(st.OCSPResponderValidity),
-		OCSPSignWithCA: st.OCSPSignWithCA, OCSPResponderID: string(st.OCSPResponderID)}
+		OCSPSignWithCA: st.OCSPSignWithCA, OCSPResponderID: string(st.OCSPResponderID), OCSPOmitCACert: st.OCSPOmitCACert}
 }
 
 // printSettings writes the settings as aligned "name value" lines.

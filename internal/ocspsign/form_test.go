@@ -301,3 +301,30 @@ func BenchmarkMade(b *testing.B) {
 		}
 	}
 }
+
+// With OmitCACert a CA signs without its certificate (for x/crypto/ocsp
+// clients), and the two forms are told apart both ways; a delegated
+// responder's certificate is included regardless.
+func TestSigner_OmitCACert(t *testing.T) {
+	caKey := key(t, keyKinds[0], "omit ca")
+	ca := newCA(t, "Omit CA", caKey, time.Now().Add(365*24*time.Hour))
+	with := mustSigner(t, caIssuer(ca, caKey), ocspsign.Policy{})
+	without := mustSigner(t, caIssuer(ca, caKey), ocspsign.Policy{OmitCACert: true})
+	derWith, derWithout := answerOf(t, with, false), answerOf(t, without, false)
+	if len(derWithout) >= len(derWith) {
+		t.Errorf("omitted answer %d bytes, included %d", len(derWithout), len(derWith))
+	}
+	if r, err := ocsp.ParseResponse(derWithout, ca); err != nil || r.Certificate != nil {
+		t.Errorf("x/crypto on the answer without the CA certificate: %v", err)
+	}
+	if !without.Made(derWithout) || !with.Made(derWith) || without.Made(derWith) || with.Made(derWithout) {
+		t.Error("Made does not tell the two CA-signed forms apart")
+	}
+	// A delegated responder's certificate stays, whatever the policy.
+	rKey := key(t, keyKinds[0], "omit responder")
+	r := newResponder(t, ca, caKey, "Omit Responder", rKey, time.Now().Add(30*24*time.Hour))
+	d := mustSigner(t, delegatedIssuer(ca, r, rKey), ocspsign.Policy{OmitCACert: true})
+	if resp, err := ocsp.ParseResponse(answerOf(t, d, false), ca); err != nil || resp.Certificate == nil || !resp.Certificate.Equal(r) {
+		t.Errorf("delegated answer under OmitCACert: %v (responder certificate included: %v)", err, resp != nil && resp.Certificate != nil)
+	}
+}

@@ -25,6 +25,13 @@ type Policy struct {
 	RefreshAfter time.Duration
 	// ByName makes the ResponderID byName; the default is byKey.
 	ByName bool
+	// OmitCACert leaves a CA's own certificate out of the answers it
+	// signs itself (Issuer.SignerCert nil). By default it is included:
+	// Apache's SSLOCSPEnable finds no signer without it, while
+	// golang.org/x/crypto/ocsp refuses a sub CA's answers with it
+	// (golang/go#59641). A delegated responder's certificate is always
+	// included.
+	OmitCACert bool
 }
 
 // Resolve returns p with its defaults filled in, or an error naming the

@@ -139,8 +139,10 @@ func New(is Issuer, p Policy) (*Signer, error) {
 		signerCert = is.SignerCert
 		s.notAfter = is.SignerCert.NotAfter
 	}
-	if s.certs, err = certsField(signerCert); err != nil {
-		return nil, err
+	if is.SignerCert != nil || !p.OmitCACert {
+		if s.certs, err = certsField(signerCert); err != nil {
+			return nil, err
+		}
 	}
 	if s.caCerts, err = certsField(is.Cert); err != nil {
 		return nil, err
