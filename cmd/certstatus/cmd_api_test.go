@@ -129,7 +129,7 @@ func TestCLI_WhileServing(t *testing.T) {
 	c.fails("NoPermission", "api", runCommandAction, "--Args", string(args), "--server", e.api, "--access-key-file", roFile)
 	// Only the management commands run there, and only with well-formed
 	// arguments.
-	for _, bad := range []string{`["serve","x"]`, `["import","pem"]`, `["settings","set"]`, `["cert"]`, `not json`} {
+	for _, bad := range []string{`["serve","x"]`, `["import","pem"]`, `["settings","set"]`, `["cert"]`, `["cert","--json"]`, `[]`, `not json`} {
 		c.fails("InvalidParameter", "api", runCommandAction, "--Args", bad, "--server", e.api)
 	}
 
@@ -153,6 +153,15 @@ func TestCLI_WhileServing(t *testing.T) {
 		t.Errorf("the backup lacks the certificate issued while serving: %v", err)
 	}
 	copyStore.Close()
+	// check runs on the server's open store.
+	if out := c.ok("check"); !strings.Contains(out, "ok: ") {
+		t.Errorf("check through the server: %q", out)
+	}
+	var chk struct{ OK bool }
+	c.json(&chk, "check")
+	if !chk.OK {
+		t.Error("check --json through the server: not OK")
+	}
 	c.fails("in use by another certstatus process", "settings", "show")
 	e.shutdown(t)
 	if _, err := os.Stat(filepath.Join(c.env["CERTSTATUS_DATA"], serveInfoFile)); !os.IsNotExist(err) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -115,11 +116,31 @@ func runCheck(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	// The file is checked as it is, without the master key and without
 	// opening it as a store: check must report on a file serve refuses.
-	problems, schema, err := db.CheckFile(ctx, cfg.Data, 0)
+	// Inside serve (through its API) the open store checks itself.
+	var (
+		problems []db.Problem
+		schema   int
+	)
+	if e.svc != nil {
+		problems, err = e.svc.store.Check(ctx)
+		schema = e.svc.store.SchemaVersion()
+	} else {
+		problems, schema, err = db.CheckFile(ctx, cfg.Data, 0)
+	}
+	if errors.Is(err, db.ErrLocked) {
+		c, cerr := onlineClient(cfg.Data)
+		if cerr != nil {
+			return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
+		}
+		return runRemote(ctx, e, c, e.argv)
+	}
 	if err != nil {
 		return err
 	}
 	path := filepath.Join(cfg.Data, db.FileName)
+	if e.svc != nil {
+		path = e.svc.store.Path()
+	}
 	if *asJSON {
 		ps := make([]string, 0, len(problems))
 		for _, p := range problems {

@@ -114,7 +114,7 @@ func runOfflineOr(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(st
 		if online != nil {
 			return online(context.Background(), c, pos)
 		}
-		if len(e.argv) < 2 || !remoteAllowed(e.argv[0], e.argv[1]) {
+		if _, ok := remoteAllowed(e.argv); !ok {
 			return err
 		}
 		return runRemote(context.Background(), e, c, e.argv)

@@ -33,14 +33,29 @@ const runCommandAction = "CertstatusRunCommand"
 // files), backup and check (they read the file itself), crl, ocsp and
 // api (they are clients already), and settings (serve reads them at
 // start; show them with the server stopped, or in its start summary).
+// check runs there on the open store: its values, indexes and bbolt's
+// page consistency inside one read transaction.
 var remoteCommands = map[string][]string{
-	"ca": nil, "cert": nil, "accesskey": nil, "audit": nil,
+	"ca": nil, "cert": nil, "accesskey": nil, "audit": nil, "check": {},
 }
 
-// remoteAllowed reports whether command sub may run through the server.
-func remoteAllowed(command, sub string) bool {
-	subs, ok := remoteCommands[command]
-	return ok && (subs == nil || slices.Contains(subs, sub))
+// remoteAllowed reports whether the command line args may run through
+// the server, and how many of its first words name the command (1 for a
+// command without subcommands, such as check; 2 for ca revoke).
+func remoteAllowed(args []string) (int, bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	subs, ok := remoteCommands[args[0]]
+	switch {
+	case !ok:
+		return 0, false
+	case subs != nil && len(subs) == 0: // no subcommands
+		return 1, true
+	case len(args) < 2 || strings.HasPrefix(args[1], "-"):
+		return 0, false
+	}
+	return 2, subs == nil || slices.Contains(subs, args[1])
 }
 
 // Flags naming files on the caller's machine: the client sends an input
@@ -119,11 +134,12 @@ func flagName(arg string) (name, value string, inline, ok bool) {
 func (s *service) remoteRunner() func(ctx context.Context, params url.Values) (map[string]any, error) {
 	return func(ctx context.Context, params url.Values) (map[string]any, error) {
 		var args []string
-		if err := json.Unmarshal([]byte(params.Get("Args")), &args); err != nil || len(args) < 2 {
+		if err := json.Unmarshal([]byte(params.Get("Args")), &args); err != nil || len(args) < 1 {
 			return nil, fmt.Errorf("%w Args: want a JSON array of the command's arguments, command and subcommand first", certs.ErrInvalid)
 		}
-		if !remoteAllowed(args[0], args[1]) {
-			return nil, fmt.Errorf("%w command %q: %s %s does not run through the server; stop it to run the command on the data directory", certs.ErrInvalid, args[0]+" "+args[1], args[0], args[1])
+		words, ok := remoteAllowed(args)
+		if !ok {
+			return nil, fmt.Errorf("%w command %q: it does not run through the server; stop it to run the command on the data directory", certs.ErrInvalid, strings.Join(args[:min(2, len(args))], " "))
 		}
 		inputs := map[string]string{}
 		if f := params.Get("Files"); f != "" {
@@ -136,8 +152,8 @@ func (s *service) remoteRunner() func(ctx context.Context, params url.Values) (m
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		out := []string{args[0], args[1]}
-		for i := 2; i < len(args); i++ {
+		out := slices.Clone(args[:words])
+		for i := words; i < len(args); i++ {
 			name, value, inline, isFlag := flagName(args[i])
 			if !isFlag {
 				out = append(out, args[i])
@@ -172,7 +188,7 @@ func (s *service) remoteRunner() func(ctx context.Context, params url.Values) (m
 		if err := os.Mkdir(outDir, 0o700); err != nil {
 			return nil, err
 		}
-		if args[0] == "cert" && args[1] == "issue" {
+		if words == 2 && args[0] == "cert" && args[1] == "issue" {
 			out = append(out, "--"+remoteOutDirFlag+"="+outDir)
 		}
 		var stdout, stderr syncbuf.Buffer
@@ -218,7 +234,8 @@ func (s *service) remoteRunner() func(ctx context.Context, params url.Values) (m
 func runRemote(ctx context.Context, e *cmdEnv, c *acsclient.Client, args []string) error {
 	files := map[string]string{}
 	outDir := "."
-	for i := 2; i < len(args); i++ {
+	words, _ := remoteAllowed(args)
+	for i := words; i < len(args); i++ {
 		name, value, inline, isFlag := flagName(args[i])
 		if !isFlag || !slices.Contains(remoteInputFlags, name) && name != remoteOutDirFlag {
 			continue
@@ -243,7 +260,7 @@ func runRemote(ctx context.Context, e *cmdEnv, c *acsclient.Client, args []strin
 	filesJSON, _ := json.Marshal(files)
 	raw, err := c.Call(ctx, runCommandAction, map[string]string{"Args": string(argsJSON), "Files": string(filesJSON), "OutDir": outDir})
 	if err != nil {
-		return fmt.Errorf("running %s %s through the server at %s: %w", args[0], args[1], c.Endpoint, err)
+		return fmt.Errorf("running %s through the server at %s: %w", strings.Join(args[:words], " "), c.Endpoint, err)
 	}
 	var res remoteResult
 	if err := json.Unmarshal(raw, &res); err != nil {
