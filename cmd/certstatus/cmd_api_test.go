@@ -162,7 +162,10 @@ func TestCLI_WhileServing(t *testing.T) {
 	if !chk.OK {
 		t.Error("check --json through the server: not OK")
 	}
-	c.fails("in use by another certstatus process", "settings", "show")
+	if out := c.ok("settings", "show"); !strings.Contains(out, "ocsp_url") {
+		t.Errorf("settings show through the server: %q", out)
+	}
+	c.fails("settings change with the server stopped", "settings", "set", "--ocsp-validity", "48h")
 	e.shutdown(t)
 	if _, err := os.Stat(filepath.Join(c.env["CERTSTATUS_DATA"], serveInfoFile)); !os.IsNotExist(err) {
 		t.Errorf("serve.json left after a clean stop: %v", err)

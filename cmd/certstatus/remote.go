@@ -31,12 +31,12 @@ const runCommandAction = "CertstatusRunCommand"
 // their subcommands (nil: every one). Left out: serve and init (they make
 // a server or a directory), import (its inputs are directories and large
 // files), backup and check (they read the file itself), crl, ocsp and
-// api (they are clients already), and settings (serve reads them at
-// start; show them with the server stopped, or in its start summary).
+// api (they are clients already), and settings set (serve reads the
+// settings at start: change them with it stopped).
 // check runs there on the open store: its values, indexes and bbolt's
 // page consistency inside one read transaction.
 var remoteCommands = map[string][]string{
-	"ca": nil, "cert": nil, "accesskey": nil, "audit": nil, "check": {},
+	"ca": nil, "cert": nil, "accesskey": nil, "audit": nil, "check": {}, "settings": {"show"},
 }
 
 // remoteAllowed reports whether the command line args may run through

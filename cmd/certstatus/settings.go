@@ -182,18 +182,33 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 	if sub == "set" && edit == nil {
 		return usageErr("settings set needs at least one setting to change (see certstatus settings set --help)")
 	}
-	// The settings need neither the master key nor the CA: the store alone.
-	if _, err := os.Stat(filepath.Join(cfg.Data, db.FileName)); err != nil {
-		return fmt.Errorf("no database in %s: is --data a certstatus data directory? (\"certstatus init\" creates one): %w", cfg.Data, err)
-	}
-	log := newLogger(cfg, e.stderr)
-	store, err := db.Open(cfg.Data, &db.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if _, err := useStoredSettings(ctx, store, cfg, log, false); err != nil {
-		return err
+	var store *db.Store
+	if e.svc != nil && sub == "show" {
+		store = e.svc.store // inside serve, on a caller's behalf
+	} else {
+		// The settings need neither the master key nor the CA: the store alone.
+		if _, err := os.Stat(filepath.Join(cfg.Data, db.FileName)); err != nil {
+			return fmt.Errorf("no database in %s: is --data a certstatus data directory? (\"certstatus init\" creates one): %w", cfg.Data, err)
+		}
+		log := newLogger(cfg, e.stderr)
+		store, err = db.Open(cfg.Data, &db.Options{Logger: log})
+		if errors.Is(err, db.ErrLocked) && sub == "show" {
+			c, cerr := onlineClient(cfg.Data)
+			if cerr != nil {
+				return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
+			}
+			return runRemote(ctx, e, c, e.argv)
+		}
+		if errors.Is(err, db.ErrLocked) {
+			return fmt.Errorf("%w; settings change with the server stopped (it reads them at start): stop it, settings set, start it", err)
+		}
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if _, err := useStoredSettings(ctx, store, cfg, log, false); err != nil {
+			return err
+		}
 	}
 	old, err := store.Settings(ctx)
 	if err != nil {
