@@ -205,3 +205,35 @@ func TestOutputBudget(t *testing.T) {
 		t.Errorf("wrote %q %q", out.String(), errb.String())
 	}
 }
+
+// TestCLI_Server: with --server, a management command runs on a server
+// named by URL — here from a machine with no data directory of its own,
+// the admin key copied over — and so does backup.
+func TestCLI_Server(t *testing.T) {
+	e := newOCSPEnv(t)
+	id := e.issue(t, "--cn", "far.example.com")
+	e.serve(t)
+	defer e.shutdown(t)
+	keyFile := filepath.Join(t.TempDir(), "admin.json")
+	b, err := os.ReadFile(filepath.Join(e.c.env["CERTSTATUS_DATA"], AdminKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(keyFile, b, 0o600)
+	far := newCLI(t, filepath.Join(t.TempDir(), "nothing-here"))
+	far.ok("cert", "revoke", id, "--reason", "superseded", "--server", e.api, "--access-key-file", keyFile)
+	cert := e.cert(t, id)
+	r, err := ocsp.ParseResponseForCert(postOCSP(t, e.ocsp, ocspRequest(t, cert, e.subCert, nil)), cert, e.subCert)
+	if err != nil || r.Status != ocsp.Revoked || r.RevocationReason != ocsp.Superseded {
+		t.Fatalf("next OCSP answer: %v %v", r, err)
+	}
+	if out := far.ok("ca", "list", "--server="+e.api, "--access-key-file", keyFile); !strings.Contains(out, e.subID) {
+		t.Errorf("ca list --server: %q", out)
+	}
+	bfile := filepath.Join(t.TempDir(), "far.db")
+	if out := far.ok("backup", "--out", bfile, "--server", e.api, "--access-key-file", keyFile); !strings.Contains(out, "checked") {
+		t.Errorf("backup --server: %q", out)
+	}
+	far.fails("does not run through a server", "import", "pem", "--server", e.api, "--access-key-file", keyFile)
+	far.fails("no AccessKey file", "ca", "list", "--server", e.api)
+}

@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/certstatus/certstatus/db"
@@ -124,4 +126,111 @@ func runOfflineOr(e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(st
 	}
 	defer s.Close()
 	return run(s, pos)
+}
+
+// serverFlags are the flags that send a management command to a server
+// named by URL (on this machine or another) instead of the local data
+// directory: --server URL, with --access-key-file F (default
+// <data>/admin-accesskey.json) and --ca-file PEM (default
+// <data>/api-tls-ca.pem when it exists, else the system roots).
+var serverFlags = []string{"server", "access-key-file", "ca-file"}
+
+// splitServerFlags takes serverFlags out of a command line.
+func splitServerFlags(args []string) (vals map[string]string, rest []string, err error) {
+	vals = map[string]string{}
+	for i := 0; i < len(args); i++ {
+		name, value, inline, isFlag := flagName(args[i])
+		if !isFlag || !slices.Contains(serverFlags, name) {
+			rest = append(rest, args[i])
+			continue
+		}
+		if !inline {
+			if i+1 >= len(args) {
+				return nil, nil, usageErr("--%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		vals[name] = value
+	}
+	return vals, rest, nil
+}
+
+// runOnServer runs args (a management command line) on the server that
+// --server names, if it does; handled is false when no --server was given.
+func runOnServer(ctx context.Context, e *cmdEnv, args []string) (handled bool, err error) {
+	if len(args) == 0 || args[0] == "api" || !slices.ContainsFunc(args, func(a string) bool {
+		n, _, _, ok := flagName(a)
+		return ok && n == "server"
+	}) {
+		return false, nil
+	}
+	vals, rest, err := splitServerFlags(args)
+	if err != nil {
+		return true, err
+	}
+	if len(rest) > 0 && rest[0] == "backup" {
+		return true, backupOnServer(ctx, e, vals, rest[1:])
+	}
+	if _, ok := remoteAllowed(rest); !ok {
+		return true, usageErr("--server: %q does not run through a server (ca, cert, accesskey, audit, check, backup and settings show do)", strings.Join(rest[:min(2, len(rest))], " "))
+	}
+	c, err := serverClient(e, vals)
+	if err != nil {
+		return true, err
+	}
+	return true, runRemote(ctx, e, c, rest)
+}
+
+// serverClient is the client --server and its companions describe.
+func serverClient(e *cmdEnv, vals map[string]string) (*acsclient.Client, error) {
+	data := envOr(e, "CERTSTATUS_DATA", "./data")
+	keyFile := vals["access-key-file"]
+	if keyFile == "" {
+		keyFile = filepath.Join(data, AdminKeyFile)
+	}
+	id, secret, err := readAccessKeyFile(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := apiTrust(vals["ca-file"], data)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return &acsclient.Client{Endpoint: vals["server"], AccessKeyID: id, Secret: secret, Version: apiVersion, HTTP: hc}, nil
+}
+
+// backupOnServer is `backup --out FILE --server URL`: the server's copy,
+// streamed and checked (backupFromServer).
+func backupOnServer(ctx context.Context, e *cmdEnv, vals map[string]string, args []string) error {
+	var out string
+	for i := 0; i < len(args); i++ {
+		name, value, inline, ok := flagName(args[i])
+		switch {
+		case !ok:
+			return usageErr("backup takes no arguments, got %q", args[i])
+		case name != "out":
+			return usageErr("backup --server takes only --out FILE, got %s", args[i])
+		case !inline && i+1 >= len(args):
+			return usageErr("--out needs a value")
+		case !inline:
+			i++
+			value = args[i]
+		}
+		out = value
+	}
+	if out == "" {
+		return usageErr("backup needs --out FILE")
+	}
+	c, err := serverClient(e, vals)
+	if err != nil {
+		return err
+	}
+	n, err := backupFromServer(ctx, c, out)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "wrote %s (%d bytes): a consistent copy of the database the server at %s holds, checked\n", out, n, c.Endpoint)
+	return err
 }

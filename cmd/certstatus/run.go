@@ -85,6 +85,11 @@ func runEnv(ctx context.Context, args []string, e *cmdEnv) error {
 		}
 		return nil
 	}
+	if e.svc == nil {
+		if handled, err := runOnServer(ctx, e, args); handled {
+			return err
+		}
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			if e.svc == nil {
