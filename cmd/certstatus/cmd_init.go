@@ -75,7 +75,7 @@ func runInit(ctx context.Context, e *cmdEnv, args []string) error {
 		}
 		return fmt.Errorf("init: %w", err)
 	}
-	s, err := open(ctx, cfg, newLogger(cfg, e.stderr), true, e.getenv, nil)
+	s, err := open(ctx, cfg, newCLILogger(cfg, e.stderr), true, e.getenv, nil)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,4 +84,27 @@ func TestConfig_OneFileForEveryCommand(t *testing.T) {
 	}
 	write(`, "colour": "red"`)
 	c.fails("unknown key(s) colour", "ca", "list", "--config", path)
+}
+
+// TestCLI_NoLogLinesUnlessAsked: a command's output is its own lines; the
+// log (certificate issued, revoked, CRL signed) shows only with
+// --log-level.
+func TestCLI_NoLogLinesUnlessAsked(t *testing.T) {
+	c, _, _ := newDataDir(t)
+	delete(c.env, "CERTSTATUS_LOG_LEVEL")
+	dir := t.TempDir()
+	var out struct{ Certificate certView }
+	stdout, stderr, err := c.run("cert", "issue", "--cn", "quiet.example", "--days", "3", "--out-dir", dir, "--json")
+	if err != nil || json.Unmarshal([]byte(stdout), &out) != nil {
+		t.Fatalf("cert issue: %v\n%s", err, stdout)
+	}
+	if stderr != "" {
+		t.Errorf("cert issue wrote to stderr unasked: %q", stderr)
+	}
+	if _, stderr, err = c.run("cert", "revoke", out.Certificate.Identifier, "--reason", "superseded"); err != nil || stderr != "" {
+		t.Errorf("cert revoke: %v, stderr %q", err, stderr)
+	}
+	if _, stderr, err = c.run("cert", "issue", "--cn", "loud2.example", "--days", "3", "--out-dir", dir, "--log-level", "info"); err != nil || !strings.Contains(stderr, "certificate issued") {
+		t.Errorf("--log-level info: %v, stderr %q", err, stderr)
+	}
 }

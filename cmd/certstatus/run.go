@@ -262,7 +262,20 @@ func (s *service) Close() error {
 
 // openOffline is the common start of offline subcommands.
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
-	return open(certs.WithActor(context.Background(), certs.Actor{Who: cliActor()}), c, newLogger(c, e.stderr), false, e.getenv, nil)
+	return open(certs.WithActor(context.Background(), certs.Actor{Who: cliActor()}), c, newCLILogger(c, e.stderr), false, e.getenv, nil)
+}
+
+// newCLILogger is the logger of a command other than serve: warnings and
+// errors only, unless --log-level (or its variable or config key) asks
+// for more — a command's output is its own lines; what it changed is in
+// the audit trail either way.
+func newCLILogger(c *Config, w io.Writer) *slog.Logger {
+	if _, explicit := c.from["log-level"]; !explicit {
+		cc := *c
+		cc.LogLevel = "warn"
+		return newLogger(&cc, w)
+	}
+	return newLogger(c, w)
 }
 
 // subcommand names one subcommand of a group ("ca", "cert").

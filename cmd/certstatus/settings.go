@@ -190,7 +190,7 @@ func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
 		if _, err := os.Stat(filepath.Join(cfg.Data, db.FileName)); err != nil {
 			return fmt.Errorf("no database in %s: is --data a certstatus data directory? (\"certstatus init\" creates one): %w", cfg.Data, err)
 		}
-		log := newLogger(cfg, e.stderr)
+		log := newCLILogger(cfg, e.stderr)
 		store, err = db.Open(cfg.Data, &db.Options{Logger: log})
 		if errors.Is(err, db.ErrLocked) && sub == "show" {
 			c, cerr := onlineClient(cfg.Data)
