@@ -7,7 +7,7 @@ import (
 )
 
 // The query string and the form body are parsed as url.ParseQuery parses
-// them, as the README's "Requests" paragraph says: awkward bytes arrive
+// them, as the "Requests" paragraph of docs/ALIBABA.md says: awkward bytes arrive
 // intact, so that the V1 signature over them verifies ('+' and %20 are a
 // space, %2B a plus), and what url.ParseQuery refuses (a bad escape, a ';'
 // separator) is InvalidParameter.

@@ -308,7 +308,7 @@ func isNameByte(c byte) bool {
 // fields are all "*". An ARN of another service is accepted and never
 // applies. An ARN of this service scoped to a region, an account or a
 // resource (e.g. "acs:yundun-cert:*:*:certificate/<id>") is an error:
-// certstatus authorizes actions, not resources (README, "Access keys"),
+// certstatus authorizes actions, not resources (docs/OPERATIONS.md, "Access keys"),
 // and accepting such a statement would apply it to every resource (an
 // over-grant for an Allow), so the policy is refused with the reason.
 func resourceApplies(r string) (bool, error) {
