@@ -179,7 +179,7 @@ func recommend(code string) string {
 	case "ServiceUnavailable.StorageWriteFailed":
 		return "Retry later: the service cannot write to its storage (for example, the disk is full); its operator is alerted by /readyz and certstatus_db_write_failures_total."
 	case "InvalidAction.NotFound":
-		return "See the certstatus README for the supported actions."
+		return "See docs/ALIBABA.md in certstatus for the supported actions."
 	}
-	return "See the certstatus README, section \"The Alibaba Cloud API\"."
+	return "See docs/ALIBABA.md in certstatus (the Alibaba Cloud API)."
 }
