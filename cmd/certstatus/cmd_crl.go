@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/internal/fsutil"
 )
 
@@ -50,6 +53,16 @@ func runCRL(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	if err := resolve(e.getenv); err != nil {
 		return err
+	}
+	if _, explicit := cfg.from["crl-base-url"]; !explicit && (*url == "" || *issuerFile == "") {
+		// The URLs certificates carry are the data directory's stored
+		// settings, read from the store or, while serve holds it, from
+		// the server.
+		if stored, err := storedCRLBase(ctx, cfg.Data); err == nil {
+			cfg.CRLBaseURL = stored
+		} else {
+			fmt.Fprintf(e.stderr, "warning: the stored CRL base URL cannot be read (%v); using %s (give --url or --crl-base-url)\n", err, cfg.CRLBaseURL)
+		}
 	}
 	base := strings.TrimSuffix(cfg.CRLBaseURL, "/")
 	if *url == "" {
@@ -120,4 +133,36 @@ func runCRL(ctx context.Context, e *cmdEnv, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "CRL %s of CA %s: %d revoked, next update %s, written to %s\n", number, id, len(rl.RevokedCertificateEntries), v["NextUpdate"], *out)
 	return nil
+}
+
+// storedCRLBase is the crl_base_url stored in data: from the store, or
+// from the server holding it (settings show through its API).
+func storedCRLBase(ctx context.Context, data string) (string, error) {
+	store, err := db.Open(data, &db.Options{ReadOnly: true, LockTimeout: 200 * time.Millisecond})
+	if err == nil {
+		defer store.Close()
+		st, err := store.Settings(ctx)
+		return st.CRLBaseURL, err
+	}
+	if !errors.Is(err, db.ErrLocked) {
+		return "", err
+	}
+	c, cerr := onlineClient(data)
+	if cerr != nil {
+		return "", cerr
+	}
+	args, _ := json.Marshal([]string{"settings", "show", "--json"})
+	raw, err := c.Call(ctx, runCommandAction, map[string]string{"Args": string(args)})
+	if err != nil {
+		return "", err
+	}
+	var res remoteResult
+	var view settingsView
+	if err := json.Unmarshal(raw, &res); err != nil || res.Error != "" {
+		return "", fmt.Errorf("settings show through the server: %v%s", err, res.Error)
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &view); err != nil || view.CRLBaseURL == "" {
+		return "", fmt.Errorf("settings show through the server: no crl_base_url in %q", res.Stdout)
+	}
+	return view.CRLBaseURL, nil
 }

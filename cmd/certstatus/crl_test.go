@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -102,4 +103,27 @@ func TestCRL_ServedAndCurrent(t *testing.T) {
 	toolOK(t, "openssl", "crl", "-inform", "DER", "-in", out, "-CAfile", e.sub, "-noout", "-verify")
 	e.c.fails("not CA", "crl", "fetch", "--ca", e.subID, "--issuer", e.root, "--out", filepath.Join(t.TempDir(), "x.crl"))
 	e.c.fails("needs --ca and --out", "crl", "fetch", "--ca", e.subID)
+}
+
+// TestCRLFetch_StoredBaseURL: without --url or --crl-base-url, crl fetch
+// takes the CRL base URL the data directory stores — from the server
+// while it holds the directory — not a flag default.
+func TestCRLFetch_StoredBaseURL(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c := newCLI(t, filepath.Join(t.TempDir(), "data"))
+	c.ok("init", "--ocsp-url", "http://"+addr, "--ca-cn", "CRL Root", "--o", "O", "--c", "DE")
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	_, _, _, stop := startServe(t, c, "--ocsp-addr", addr)
+	defer stop()
+	var v map[string]any
+	c.json(&v, "crl", "fetch", "--ca", cas[len(cas)-1].Identifier, "--out", filepath.Join(t.TempDir(), "sub.crl"))
+	if _, ok := v["Entries"]; !ok {
+		t.Errorf("crl fetch: %v", v)
+	}
 }
