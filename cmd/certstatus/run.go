@@ -63,6 +63,7 @@ func commands() []command {
 		{"check", "verify the database's structure, records and indexes", runCheck},
 		{"version", "print the version, commit and Go release (also --version)", runVersion},
 		{"api", "call any action of the running server's JSON API, signed: api <Action> --Param value", runAPI},
+		{"completion", "print a shell completion script: completion bash|zsh", runCompletion},
 	}
 }
 
@@ -259,9 +260,6 @@ func (s *service) Close() error {
 func openOffline(e *cmdEnv, c *Config) (*service, error) {
 	return open(certs.WithActor(context.Background(), certs.Actor{Who: cliActor()}), c, newLogger(c, e.stderr), false, e.getenv, nil)
 }
-
-// subcommand names one subcommand of a group ("ca", "cert").
-type subcommand struct{ name, summary string }
 
 // pickSubcommand splits off the subcommand of group, printing the group's
 // usage when there is none. done means help was printed and nothing is left
