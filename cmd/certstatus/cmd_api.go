@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -26,59 +27,65 @@ const apiVersion = "2020-06-30"
 // key. Arguments "--Name" whose name starts with an upper-case letter are
 // the action's parameters; lower-case flags are this command's.
 func runAPI(ctx context.Context, e *cmdEnv, args []string) error {
-	fs := newFlagSet(e, "api", "api <Action> [--Param value …] [flags]")
+	return runLeaf(ctx, e, "api", args)
+}
+
+// bindAPI binds the flags of api and returns what runs it.
+func bindAPI(ctx context.Context, e *cmdEnv, fs *flag.FlagSet) func([]string) error {
 	data := fs.String("data", envOr(e, "CERTSTATUS_DATA", "./data"), "data directory holding admin-accesskey.json and api-tls-ca.pem")
 	server := fs.String("server", envOr(e, "CERTSTATUS_SERVER", "http://127.0.0.1:8080"), "the API's URL (https://… for a TLS listener)")
 	keyFile := fs.String("access-key-file", "", "JSON file with AccessKeyId and AccessKeySecret (default <data>/admin-accesskey.json)")
 	caFile := fs.String("ca-file", "", "PEM bundle that verifies an https server (default <data>/api-tls-ca.pem when it exists)")
 	sigVersion := fs.String("signature", "v3", "signature version: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1)")
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
-	ownArgs, params, err := splitAPIArgs(args)
-	if err != nil {
-		return err
-	}
-	pos, help, err := parse(fs, ownArgs)
-	if help || err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageErr("api needs exactly one action, e.g. certstatus api DescribeClientCertificateStatus --Identifier <id> (got %d arguments)", len(pos))
-	}
-	if *sigVersion != "v3" && *sigVersion != "v1" {
-		return usageErr("--signature %q: want v3 or v1", *sigVersion)
-	}
-	if *keyFile == "" {
-		*keyFile = filepath.Join(*data, AdminKeyFile)
-	}
-	id, secret, err := readAccessKeyFile(*keyFile)
-	if err != nil {
-		return err
-	}
-	hc := &http.Client{Timeout: *timeout}
-	if strings.HasPrefix(*server, "https://") {
-		pool, err := apiTrust(*caFile, *data)
+	return func(args []string) error {
+		ownArgs, params, err := splitAPIArgs(args)
 		if err != nil {
 			return err
 		}
-		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		pos, help, err := parse(fs, ownArgs)
+		if help || err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageErr("api needs exactly one action, e.g. certstatus api DescribeClientCertificateStatus --Identifier <id> (got %d arguments)", len(pos))
+		}
+		if *sigVersion != "v3" && *sigVersion != "v1" {
+			return usageErr("--signature %q: want v3 or v1", *sigVersion)
+		}
+		if *keyFile == "" {
+			*keyFile = filepath.Join(*data, AdminKeyFile)
+		}
+		id, secret, err := readAccessKeyFile(*keyFile)
+		if err != nil {
+			return err
+		}
+		hc := &http.Client{Timeout: *timeout}
+		if strings.HasPrefix(*server, "https://") {
+			pool, err := apiTrust(*caFile, *data)
+			if err != nil {
+				return err
+			}
+			hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		}
+		c := &acsclient.Client{Endpoint: *server, AccessKeyID: id, Secret: secret, Version: apiVersion, V1: *sigVersion == "v1", HTTP: hc}
+		out, err := c.Call(ctx, pos[0], params)
+		var ae *acsclient.Error
+		if errors.As(err, &ae) {
+			body, _ := json.MarshalIndent(map[string]any{"Code": ae.Code, "Message": ae.Message, "RequestId": ae.RequestID, "HTTPStatus": ae.Status}, "", "  ")
+			fmt.Fprintln(e.stdout, string(body))
+			return fmt.Errorf("%s: %s: %s", pos[0], ae.Code, ae.Message)
+		}
+		if err != nil {
+			return fmt.Errorf("%w (is certstatus serving at %s? --server sets another URL)", err, *server)
+		}
+		var pretty bytes.Buffer
+		if err := json.Indent(&pretty, out, "", "  "); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, pretty.String())
+		return nil
 	}
-	c := &acsclient.Client{Endpoint: *server, AccessKeyID: id, Secret: secret, Version: apiVersion, V1: *sigVersion == "v1", HTTP: hc}
-	out, err := c.Call(ctx, pos[0], params)
-	var ae *acsclient.Error
-	if errors.As(err, &ae) {
-		body, _ := json.MarshalIndent(map[string]any{"Code": ae.Code, "Message": ae.Message, "RequestId": ae.RequestID, "HTTPStatus": ae.Status}, "", "  ")
-		fmt.Fprintln(e.stdout, string(body))
-		return fmt.Errorf("%s: %s: %s", pos[0], ae.Code, ae.Message)
-	}
-	if err != nil {
-		return fmt.Errorf("%w (is certstatus serving at %s? --server sets another URL)", err, *server)
-	}
-	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, out, "", "  "); err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, pretty.String())
-	return nil
 }
 
 // splitAPIArgs separates the action's parameters ("--Name value" or

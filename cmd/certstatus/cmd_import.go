@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,35 +19,28 @@ import (
 	"github.com/certstatus/certstatus/internal/parallel"
 )
 
-var importSubcommands = []subcommand{
-	{"openssl-index", "import an OpenSSL ca/ocsp CA database (index.txt and its certificates)"},
-	{"pem", "import a PEM bundle of certificates a CA issued (as not revoked)"},
-	{"cfssl", "import a cfssl certdb (SQLite): certificates and their revocation state"},
+func importSubcommands() []subcommand {
+	return []subcommand{
+		{"openssl-index", "import an OpenSSL ca/ocsp CA database (index.txt and its certificates)",
+			"import openssl-index --index index.txt --ca-cert ca.pem [--ca-key ca.key] --certs DIR [flags]", offline(bindImportIndex)},
+		{"pem", "import a PEM bundle of certificates a CA issued (as not revoked)",
+			"import pem --bundle FILE --ca-cert ca.pem [--ca-key ca.key] [flags]", offline(bindImportPEM)},
+		{"cfssl", "import a cfssl certdb (SQLite): certificates and their revocation state",
+			"import cfssl (--sqlite FILE | --db-config FILE) --ca-cert ca.pem [--ca-key ca-key.pem] [flags]", offline(bindImportCFSSL)},
+	}
 }
 
 func runImport(ctx context.Context, e *cmdEnv, args []string) error {
-	sub, args, done, err := pickSubcommand(e, "import", importSubcommands, args)
-	if done {
-		return err
-	}
-	switch sub {
-	case "openssl-index":
-	case "pem":
-		return runImportPEM(ctx, e, args)
-	case "cfssl":
-		return runImportCFSSL(ctx, e, args)
-	default:
-		return usageErr("unknown import subcommand %q (want openssl-index, pem, cfssl)", sub)
-	}
-	fs := newFlagSet(e, "import openssl-index", "import openssl-index --index index.txt --ca-cert ca.pem [--ca-key ca.key] --certs DIR")
-	cfg, resolve := bindConfig(fs, false)
+	return runGroup(ctx, e, "import", importSubcommands(), args)
+}
+
+func bindImportIndex(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) func(*service, []string) error {
 	index := fs.String("index", "", "the OpenSSL CA database (index.txt)")
 	caCert := fs.String("ca-cert", "", "the CA certificate, PEM; further certificates in the file are its issuers, up to the root")
 	caKey := fs.String("ca-key", "", "the CA private key, PEM (unencrypted); without it certstatus cannot sign for this CA")
 	dir := fs.String("certs", "", "directory of the issued certificates (<SERIAL>.pem, as openssl ca writes them)")
 	batch := fs.Int("batch", 500, "certificates per transaction")
-	asJSON := fs.Bool("json", false, "print JSON")
-	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+	return func(s *service, pos []string) error {
 		if len(pos) > 0 {
 			return usageErr("import openssl-index takes no arguments")
 		}
@@ -69,7 +63,7 @@ func runImport(ctx context.Context, e *cmdEnv, args []string) error {
 		}
 		rep.print(e.stdout, "lines")
 		return nil
-	})
+	}
 }
 
 // importCAs stores the CA certificate of caFile (with the key of keyFile)
@@ -263,15 +257,12 @@ func (it *indexItem) load(dir, indexDir string, issuer certs.Identifier, caCert 
 	it.rec = r
 }
 
-func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
-	fs := newFlagSet(e, "import pem", "import pem --bundle FILE --ca-cert ca.pem [--ca-key ca.key]")
-	cfg, resolve := bindConfig(fs, false)
+func bindImportPEM(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) func(*service, []string) error {
 	bundle := fs.String("bundle", "", "PEM file with the certificates to import")
 	caCert := fs.String("ca-cert", "", "the issuing CA certificate, PEM (its issuers may follow)")
 	caKey := fs.String("ca-key", "", "the CA private key, PEM (unencrypted); without it certstatus cannot sign for this CA")
 	batch := fs.Int("batch", 500, "certificates per transaction")
-	asJSON := fs.Bool("json", false, "print JSON")
-	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+	return func(s *service, pos []string) error {
 		if len(pos) > 0 || *bundle == "" || *caCert == "" {
 			return usageErr("import pem needs --bundle and --ca-cert")
 		}
@@ -322,7 +313,7 @@ func runImportPEM(ctx context.Context, e *cmdEnv, args []string) error {
 		}
 		rep.print(e.stdout, "certificates")
 		return nil
-	})
+	}
 }
 
 // recordFor turns an issued certificate into a record of CA issuer, or

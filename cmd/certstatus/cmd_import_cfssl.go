@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -16,18 +17,15 @@ import (
 	"github.com/certstatus/certstatus/certs"
 )
 
-// runImportCFSSL imports a cfssl certdb (certificates and their revocation
+// bindImportCFSSL binds import cfssl, which imports a cfssl certdb (certificates and their revocation
 // state) issued by one CA.
-func runImportCFSSL(ctx context.Context, e *cmdEnv, args []string) error {
-	fs := newFlagSet(e, "import cfssl", "import cfssl (--sqlite FILE | --db-config FILE) --ca-cert ca.pem [--ca-key ca-key.pem]")
-	cfg, resolve := bindConfig(fs, false)
+func bindImportCFSSL(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) func(*service, []string) error {
 	sqlite := fs.String("sqlite", "", "the cfssl certdb SQLite file")
 	dbConfig := fs.String("db-config", "", `cfssl's db-config JSON ({"driver":"sqlite3","data_source":"certs.db"})`)
 	caCert := fs.String("ca-cert", "", "the CA certificate, PEM (its issuers may follow)")
 	caKey := fs.String("ca-key", "", "the CA private key, PEM (unencrypted); without it certstatus cannot sign for this CA")
 	batch := fs.Int("batch", 500, "certificates per transaction")
-	asJSON := fs.Bool("json", false, "print JSON")
-	return runOffline(e, fs, cfg, resolve, args, func(s *service, pos []string) error {
+	return func(s *service, pos []string) error {
 		if len(pos) > 0 || *caCert == "" || (*sqlite == "") == (*dbConfig == "") {
 			return usageErr("import cfssl needs --ca-cert and one of --sqlite or --db-config")
 		}
@@ -59,7 +57,7 @@ func runImportCFSSL(ctx context.Context, e *cmdEnv, args []string) error {
 		}
 		rep.print(e.stdout, "rows")
 		return nil
-	})
+	}
 }
 
 // sqliteFromDBConfig reads cfssl's db-config and returns the SQLite file.

@@ -14,7 +14,7 @@ import (
 
 // bindIssue registers the flags of "cert issue" and returns its runner.
 func bindIssue(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) func(*service, []string) error {
-	caID := fs.String("ca", "", "identifier of the issuing sub CA (default: the only usable sub CA)")
+	caID := fs.String("ca", "", "identifier or alias of the issuing sub CA (default: the only usable sub CA)")
 	kind := fs.String("kind", "client", "client or server")
 	subj := subjectFlags(fs)
 	var sans, dns, ips, emails, uris multiFlag
@@ -107,14 +107,14 @@ func bindIssue(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, asJSON *bool) f
 	}
 }
 
-// pickIssuer resolves --ca, or picks the only sub CA that can issue now.
+// pickIssuer resolves --ca (an identifier or alias: findCA), or picks the only sub CA that can issue now.
 func pickIssuer(ctx context.Context, s *service, arg string) (certs.Identifier, error) {
 	if arg != "" {
-		id, err := certs.ParseIdentifier(arg)
+		c, err := findCA(ctx, s, arg)
 		if err != nil {
-			return "", usageErr("--ca: %v", err)
+			return "", fmt.Errorf("--ca: %w", err)
 		}
-		return id, nil
+		return c.Identifier, nil
 	}
 	cas, err := s.store.CAs(ctx)
 	if err != nil {

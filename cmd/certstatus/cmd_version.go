@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -55,19 +56,25 @@ func (v versionInfo) String() string {
 }
 
 // runVersion is `certstatus version [--json]` (also `certstatus --version`).
-func runVersion(_ context.Context, e *cmdEnv, args []string) error {
-	fs := newFlagSet(e, "version", "version [--json]")
+func runVersion(ctx context.Context, e *cmdEnv, args []string) error {
+	return runLeaf(ctx, e, "version", args)
+}
+
+// bindVersion binds the flags of version and returns what runs it.
+func bindVersion(_ context.Context, e *cmdEnv, fs *flag.FlagSet) func([]string) error {
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, help, err := parse(fs, args)
-	if help || err != nil {
+	return func(args []string) error {
+		pos, help, err := parse(fs, args)
+		if help || err != nil {
+			return err
+		}
+		if len(pos) > 0 {
+			return usageErr("version takes no arguments")
+		}
+		if *asJSON {
+			return printJSON(e.stdout, currentVersion())
+		}
+		_, err = fmt.Fprintln(e.stdout, currentVersion())
 		return err
 	}
-	if len(pos) > 0 {
-		return usageErr("version takes no arguments")
-	}
-	if *asJSON {
-		return printJSON(e.stdout, currentVersion())
-	}
-	_, err = fmt.Fprintln(e.stdout, currentVersion())
-	return err
 }

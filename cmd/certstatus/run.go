@@ -63,6 +63,7 @@ func commands() []command {
 		{"check", "verify the database's structure, records and indexes", runCheck},
 		{"version", "print the version, commit and Go release (also --version)", runVersion},
 		{"api", "call any action of the running server's JSON API, signed: api <Action> --Param value", runAPI},
+		{"completion", "print a shell completion script: completion bash|zsh", runCompletion},
 	}
 }
 
@@ -277,9 +278,6 @@ func newCLILogger(c *Config, w io.Writer) *slog.Logger {
 	}
 	return newLogger(c, w)
 }
-
-// subcommand names one subcommand of a group ("ca", "cert").
-type subcommand struct{ name, summary string }
 
 // pickSubcommand splits off the subcommand of group, printing the group's
 // usage when there is none. done means help was printed and nothing is left

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -23,9 +24,18 @@ import (
 )
 
 func runServe(ctx context.Context, e *cmdEnv, args []string) error {
-	fs := newFlagSet(e, "serve", "serve [--data DIR] [--api-addr HOST:PORT] [--ocsp-addr HOST:PORT]")
+	return runLeaf(ctx, e, "serve", args)
+}
+
+// bindServe binds the flags of serve.
+func bindServe(ctx context.Context, e *cmdEnv, fs *flag.FlagSet) func([]string) error {
 	cfg, resolve := bindConfig(fs, true)
 	grace := fs.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on SIGINT/SIGTERM")
+	return func(args []string) error { return serveWith(ctx, e, fs, cfg, resolve, grace, args) }
+}
+
+// serveWith runs serve with the flags bindServe bound.
+func serveWith(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, cfg *Config, resolve func(func(string) string) error, grace *time.Duration, args []string) error {
 	pos, help, err := parse(fs, args)
 	if help || err != nil {
 		return err

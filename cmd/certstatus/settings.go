@@ -129,40 +129,44 @@ func bindConfigOnly(fs *flag.FlagSet, withListeners bool, names ...string) (*Con
 	}
 }
 
-var settingsSubcommands = []subcommand{
-	{"show", "print the settings stored in the data directory"},
-	{"set", "change stored settings (audited as settings.update)"},
+func settingsSubcommands() []subcommand {
+	return []subcommand{
+		{"show", "print the settings stored in the data directory", "settings show [--data DIR] [--json]", bindSettings("show")},
+		{"set", "change stored settings (audited as settings.update)", "settings set [--data DIR] [--ocsp-url URL] [--crl-base-url URL] [--ocsp-validity D] [--ocsp-responder-validity D] [--ocsp-sign-with-ca[=false]] [--ocsp-responder-id byKey|byName] [--ocsp-omit-ca-cert[=false]] [--json]", bindSettings("set")},
+	}
 }
 
 func runSettings(ctx context.Context, e *cmdEnv, args []string) error {
-	sub, args, done, err := pickSubcommand(e, "settings", settingsSubcommands, args)
-	if done {
-		return err
-	}
-	var fs *flag.FlagSet
-	switch sub {
-	case "show":
-		fs = newFlagSet(e, "settings show", "settings show [--data DIR] [--json]")
-	case "set":
-		fs = newFlagSet(e, "settings set", "settings set [--data DIR] [--ocsp-url URL] [--crl-base-url URL] [--ocsp-validity D] [--ocsp-responder-validity D] [--ocsp-sign-with-ca[=false]] [--ocsp-responder-id byKey|byName] [--ocsp-omit-ca-cert[=false]]")
-	default:
-		return usageErr("unknown settings subcommand %q (want show, set)", sub)
-	}
-	cfg, resolve := bindConfigOnly(fs, false, "data", "log-format", "log-level")
-	asJSON := fs.Bool("json", false, "print JSON")
-	var set map[string]*string
-	var signWithCA, omitCACert *bool
-	if sub == "set" {
-		set = map[string]*string{
-			"ocsp-url":                fs.String("ocsp-url", "", "the OCSP URL put in issued certificates (AIA)"),
-			"crl-base-url":            fs.String("crl-base-url", "", "prefix of the CRL distribution point and caIssuers URL of issued certificates"),
-			"ocsp-validity":           fs.String("ocsp-validity", "", "OCSP answer validity (nextUpdate - thisUpdate), 8h..168h"),
-			"ocsp-responder-validity": fs.String("ocsp-responder-validity", "", "validity of delegated OCSP responder certificates, at least twice --ocsp-validity"),
-			"ocsp-responder-id":       fs.String("ocsp-responder-id", "", "OCSP ResponderID: byKey or byName"),
+	return runGroup(ctx, e, "settings", settingsSubcommands(), args)
+}
+
+// bindSettings binds settings show or set (sub).
+func bindSettings(sub string) binder {
+	return func(ctx context.Context, e *cmdEnv, fs *flag.FlagSet) func([]string) error {
+		cfg, resolve := bindConfigOnly(fs, false, "data", "log-format", "log-level")
+		asJSON := fs.Bool("json", false, "print JSON")
+		var set map[string]*string
+		var signWithCA, omitCACert *bool
+		if sub == "set" {
+			set = map[string]*string{
+				"ocsp-url":                fs.String("ocsp-url", "", "the OCSP URL put in issued certificates (AIA)"),
+				"crl-base-url":            fs.String("crl-base-url", "", "prefix of the CRL distribution point and caIssuers URL of issued certificates"),
+				"ocsp-validity":           fs.String("ocsp-validity", "", "OCSP answer validity (nextUpdate - thisUpdate), 8h..168h"),
+				"ocsp-responder-validity": fs.String("ocsp-responder-validity", "", "validity of delegated OCSP responder certificates, at least twice --ocsp-validity"),
+				"ocsp-responder-id":       fs.String("ocsp-responder-id", "", "OCSP ResponderID: byKey or byName"),
+			}
+			signWithCA = fs.Bool("ocsp-sign-with-ca", false, "sign OCSP answers with the CA key instead of a delegated responder (--ocsp-sign-with-ca=false: delegated)")
+			omitCACert = fs.Bool("ocsp-omit-ca-cert", false, "with --ocsp-sign-with-ca, leave the CA's certificate out of its answers: golang.org/x/crypto/ocsp clients then accept a sub CA's answers, Apache needs SSLOCSPResponderCertificateFile (docs/OCSP-CLIENTS.md)")
 		}
-		signWithCA = fs.Bool("ocsp-sign-with-ca", false, "sign OCSP answers with the CA key instead of a delegated responder (--ocsp-sign-with-ca=false: delegated)")
-		omitCACert = fs.Bool("ocsp-omit-ca-cert", false, "with --ocsp-sign-with-ca, leave the CA's certificate out of its answers: golang.org/x/crypto/ocsp clients then accept a sub CA's answers, Apache needs SSLOCSPResponderCertificateFile (docs/OCSP-CLIENTS.md)")
+		return func(args []string) error {
+			return settingsRun(ctx, e, fs, sub, cfg, resolve, asJSON, set, signWithCA, omitCACert, args)
+		}
 	}
+}
+
+// settingsRun runs settings show or set with the flags bindSettings bound.
+func settingsRun(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, sub string, cfg *Config, resolve func(func(string) string) error,
+	asJSON *bool, set map[string]*string, signWithCA, omitCACert *bool, args []string) error {
 	pos, help, err := parse(fs, args)
 	if help || err != nil {
 		return err
