@@ -31,12 +31,12 @@ const runCommandAction = "CertstatusRunCommand"
 // their subcommands (nil: every one). Left out: serve and init (they make
 // a server or a directory), import (its inputs are directories and large
 // files), backup and check (they read the file itself), crl, ocsp and
-// api (they are clients already), and settings set (serve reads the
-// settings at start: change them with it stopped).
+// api (they are clients already). settings set through the server stores
+// the new settings, which it applies at its next start.
 // check runs there on the open store: its values, indexes and bbolt's
 // page consistency inside one read transaction.
 var remoteCommands = map[string][]string{
-	"ca": nil, "cert": nil, "accesskey": nil, "audit": nil, "check": {}, "settings": {"show"},
+	"ca": nil, "cert": nil, "accesskey": nil, "audit": nil, "check": {}, "settings": nil,
 }
 
 // remoteAllowed reports whether the command line args may run through

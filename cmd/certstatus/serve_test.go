@@ -118,8 +118,8 @@ func TestServe_BootstrapHealthAndRestart(t *testing.T) {
 	if out := c.ok("ca", "list"); !strings.Contains(out, "ROOT") && !strings.Contains(out, "root") {
 		t.Errorf("ca list through the server: %q", out)
 	}
-	c.fails("in use by another certstatus process", "settings", "set", "--ocsp-validity", "48h")
-	c.fails(data, "settings", "set", "--ocsp-validity", "48h")
+	c.fails("in use by another certstatus process", "import", "pem", "--bundle", "/nonexistent.pem", "--ca-cert", "/nonexistent-ca.pem")
+	c.fails(data, "import", "pem", "--bundle", "/nonexistent.pem", "--ca-cert", "/nonexistent-ca.pem")
 
 	if err := stop(); err != nil {
 		t.Fatalf("serve: %v", err)

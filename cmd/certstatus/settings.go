@@ -187,7 +187,7 @@ func settingsRun(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, sub string, c
 		return usageErr("settings set needs at least one setting to change (see certstatus settings set --help)")
 	}
 	var store *db.Store
-	if e.svc != nil && sub == "show" {
+	if e.svc != nil {
 		store = e.svc.store // inside serve, on a caller's behalf
 	} else {
 		// The settings need neither the master key nor the CA: the store alone.
@@ -196,15 +196,12 @@ func settingsRun(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, sub string, c
 		}
 		log := newCLILogger(cfg, e.stderr)
 		store, err = db.Open(cfg.Data, &db.Options{Logger: log})
-		if errors.Is(err, db.ErrLocked) && sub == "show" {
+		if errors.Is(err, db.ErrLocked) {
 			c, cerr := onlineClient(cfg.Data)
 			if cerr != nil {
 				return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
 			}
 			return runRemote(ctx, e, c, e.argv)
-		}
-		if errors.Is(err, db.ErrLocked) {
-			return fmt.Errorf("%w; settings change with the server stopped (it reads them at start): stop it, settings set, start it", err)
 		}
 		if err != nil {
 			return err
@@ -238,6 +235,9 @@ func settingsRun(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, sub string, c
 	}
 	for _, c := range changes {
 		fmt.Fprintln(e.stdout, "changed", c)
+	}
+	if e.svc != nil {
+		fmt.Fprintln(e.stdout, "stored; the running server reads the settings at start: restart it to apply them (until then it issues and signs with the ones it started with)")
 	}
 	if old.OCSPURL != st.OCSPURL || old.CRLBaseURL != st.CRLBaseURL {
 		fmt.Fprintln(e.stdout, "certificates issued from now on carry the new URLs; those issued before keep theirs")
