@@ -160,11 +160,7 @@ func bindCheck(ctx context.Context, e *cmdEnv, fs *flag.FlagSet) func([]string) 
 			problems, schema, err = db.CheckFile(ctx, cfg.Data, 0)
 		}
 		if errors.Is(err, db.ErrLocked) {
-			c, cerr := onlineClient(cfg.Data)
-			if cerr != nil {
-				return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
-			}
-			return runRemote(ctx, e, c, e.argv)
+			return throughServer(ctx, e, cfg.Data, err)
 		}
 		if err != nil {
 			return err

@@ -84,6 +84,17 @@ func onlineClient(data string) (*acsclient.Client, error) {
 	return &acsclient.Client{Endpoint: si.API, AccessKeyID: id, Secret: secret, Version: apiVersion, HTTP: hc}, nil
 }
 
+// throughServer runs e's command line in the server that holds data;
+// lockErr is the error that said one does, returned with the reason when
+// the server cannot be reached.
+func throughServer(ctx context.Context, e *cmdEnv, data string, lockErr error) error {
+	c, err := onlineClient(data)
+	if err != nil {
+		return fmt.Errorf("%w; going through the server instead failed: %v", lockErr, err)
+	}
+	return runRemote(ctx, e, c, e.argv)
+}
+
 // runOffline parses args with fs, resolves the configuration, opens the
 // data directory and calls run with the positional arguments. When a
 // server holds the directory, the command runs inside it instead, through

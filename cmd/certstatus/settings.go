@@ -197,11 +197,7 @@ func settingsRun(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, sub string, c
 		log := newCLILogger(cfg, e.stderr)
 		store, err = db.Open(cfg.Data, &db.Options{Logger: log})
 		if errors.Is(err, db.ErrLocked) {
-			c, cerr := onlineClient(cfg.Data)
-			if cerr != nil {
-				return fmt.Errorf("%w; going through the server instead failed: %v", err, cerr)
-			}
-			return runRemote(ctx, e, c, e.argv)
+			return throughServer(ctx, e, cfg.Data, err)
 		}
 		if err != nil {
 			return err
