@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,10 +14,9 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 
 	"github.com/certstatus/certstatus/db/etcdkv"
+	"github.com/certstatus/certstatus/db/etcdkv/etcdtest"
 	"github.com/certstatus/certstatus/db/kv"
 	"github.com/certstatus/certstatus/db/kv/kvtest"
 )
@@ -28,9 +25,7 @@ import (
 // prefix of its own.
 var cli *clientv3.Client
 
-// maxTxnOps is the member's limit, raised from etcd's 128 so that the
-// conformance suite's writes of thousands of keys fit one transaction.
-const maxTxnOps = 8192
+const maxTxnOps = etcdtest.MaxTxnOps
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -43,45 +38,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	cfg := embed.NewConfig()
-	cfg.Name = "test"
-	cfg.Dir = dir
-	cfg.LogLevel = "error"
-	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-	cfg.MaxTxnOps = maxTxnOps
-	peer, client := freeURL(), freeURL()
-	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{peer}, []url.URL{peer}
-	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{client}, []url.URL{client}
-	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
-	e, err := embed.StartEtcd(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting etcd:", err)
-		return 1
-	}
-	defer e.Close()
-	select {
-	case <-e.Server.ReadyNotify():
-	case <-time.After(10 * time.Second):
-		fmt.Fprintln(os.Stderr, "etcd did not start within 10 s")
-		return 1
-	}
-	cli, err = clientv3.New(clientv3.Config{Endpoints: []string{client.String()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
+	var stop func()
+	if cli, stop, err = etcdtest.Member(dir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer cli.Close()
+	defer stop()
 	return m.Run()
-}
-
-// freeURL returns an http URL on a loopback port free a moment ago.
-func freeURL() url.URL {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return url.URL{Scheme: "http", Host: l.Addr().String()}
 }
 
 var prefixes atomic.Int64
