@@ -341,6 +341,44 @@ func TestUpdate_ErrorsWriteNothing(t *testing.T) {
 	}
 }
 
+// A function that reads more keys than etcd takes comparisons is checked
+// by its buckets' version keys instead: it commits, and a write anywhere
+// in such a bucket makes it run again.
+func TestUpdate_ManyReads(t *testing.T) {
+	p := newPrefix()
+	e := open(t, p, [][]byte{bucketA, bucketB}, &etcdkv.Options{}) // etcd's limit of 128
+	other := open(t, p, [][]byte{bucketA, bucketB}, nil)
+	if err := e.Update(func(tx kv.Tx) error {
+		for i := range 100 {
+			if err := tx.Put(bucketA, fmt.Appendf(nil, "k%03d", i), []byte("1")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	if err := e.Update(func(tx kv.Tx) error {
+		runs++
+		n := 0
+		for i := range 100 {
+			n += len(tx.Get(bucketA, fmt.Appendf(nil, "k%03d", i)))
+		}
+		if runs == 1 {
+			if err := other.Update(func(tx kv.Tx) error { return tx.Put(bucketA, []byte("unread"), nil) }); err != nil {
+				return err
+			}
+		}
+		return tx.Put(bucketB, []byte("sum"), strconv.AppendInt(nil, int64(n), 10))
+	}); err != nil {
+		t.Fatalf("Update reading 100 keys: %v", err)
+	}
+	if v, _ := get(t, e, bucketB, "sum"); v != "100" || runs != 2 {
+		t.Errorf("sum = %q after %d runs, want 100 after 2 (the bucket changed under the first)", v, runs)
+	}
+}
+
 // The waits are bounded: a revision that does not come ends WaitApplied
 // at its context's end, and Update after Close fails.
 func TestWaits_Bounded(t *testing.T) {
