@@ -46,10 +46,12 @@
 // Last, Seek, Next, Prev) and Writable over the buckets above. The group
 // commit (group.go) is the engine's Update; reads go through View. Open
 // puts the store on kv.Bolt, the file; kv.Mem runs it in memory in tests
-// (newOnEngine), and cluster mode is to add an engine on etcd that
-// commits with compare-and-swap. Because such an engine runs a write
-// function again after a conflict, every function passed to update has no
-// effect outside its Tx: what it hands back it sets afresh at its top.
+// (newOnEngine), and db/etcdkv is the engine of cluster mode, on etcd,
+// which commits with compare-and-swap (the black-box engine tests run the
+// store on all three; it is not wired into Open). Because such an engine
+// runs a write function again after a conflict, every function passed to
+// update has no effect outside its Tx: what it hands back it sets afresh
+// at its top.
 // Two details keep bbolt's performance behind the interface: the serving
 // path reads one value through kv.Bolt.ViewValue, on the concrete engine,
 // so its stack-built keys stay on the stack; and kv.Filler, an optional

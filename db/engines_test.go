@@ -14,6 +14,8 @@ import (
 	"github.com/certstatus/certstatus/certs"
 	"github.com/certstatus/certstatus/db"
 	"github.com/certstatus/certstatus/db/dbtest"
+	"github.com/certstatus/certstatus/db/etcdkv"
+	"github.com/certstatus/certstatus/db/etcdkv/etcdtest"
 )
 
 // The store behaves alike on every engine behind its seam (db/kv): the
@@ -31,13 +33,21 @@ func TestStore_OnEveryEngine(t *testing.T) {
 		leaves[i] = dbtest.Leaf(sub, int64(0x100+i))
 	}
 	leaves[0].CustomIdentifier = "order-1"
-	var transcripts []string
+	var transcripts, names []string
 	for _, en := range []struct {
 		name string
 		open func(t *testing.T) *db.Store
 	}{
 		{"Bolt", func(t *testing.T) *db.Store { return dbtest.New(t) }},
 		{"Mem/Retries=1", func(*testing.T) *db.Store { return db.NewOnMem(1) }},
+		{"etcd", func(t *testing.T) *db.Store {
+			e, err := etcdkv.New(t.Context(), etcdtest.Start(t), db.StoreBuckets, &etcdkv.Options{Prefix: "certstatus/", MaxTxnOps: etcdtest.MaxTxnOps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { e.Close() })
+			return db.NewOnEngine(e)
+		}},
 	} {
 		t.Run(en.name, func(t *testing.T) {
 			s := en.open(t)
@@ -46,18 +56,19 @@ func TestStore_OnEveryEngine(t *testing.T) {
 				t.Errorf("Check = %v, %v", ps, err)
 			}
 			transcripts = append(transcripts, tr)
+			names = append(names, en.name)
 		})
 	}
-	if len(transcripts) == 2 && transcripts[0] != transcripts[1] {
-		a, b := strings.Split(transcripts[0], "\n"), strings.Split(transcripts[1], "\n")
+	for j := 1; j < len(transcripts) && transcripts[0] != transcripts[j]; j++ {
+		a, b := strings.Split(transcripts[0], "\n"), strings.Split(transcripts[j], "\n")
 		for i := range min(len(a), len(b)) {
 			if a[i] != b[i] {
-				t.Errorf("the engines differ first at line %d:\n  Bolt: %s\n  Mem:  %s", i+1, a[i], b[i])
+				t.Errorf("the engines differ first at line %d:\n  Bolt: %s\n  %s: %s", i+1, a[i], names[j], b[i])
 				break
 			}
 		}
 		if len(a) != len(b) {
-			t.Errorf("transcripts of %d and %d lines", len(a), len(b))
+			t.Errorf("transcripts of %d and %d lines (Bolt, %s)", len(a), len(b), names[j])
 		}
 	}
 }

@@ -10,3 +10,11 @@ import "github.com/certstatus/certstatus/db/kv"
 func NewOnMem(retries int) *Store {
 	return newOnEngine(kv.NewMem(storeBuckets, &kv.MemOptions{Retries: retries}), Options{}.withDefaults())
 }
+
+// StoreBuckets are the buckets an engine must hold for NewOnEngine.
+var StoreBuckets = storeBuckets
+
+// NewOnEngine returns a store on engine e, which holds StoreBuckets and
+// is empty, with default options: for the black-box tests of the store
+// on an engine outside db/kv (the etcd engine, db/etcdkv).
+func NewOnEngine(e kv.Engine) *Store { return newOnEngine(e, Options{}.withDefaults()) }

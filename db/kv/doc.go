@@ -17,8 +17,9 @@
 //     writers; the reference the others are checked against, and the
 //     engine of tests that need no file.
 //
-// The conformance tests of this package run every case against both; a
-// new engine joins them.
+// The conformance suite, package kvtest, runs every case against both
+// here; a new engine runs it in its own tests (db/etcdkv, the engine on
+// etcd, does).
 //
 // # Writing an engine
 //

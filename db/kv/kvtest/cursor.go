@@ -1,4 +1,4 @@
-package kv_test
+package kvtest
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"github.com/certstatus/certstatus/db/kv"
 )
 
-// The cursor cases of the conformance suite (see conformance_test.go).
+// The cursor cases of the suite.
 
 // keysFor returns n distinct keys in random order, with shared prefixes,
 // a zero byte and high bytes to test the order is bytewise.
@@ -53,7 +53,7 @@ func walk(c kv.Cursor, start func() ([]byte, []byte), step func() ([]byte, []byt
 
 // Cursors see keys in bytewise order, both ways, in the committed state
 // (several bbolt pages) and in the writing transaction (bbolt nodes).
-func TestCursor_Order(t *testing.T) {
+func testCursor_Order(t *testing.T, e kv.Engine) {
 	keys := keysFor(2000)
 	sorted := slices.SortedFunc(slices.Values(keys), bytes.Compare)
 	check := func(t *testing.T, tx kv.Tx, when string) {
@@ -68,18 +68,16 @@ func TestCursor_Order(t *testing.T) {
 			t.Errorf("%s: Last/Prev visits %d keys (values right: %v), want the %d in reverse order", when, len(back), ok, len(sorted))
 		}
 	}
-	each(t, func(t *testing.T, e kv.Engine) {
-		update(t, e, func(tx kv.Tx) error {
-			for _, k := range keys {
-				if err := tx.Put(bucketA, k, valueFor(k)); err != nil {
-					return err
-				}
+	update(t, e, func(tx kv.Tx) error {
+		for _, k := range keys {
+			if err := tx.Put(bucketA, k, valueFor(k)); err != nil {
+				return err
 			}
-			check(t, tx, "in the writing Tx")
-			return nil
-		})
-		view(t, e, func(tx kv.Tx) error { check(t, tx, "committed"); return nil })
+		}
+		check(t, tx, "in the writing Tx")
+		return nil
 	})
+	view(t, e, func(tx kv.Tx) error { check(t, tx, "committed"); return nil })
 }
 
 // cursorOp is one move of a cursor script, by name.
@@ -127,7 +125,7 @@ func script(s ...string) []cursorOp {
 
 // The ends of a bucket, Seek between, at and past keys: the answers are
 // bbolt's, for a small bucket (one page) and a large one (several levels).
-func TestCursor_Moves(t *testing.T) {
+func testCursor_Moves(t *testing.T, newEngine NewEngine) {
 	cases := []struct {
 		name string
 		ops  []cursorOp
@@ -149,47 +147,44 @@ func TestCursor_Moves(t *testing.T) {
 		filler int
 	}{{"small", 0}, {"large", 3000}} {
 		t.Run(size.name, func(t *testing.T) {
-			each(t, func(t *testing.T, e kv.Engine) {
-				keys := []string{"k10", "k20", "k30", "k40"}
-				for i := range size.filler {
-					keys = append(keys, fmt.Sprintf("m%05d", i))
+			e := newEngine(t, buckets)
+			keys := []string{"k10", "k20", "k30", "k40"}
+			for i := range size.filler {
+				keys = append(keys, fmt.Sprintf("m%05d", i))
+			}
+			last, last1 := keys[len(keys)-1], keys[len(keys)-2]
+			update(t, e, func(tx kv.Tx) error {
+				for _, k := range keys {
+					put(t, tx, bucketA, k, "value of "+k)
 				}
-				last, last1 := keys[len(keys)-1], keys[len(keys)-2]
-				update(t, e, func(tx kv.Tx) error {
-					for _, k := range keys {
-						put(t, tx, bucketA, k, "value of "+k)
-					}
-					return nil
-				})
-				view(t, e, func(tx kv.Tx) error {
-					for _, tc := range cases {
-						want := slices.Clone(tc.want)
-						for i, w := range want {
-							want[i] = map[string]string{"LAST": last, "LAST-1": last1}[w]
-							if want[i] == "" {
-								want[i] = w
-							}
-						}
-						if got := run(tx.Cursor(bucketA), tc.ops); !slices.Equal(got, want) {
-							t.Errorf("%s: %q, want %q", tc.name, got, want)
+				return nil
+			})
+			view(t, e, func(tx kv.Tx) error {
+				for _, tc := range cases {
+					want := slices.Clone(tc.want)
+					for i, w := range want {
+						want[i] = map[string]string{"LAST": last, "LAST-1": last1}[w]
+						if want[i] == "" {
+							want[i] = w
 						}
 					}
-					return nil
-				})
+					if got := run(tx.Cursor(bucketA), tc.ops); !slices.Equal(got, want) {
+						t.Errorf("%s: %q, want %q", tc.name, got, want)
+					}
+				}
+				return nil
 			})
 		})
 	}
 }
 
-func TestCursor_EmptyBucket(t *testing.T) {
-	each(t, func(t *testing.T, e kv.Engine) {
-		view(t, e, func(tx kv.Tx) error {
-			ops := script("Next", "First", "Next", "Prev", "Last", "Prev", "Next", "Seek a", "Prev")
-			if got := run(tx.Cursor(bucketB), ops); slices.ContainsFunc(got, func(s string) bool { return s != "<nil>" }) {
-				t.Errorf("an empty bucket's cursor found %q", got)
-			}
-			return nil
-		})
+func testCursor_EmptyBucket(t *testing.T, e kv.Engine) {
+	view(t, e, func(tx kv.Tx) error {
+		ops := script("Next", "First", "Next", "Prev", "Last", "Prev", "Next", "Seek a", "Prev")
+		if got := run(tx.Cursor(bucketB), ops); slices.ContainsFunc(got, func(s string) bool { return s != "<nil>" }) {
+			t.Errorf("an empty bucket's cursor found %q", got)
+		}
+		return nil
 	})
 }
 
@@ -197,74 +192,72 @@ func TestCursor_EmptyBucket(t *testing.T) {
 // under a prefix by seeking to the prefix again after each delete (the
 // answers of one certificate), and delete the entries of a scan that
 // qualify, seeking to the deleted key to go on (pruning tokens).
-func TestCursor_DeleteWhileIterating(t *testing.T) {
-	each(t, func(t *testing.T, e kv.Engine) {
-		var keys []string
-		for i := range 1500 {
-			keys = append(keys, fmt.Sprintf("p%02d-%04d", i%15, i))
+func testCursor_DeleteWhileIterating(t *testing.T, e kv.Engine) {
+	var keys []string
+	for i := range 1500 {
+		keys = append(keys, fmt.Sprintf("p%02d-%04d", i%15, i))
+	}
+	update(t, e, func(tx kv.Tx) error {
+		for _, k := range keys {
+			put(t, tx, bucketA, k, k)
 		}
-		update(t, e, func(tx kv.Tx) error {
-			for _, k := range keys {
-				put(t, tx, bucketA, k, k)
+		return nil
+	})
+	update(t, e, func(tx kv.Tx) error {
+		// Every key under p07-.
+		prefix := []byte("p07-")
+		c := tx.Cursor(bucketA)
+		n := 0
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			if err := tx.Delete(bucketA, k); err != nil {
+				return err
 			}
-			return nil
-		})
-		update(t, e, func(tx kv.Tx) error {
-			// Every key under p07-.
-			prefix := []byte("p07-")
-			c := tx.Cursor(bucketA)
-			n := 0
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+			n++
+		}
+		if n != 100 {
+			t.Errorf("deleted %d keys under the prefix, want 100", n)
+		}
+		// Every key whose number is odd, in one scan.
+		n = 0
+		for k, _ := c.First(); k != nil; {
+			var num int
+			fmt.Sscanf(string(k[4:]), "%d", &num)
+			if num%2 == 1 {
 				if err := tx.Delete(bucketA, k); err != nil {
 					return err
 				}
 				n++
+				k, _ = c.Seek(k)
+				continue
 			}
-			if n != 100 {
-				t.Errorf("deleted %d keys under the prefix, want 100", n)
+			k, _ = c.Next()
+		}
+		if n != 700 { // 750 odd numbers, 50 of them under p07-
+			t.Errorf("deleted %d odd keys in the scan, want 700", n)
+		}
+		return nil
+	})
+	view(t, e, func(tx kv.Tx) error {
+		var want []string
+		for _, k := range keys {
+			var num int
+			fmt.Sscanf(k[4:], "%d", &num)
+			if num%2 == 0 && k[:4] != "p07-" {
+				want = append(want, k)
 			}
-			// Every key whose number is odd, in one scan.
-			n = 0
-			for k, _ := c.First(); k != nil; {
-				var num int
-				fmt.Sscanf(string(k[4:]), "%d", &num)
-				if num%2 == 1 {
-					if err := tx.Delete(bucketA, k); err != nil {
-						return err
-					}
-					n++
-					k, _ = c.Seek(k)
-					continue
-				}
-				k, _ = c.Next()
+		}
+		slices.Sort(want)
+		var got []string
+		c := tx.Cursor(bucketA)
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if string(v) != string(k) {
+				t.Errorf("%s holds %q", k, v)
 			}
-			if n != 700 { // 750 odd numbers, 50 of them under p07-
-				t.Errorf("deleted %d odd keys in the scan, want 700", n)
-			}
-			return nil
-		})
-		view(t, e, func(tx kv.Tx) error {
-			var want []string
-			for _, k := range keys {
-				var num int
-				fmt.Sscanf(k[4:], "%d", &num)
-				if num%2 == 0 && k[:4] != "p07-" {
-					want = append(want, k)
-				}
-			}
-			slices.Sort(want)
-			var got []string
-			c := tx.Cursor(bucketA)
-			for k, v := c.First(); k != nil; k, v = c.Next() {
-				if string(v) != string(k) {
-					t.Errorf("%s holds %q", k, v)
-				}
-				got = append(got, string(k))
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("after the deletes: %d keys, want %d", len(got), len(want))
-			}
-			return nil
-		})
+			got = append(got, string(k))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("after the deletes: %d keys, want %d", len(got), len(want))
+		}
+		return nil
 	})
 }
