@@ -39,6 +39,10 @@ var (
 	ErrNotApplied = errors.New("etcdkv: committed, but not yet applied locally")
 	// ErrClosed is returned by Update after Close.
 	ErrClosed = errors.New("etcdkv: engine closed")
+	// ErrUnknownOutcome is wrapped by Update's error when the commit was
+	// sent but etcd's answer did not come (a timeout, a lost connection):
+	// the write may or may not have been committed.
+	ErrUnknownOutcome = errors.New("etcdkv: the commit's outcome is unknown")
 )
 
 // Options configures New. A nil *Options means the defaults, which need
@@ -60,6 +64,13 @@ type Options struct {
 	// fails with ErrTooLarge before it is sent. Defaults are etcd's.
 	MaxTxnOps       int
 	MaxRequestBytes int
+	// OnApply, if set, is called by the watcher after the mirror applied
+	// a watch response carrying changes (this engine's writes or another
+	// node's), with the revision it reached, and before Applied and
+	// WaitApplied report that revision: a caller that caches what it read
+	// from the mirror retires its cache here. It must not block or call
+	// back into the engine's Update.
+	OnApply func(rev int64)
 }
 
 // Engine is a kv.Engine whose source of truth is etcd: bucket b, key k is
@@ -74,6 +85,7 @@ type Engine struct {
 	timeout time.Duration
 	maxOps  int
 	maxReq  int
+	onApply func(rev int64)
 
 	mirror kv.Engine
 	bdb    *bolt.DB // the mirror's file, or nil
@@ -110,7 +122,7 @@ func New(ctx context.Context, cli *clientv3.Client, buckets [][]byte, opts *Opti
 	o.MaxRequestBytes = orDefault(o.MaxRequestBytes, DefaultMaxRequestBytes)
 	e := &Engine{
 		cli: cli, prefix: o.Prefix, buckets: map[string]bool{},
-		timeout: o.Timeout, maxOps: o.MaxTxnOps, maxReq: o.MaxRequestBytes,
+		timeout: o.Timeout, maxOps: o.MaxTxnOps, maxReq: o.MaxRequestBytes, onApply: o.OnApply,
 		changed: make(chan struct{}), done: make(chan struct{}),
 	}
 	all := [][]byte{metaBucket}
@@ -261,6 +273,9 @@ func (e *Engine) watch(wch clientv3.WatchChan) {
 			e.stop(fmt.Errorf("etcdkv: applying revision %d: %w", rev, err))
 			return
 		}
+		if e.onApply != nil && len(resp.Events) > 0 {
+			e.onApply(rev)
+		}
 		e.mu.Lock()
 		if rev > e.applied {
 			e.applied = rev
@@ -393,7 +408,7 @@ func (e *Engine) Update(fn func(kv.Tx) error) error {
 		if err != nil {
 			// The commit's outcome is unknown (a timeout) or it failed:
 			// the caller decides whether to try again.
-			return fmt.Errorf("etcdkv: commit: %w", err)
+			return fmt.Errorf("%w: commit: %w", ErrUnknownOutcome, err)
 		}
 		rev := resp.Header.Revision
 		if resp.Succeeded {

@@ -435,3 +435,60 @@ func BenchmarkUpdate(b *testing.B) {
 		})
 	}
 }
+
+// OnApply runs after the mirror applied a change — another engine's write
+// or the engine's own — with the revision reached, before Applied reports
+// it, so that a reader that sees the revision applied sees the hook's
+// effect too; it is not called for progress notifications alone.
+func TestOnApply(t *testing.T) {
+	p := newPrefix()
+	var (
+		mu    sync.Mutex
+		revs  []int64
+		views []string // what the mirror held when the hook ran
+		e     *etcdkv.Engine
+	)
+	ready := make(chan struct{})
+	e = open(t, p, [][]byte{bucketA}, &etcdkv.Options{MaxTxnOps: maxTxnOps, OnApply: func(rev int64) {
+		<-ready
+		if got := e.Applied(); got >= rev {
+			t.Errorf("Applied() = %d inside OnApply(%d), want it still before", got, rev)
+		}
+		var v []byte
+		if err := e.View(func(tx kv.Tx) error { v = bytes.Clone(tx.Get(bucketA, []byte("k"))); return nil }); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		revs, views = append(revs, rev), append(views, string(v))
+		mu.Unlock()
+	}})
+	close(ready)
+	other := open(t, p, [][]byte{bucketA}, nil)
+	if err := other.Update(func(tx kv.Tx) error { return tx.Put(bucketA, []byte("k"), []byte("theirs")) }); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.WaitApplied(ctx, other.Applied()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Update(func(tx kv.Tx) error { return tx.Put(bucketA, []byte("k"), []byte("mine")) }); err != nil {
+		t.Fatal(err)
+	}
+	// Progress notifications alone: no call.
+	resp, err := cli.Put(ctx, "elsewhere/"+p, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.WaitApplied(ctx, resp.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(revs) != 2 || revs[0] >= revs[1] || revs[1] >= resp.Header.Revision {
+		t.Fatalf("OnApply revisions %v (the outside write at %d), want 2 ascending before it", revs, resp.Header.Revision)
+	}
+	if views[0] != "theirs" || views[1] != "mine" {
+		t.Errorf("the mirror held %q when OnApply ran, want [theirs mine]", views)
+	}
+}
