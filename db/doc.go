@@ -48,7 +48,7 @@
 // puts the store on kv.Bolt, the file; kv.Mem runs it in memory in tests
 // (newOnEngine), and db/etcdkv is the engine of cluster mode, on etcd,
 // which commits with compare-and-swap (the black-box engine tests run the
-// store on all three; it is not wired into Open). Because such an engine
+// store on all three; OpenEtcd puts a store on it). Because such an engine
 // runs a write function again after a conflict, every function passed to
 // update has no effect outside its Tx: what it hands back it sets afresh
 // at its top.
@@ -67,7 +67,9 @@
 //
 // Cluster mode has one more duty the engine must take on: writes that
 // arrive from other nodes must retire the answer cache as local ones do
-// (groupCommit.gen, see answerCache).
+// (groupCommit.gen, see answerCache). OpenEtcd does it through
+// etcdkv.Options.OnApply: the watcher bumps the generation after the
+// mirror applied a change and before the engine reports the revision.
 //
 // # Caveats
 //

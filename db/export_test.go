@@ -1,6 +1,11 @@
 package db
 
-import "github.com/certstatus/certstatus/db/kv"
+import (
+	"context"
+
+	"github.com/certstatus/certstatus/db/etcdkv"
+	"github.com/certstatus/certstatus/db/kv"
+)
 
 // NewOnMem returns a store whose values live in a kv.Mem engine, with
 // default options, for the black-box tests: a store on an engine without
@@ -18,3 +23,13 @@ var StoreBuckets = storeBuckets
 // is empty, with default options: for the black-box tests of the store
 // on an engine outside db/kv (the etcd engine, db/etcdkv).
 func NewOnEngine(e kv.Engine) *Store { return newOnEngine(e, Options{}.withDefaults()) }
+
+// EtcdApplied returns the etcd revision the mirror of s, a store from
+// OpenEtcd, has applied.
+func EtcdApplied(s *Store) int64 { return s.engine.(*etcdkv.Engine).Applied() }
+
+// EtcdWaitApplied waits until the mirror of s, a store from OpenEtcd, has
+// applied rev (etcdkv.Engine.WaitApplied).
+func EtcdWaitApplied(ctx context.Context, s *Store, rev int64) error {
+	return s.engine.(*etcdkv.Engine).WaitApplied(ctx, rev)
+}

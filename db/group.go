@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/certstatus/certstatus/certs"
+	"github.com/certstatus/certstatus/db/etcdkv"
 	"github.com/certstatus/certstatus/db/kv"
 )
 
@@ -31,6 +32,10 @@ import (
 type groupCommit struct {
 	engine kv.Engine
 	max    int // writes per transaction
+	// tooLarge, if set, is the engine's error for a transaction it cannot
+	// take whole (etcdkv.ErrTooLarge): a group that fails with it runs
+	// again as solo writes.
+	tooLarge error
 
 	mu      sync.Mutex
 	pending []*groupCall
@@ -107,9 +112,19 @@ func (g *groupCommit) breaks(p any) error {
 // storageError wraps an error of the engine's own (beginning or committing a
 // transaction: a write or fsync failing, a full disk) as certs.ErrStorage,
 // keeping the cause for errors.Is.
+//
+// On etcd (OpenEtcd) an engine's error may not mean "nothing was written":
+// a commit whose answer did not come may have happened, and one committed
+// but not yet applied here did; the message says so, so that the caller
+// reads before it writes again.
 func storageError(err error) error {
-	if errors.Is(err, certs.ErrStorage) {
+	switch {
+	case errors.Is(err, certs.ErrStorage):
 		return err
+	case errors.Is(err, etcdkv.ErrUnknownOutcome):
+		return fmt.Errorf("db: the write may have happened: etcd's answer to its commit did not come; read before writing again: %w: %w", certs.ErrStorage, err)
+	case errors.Is(err, etcdkv.ErrNotApplied):
+		return fmt.Errorf("db: the write happened (etcd committed it), but this node has not applied it yet: %w: %w", certs.ErrStorage, err)
 	}
 	return fmt.Errorf("db: the write could not be made durable: %w: %w", certs.ErrStorage, err)
 }
@@ -155,6 +170,14 @@ func (g *groupCommit) commit(group []*groupCall) {
 			return nil
 		})
 		g.gen.Add(1)
+		if err != nil && failed < 0 && len(group) > 1 && g.tooLarge != nil && errors.Is(err, g.tooLarge) {
+			// Nothing was written: each write goes alone, and one too
+			// large alone fails with the engine's error.
+			for _, c := range group {
+				c.done <- errSolo
+			}
+			return
+		}
 		if err != nil && failed < 0 {
 			err = storageError(err)
 		}

@@ -94,7 +94,10 @@ type Store struct {
 	absent  *answerCache // keys the serving path found missing (see answerCache)
 	dir     string
 	log     *slog.Logger
-	schema  int
+	// closeEngine, if set, is Close on an engine that is not the file
+	// (OpenEtcd's): its watch and mirror.
+	closeEngine func() error
+	schema      int
 
 	writes     atomic.Int64
 	writeNanos atomic.Int64
@@ -172,7 +175,15 @@ var storeBuckets = sealedBuckets
 // first); o has its defaults. A store on an engine without a file
 // (s.bolt nil) has no Path, Backup or page-level Check.
 func newOnEngine(e kv.Engine, o Options) *Store {
-	s := &Store{engine: e, log: o.Logger, group: &groupCommit{engine: e, max: o.MaxGroup}, schema: SchemaVersion(), corruptSeen: map[string]bool{}}
+	return newOnGroup(&groupCommit{engine: e, max: o.MaxGroup}, o)
+}
+
+// newOnGroup is newOnEngine with the group commit made by the caller, on
+// its engine (OpenEtcd makes it before the engine, whose watcher bumps its
+// generation).
+func newOnGroup(g *groupCommit, o Options) *Store {
+	e := g.engine
+	s := &Store{engine: e, log: o.Logger, group: g, schema: SchemaVersion(), corruptSeen: map[string]bool{}}
 	s.local, _ = e.(*kv.Bolt)
 	s.answers = newAnswerCache(&s.group.gen, o.AnswerCache)
 	s.absent = newAnswerCache(&s.group.gen, absentSize(o.AnswerCache))
@@ -258,6 +269,9 @@ func (s *Store) openChecked(readOnly bool) (err error) {
 // writer lock for good: Close then gives up after closeWait and says so
 // (the process's exit releases the file).
 func (s *Store) Close() error {
+	if s.closeEngine != nil {
+		return s.closeEngine()
+	}
 	if s.bolt == nil {
 		return nil
 	}
