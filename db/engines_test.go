@@ -48,6 +48,9 @@ func TestStore_OnEveryEngine(t *testing.T) {
 			t.Cleanup(func() { e.Close() })
 			return db.NewOnEngine(e)
 		}},
+		{"OpenEtcd", func(t *testing.T) *db.Store {
+			return openEtcd(t, etcdtest.Start(t), nil, &etcdkv.Options{Prefix: "certstatus/", MaxTxnOps: etcdkv.DefaultMaxTxnOps})
+		}},
 	} {
 		t.Run(en.name, func(t *testing.T) {
 			s := en.open(t)

@@ -20,7 +20,7 @@ import (
 // and answer, and the buckets' version keys): OpenEtcd's default MaxGroup
 // is the cluster's MaxTxnOps divided by it, so that a group of the usual
 // writes fits one etcd transaction. A group that does not fit anyway runs
-// again as solo writes (groupCommit.tooLarge).
+// again in halves, down to solo writes (groupCommit.tooLarge).
 const etcdOpsPerWrite = 8
 
 // OpenEtcd returns a store whose source of truth is etcd, through cli,
@@ -34,7 +34,7 @@ const etcdOpsPerWrite = 8
 // opts as for Open, but ReadOnly is refused and LockTimeout unused. If
 // opts.MaxGroup is zero it is the cluster's MaxTxnOps / 8, so that a
 // group of writes usually fits one etcd transaction; a group that does
-// not fit runs again as solo writes.
+// not fit runs again in halves, down to solo writes.
 //
 // Writes that reach the mirror through the watch — this node's or any
 // other's — retire the answer cache as a local write does, before

@@ -141,11 +141,15 @@ func TestOpenEtcd_ConcurrentRevocations(t *testing.T) {
 		leaves[i] = dbtest.Leaf(root, int64(0x500+i))
 	}
 	mustPut(t, a, leaves...)
-	wait, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	if err := db.EtcdWaitApplied(wait, b, db.EtcdApplied(a)); err != nil {
-		t.Fatal(err)
+	applied := func(s *db.Store, rev int64) {
+		t.Helper()
+		wait, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if err := db.EtcdWaitApplied(wait, s, rev); err != nil {
+			t.Fatal(err)
+		}
 	}
+	applied(b, db.EtcdApplied(a))
 	for _, leaf := range leaves {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
@@ -173,9 +177,7 @@ func TestOpenEtcd_ConcurrentRevocations(t *testing.T) {
 		}
 		rev := max(db.EtcdApplied(a), db.EtcdApplied(b))
 		for _, s := range []*db.Store{a, b} {
-			if err := db.EtcdWaitApplied(wait, s, rev); err != nil {
-				t.Fatal(err)
-			}
+			applied(s, rev)
 			got, err := s.Get(ctx, leaf.Identifier)
 			if err != nil || got.State != certs.StateRevoked || got.Reason != certs.Reason(won+1) {
 				t.Errorf("%s after the race won by node %d: %v %v, %v", leaf.Identifier, won, got.State, got.Reason, err)
@@ -184,10 +186,10 @@ func TestOpenEtcd_ConcurrentRevocations(t *testing.T) {
 	}
 }
 
-// A burst of puts from both nodes, several writers each: every one lands,
+// A burst of puts from both nodes, 40 writers each: every one lands,
 // and the counts agree on both nodes. The engine is given etcd's default
 // limit of 128 operations while the store groups up to 1000 writes: the
-// groups too large for one transaction go again as solo writes.
+// groups too large for one transaction go again in halves.
 func TestOpenEtcd_BurstFromBothNodes(t *testing.T) {
 	ctx := t.Context()
 	cli := etcdtest.Start(t)
@@ -202,7 +204,12 @@ func TestOpenEtcd_BurstFromBothNodes(t *testing.T) {
 			a, b := openEtcd(t, cli, o, eo), openEtcd(t, cli, o, eo)
 			root, other := dbtest.RootCA("Burst Root"), dbtest.RootCA("Burst Other")
 			mustPutCA(t, a, root.CA, other.CA)
-			const writers, each = 6, 20
+			caught, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			if err := db.EtcdWaitApplied(caught, b, db.EtcdApplied(a)); err != nil {
+				t.Fatal(err)
+			}
+			const writers, each = 40, 2
 			var wg sync.WaitGroup
 			errs := make(chan error, 2*writers*each)
 			for n, s := range []*db.Store{a, b} {

@@ -47,11 +47,11 @@ func (e *tooLargeEngine) Update(fn func(kv.Tx) error) error {
 	return err
 }
 
-// A group the engine refuses as too large runs again as solo writes, each
-// of which fits; a write too large alone fails with the engine's error,
-// as certs.ErrStorage. Without the fallback every write of the group
-// would fail.
-func TestGroupCommit_TooLargeGoesSolo(t *testing.T) {
+// A group the engine refuses as too large runs again in halves, down to
+// solo writes, each of which fits; a write too large alone fails with the
+// engine's error, as certs.ErrStorage. Without the fallback every write
+// of the group would fail.
+func TestGroupCommit_TooLargeSplits(t *testing.T) {
 	b := []byte("b")
 	e := &tooLargeEngine{Mem: kv.NewMem([][]byte{b}, nil), limit: 2, release: make(chan struct{})}
 	g := &groupCommit{engine: e, max: 100, tooLarge: etcdkv.ErrTooLarge}

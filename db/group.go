@@ -34,7 +34,8 @@ type groupCommit struct {
 	max    int // writes per transaction
 	// tooLarge, if set, is the engine's error for a transaction it cannot
 	// take whole (etcdkv.ErrTooLarge): a group that fails with it runs
-	// again as solo writes.
+	// again as two halves, each halved again while too large, down to
+	// solo writes.
 	tooLarge error
 
 	mu      sync.Mutex
@@ -171,11 +172,11 @@ func (g *groupCommit) commit(group []*groupCall) {
 		})
 		g.gen.Add(1)
 		if err != nil && failed < 0 && len(group) > 1 && g.tooLarge != nil && errors.Is(err, g.tooLarge) {
-			// Nothing was written: each write goes alone, and one too
+			// Nothing was written: each half goes in a transaction of
+			// its own (halved again while too large), so a write too
 			// large alone fails with the engine's error.
-			for _, c := range group {
-				c.done <- errSolo
-			}
+			g.commit(group[:len(group)/2])
+			g.commit(group[len(group)/2:])
 			return
 		}
 		if err != nil && failed < 0 {

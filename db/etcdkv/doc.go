@@ -102,7 +102,7 @@
 // milliseconds on loopback); racing revocations of one certificate end
 // with one success and one certs.ErrAlreadyRevoked; counts agree after a
 // burst of writes from both; groups of writes too large for one etcd
-// transaction go again as solo writes.
+// transaction go again in halves, down to solo writes.
 //
 // Still to build, elsewhere:
 //
