@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"time"
 
+	berrors "go.etcd.io/bbolt/errors"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/certstatus/certstatus/db/etcdkv"
@@ -31,7 +34,9 @@ const etcdOpsPerWrite = 8
 // node and must equal this build's (SchemaVersion), or OpenEtcd fails:
 // there are no migrations on etcd yet.
 //
-// opts as for Open, but ReadOnly is refused and LockTimeout unused. If
+// opts as for Open, but ReadOnly is refused. Only one process may hold
+// dataDir: a second OpenEtcd fails after opts.LockTimeout with an error
+// wrapping ErrLocked (the lock is on dataDir/mirror.lock). If
 // opts.MaxGroup is zero it is the cluster's MaxTxnOps / 8, so that a
 // group of writes usually fits one etcd transaction; a group that does
 // not fit runs again in halves, down to solo writes.
@@ -68,6 +73,10 @@ func OpenEtcd(ctx context.Context, dataDir string, cli *clientv3.Client, opts *O
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("db: data directory %s: %w", dataDir, err)
 	}
+	lock, err := lockEtcdDir(dataDir, o.LockTimeout)
+	if err != nil {
+		return nil, err
+	}
 	g := &groupCommit{max: o.MaxGroup, tooLarge: etcdkv.ErrTooLarge}
 	chained := eo.OnApply
 	eo.OnApply = func(rev int64) {
@@ -79,16 +88,45 @@ func OpenEtcd(ctx context.Context, dataDir string, cli *clientv3.Client, opts *O
 	eo.Dir = dataDir
 	e, err := etcdkv.New(ctx, cli, slices.Concat(storeBuckets, [][]byte{bucketMeta}), &eo)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("db: opening the store on etcd: %w", err)
 	}
 	g.engine = e
 	s := newOnGroup(g, o)
-	s.dir, s.closeEngine = dataDir, e.Close
+	s.dir = dataDir
+	s.closeEngine = func() error {
+		defer lock.Close()
+		return e.Close()
+	}
 	if err := s.etcdSchema(); err != nil {
-		e.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// etcdLockName is the file in the data directory whose lock a store on
+// etcd holds: the mirror is rebuilt at each start, so two processes on
+// one directory would take each other's mirror away.
+const etcdLockName = "mirror.lock"
+
+// lockEtcdDir takes dataDir's lock for a store on etcd, waiting up to
+// timeout for another process to release it.
+func lockEtcdDir(dataDir string, timeout time.Duration) (*os.File, error) {
+	path := filepath.Join(dataDir, etcdLockName)
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("db: data directory %s: %w", dataDir, err)
+	}
+	f.Close()
+	lock, err := lockFile(path, true, timeout)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("db: data directory %s is in use by another certstatus process (stop it first, or use its API): %w", dataDir, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("db: data directory %s: %w", dataDir, err)
+	}
+	return lock, nil
 }
 
 // etcdSchema records this build's schema version in an empty cluster, or

@@ -282,6 +282,31 @@ func TestOpenEtcd_SchemaVersion(t *testing.T) {
 	}
 }
 
+// One process per data directory: a second store on the same directory
+// is refused while the first is open, and opens once it is closed.
+func TestOpenEtcd_Locked(t *testing.T) {
+	cli := etcdtest.Start(t)
+	dir := t.TempDir()
+	eo := &etcdkv.Options{Prefix: "certstatus/"}
+	s, err := db.OpenEtcd(t.Context(), dir, cli, nil, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.OpenEtcd(t.Context(), dir, cli, &db.Options{LockTimeout: 100 * time.Millisecond}, eo); !errors.Is(err, db.ErrLocked) {
+		t.Errorf("a second OpenEtcd on %s = %v, want ErrLocked", dir, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = db.OpenEtcd(t.Context(), dir, cli, nil, eo)
+	if err != nil {
+		t.Fatalf("OpenEtcd after Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+}
+
 // When etcd does not answer a commit, the write fails as certs.ErrStorage
 // and says it may have happened: no distributed commit can promise
 // "nothing was written".
