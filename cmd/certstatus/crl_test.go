@@ -3,8 +3,8 @@ package main
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -109,12 +109,7 @@ func TestCRL_ServedAndCurrent(t *testing.T) {
 // takes the CRL base URL the data directory stores — from the server
 // while it holds the directory — not a flag default.
 func TestCRLFetch_StoredBaseURL(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	c := newCLI(t, filepath.Join(t.TempDir(), "data"))
 	c.ok("init", "--ocsp-url", "http://"+addr, "--ca-cn", "CRL Root", "--o", "O", "--c", "DE")
 	var cas []certView

@@ -190,15 +190,7 @@ func TestOCSPInterop_Apache(t *testing.T) {
 	c := newCLI(t, filepath.Join(t.TempDir(), "data"))
 	c.env["CERTSTATUS_OCSP_URL"] = fmt.Sprintf("http://127.0.0.1:%d", port)
 	ocspAddr := fmt.Sprintf("127.0.0.1:%d", port)
-	_, _, _, stop := startServe(t, c, "--ocsp-addr", ocspAddr) // bootstrap the dev PKI
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	var cas []certView
-	c.json(&cas, "ca", "list")
-	e := &ocspEnv{c: c, dir: t.TempDir(), rootID: cas[0].Identifier, subID: cas[1].Identifier}
-	e.root, e.rootCert = e.caPEM(t, e.rootID)
-	e.sub, e.subCert = e.caPEM(t, e.subID)
+	e := bootstrapOCSPEnv(t, c, "--ocsp-addr", ocspAddr) // the dev PKI
 	caBundle := filepath.Join(e.dir, "ca-bundle.pem")
 	concatFiles(t, caBundle, e.sub, e.root)
 

@@ -51,6 +51,23 @@ func newOCSPEnv(t *testing.T) *ocspEnv {
 	return e
 }
 
+// bootstrapOCSPEnv bootstraps c's data directory with one serve run
+// (args: its flags) and returns the env of its dev PKI, the CAs written as
+// PEM. It does not serve afterwards.
+func bootstrapOCSPEnv(t *testing.T, c *cli, args ...string) *ocspEnv {
+	t.Helper()
+	_, _, _, stop := startServe(t, c, args...)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var cas []certView
+	c.json(&cas, "ca", "list")
+	e := &ocspEnv{c: c, dir: t.TempDir(), rootID: cas[0].Identifier, subID: cas[1].Identifier}
+	e.root, e.rootCert = e.caPEM(t, e.rootID)
+	e.sub, e.subCert = e.caPEM(t, e.subID)
+	return e
+}
+
 // caPEM writes CA id as <dir>/<id>.ca.pem (offline: the server must be
 // stopped).
 func (e *ocspEnv) caPEM(t *testing.T, id string) (string, *x509.Certificate) {

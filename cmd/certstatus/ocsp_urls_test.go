@@ -47,21 +47,13 @@ func TestOCSPListener_CertificateURLs(t *testing.T) {
 			c := newCLI(t, filepath.Join(t.TempDir(), "data"))
 			c.env["CERTSTATUS_OCSP_URL"] = base
 			args := append([]string{"--ocsp-addr", fmt.Sprintf("127.0.0.1:%d", port)}, d.extra...)
-			_, _, _, stop := startServe(t, c, args...)
-			if err := stop(); err != nil {
-				t.Fatal(err)
-			}
-			var cas []certView
-			c.json(&cas, "ca", "list")
-			e := &ocspEnv{c: c, dir: t.TempDir(), rootID: cas[0].Identifier, subID: cas[1].Identifier}
-			e.root, e.rootCert = e.caPEM(t, e.rootID)
-			e.sub, e.subCert = e.caPEM(t, e.subID)
+			e := bootstrapOCSPEnv(t, c, args...)
 			bundle := filepath.Join(e.dir, "bundle.pem")
 			concatFiles(t, bundle, e.sub, e.root)
 			leaf := e.issue(t, "--cn", "urls.example.com")
 			revoked := e.issue(t, "--cn", "revoked.example.com")
 			e.c.ok("cert", "revoke", revoked, "--reason", "keyCompromise")
-			_, _, _, stop = startServe(t, c, args...)
+			_, _, _, stop := startServe(t, c, args...)
 			defer stop()
 
 			crlURL := uriIn(t, e.pem(leaf), "crlDistributionPoints", "URI:")[0]

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"net"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,12 +16,7 @@ import (
 // AIA OCSP, CRL and caIssuers URLs; the next OCSP answer says revoked; and
 // the CRL at the stored URL lists it.
 func TestProduction_InitServeManageWhileServing(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 	ocspURL, crlBase := "http://"+addr, "http://"+addr+"/pki"
 	c := newCLI(t, filepath.Join(t.TempDir(), "data"))
 	c.ok("init", "--ocsp-url", ocspURL, "--crl-base-url", crlBase, "--ca-cn", "Prod Root", "--o", "Prod", "--c", "DE")

@@ -25,31 +25,40 @@ import (
 // serve's error. extra arguments follow the addresses (and so override them).
 func startServe(t *testing.T, c *cli, extra ...string) (api, ocsp string, out *syncbuf.Buffer, stop func() error) {
 	t.Helper()
+	api, ocsp, out, _, stop = serveInTest(t, c, extra...)
+	return api, ocsp, out, stop
+}
+
+// serveInTest is startServe that also returns serve's stderr (its logs);
+// the API URL is https:// when the listener speaks TLS. serve stops when
+// the test ends, if stop was not called before.
+func serveInTest(t *testing.T, c *cli, extra ...string) (api, ocsp string, out, logs *syncbuf.Buffer, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out = &syncbuf.Buffer{}
+	out, logs = &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	done := make(chan error, 1)
-	go func() {
-		done <- runEnv(ctx, append([]string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, extra...), &cmdEnv{stdout: out, stderr: io.Discard, getenv: c.getenv})
-	}()
-	apiRe := regexp.MustCompile(`JSON API  (http://\S+)`)
+	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, extra...)
+	go func() { done <- runEnv(ctx, args, &cmdEnv{stdout: out, stderr: logs, getenv: c.getenv}) }()
+	apiRe := regexp.MustCompile(`JSON API  (https?://\S+)`)
 	ocspRe := regexp.MustCompile(`OCSP      (http://\S+)`)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && api == ""; {
 		if m := apiRe.FindStringSubmatch(out.String()); m != nil {
 			api = m[1]
-			ocsp = ocspRe.FindStringSubmatch(out.String())[1]
+			if o := ocspRe.FindStringSubmatch(out.String()); o != nil {
+				ocsp = o[1]
+			}
 			break
 		}
 		select {
 		case err := <-done:
 			cancel()
-			t.Fatalf("serve exited early: %v\n%s", err, out.String())
+			t.Fatalf("serve exited early: %v\n%s%s", err, out, logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	if api == "" {
 		cancel()
-		t.Fatalf("serve printed no address:\n%s", out.String())
+		t.Fatalf("serve printed no address:\n%s", out)
 	}
 	stopped := false
 	stop = func() error {
@@ -66,7 +75,7 @@ func startServe(t *testing.T, c *cli, extra ...string) (api, ocsp string, out *s
 		}
 	}
 	t.Cleanup(func() { stop() })
-	return api, ocsp, out, stop
+	return api, ocsp, out, logs, stop
 }
 
 func getJSON(t *testing.T, url string) (int, map[string]string) {

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	openapiutil "github.com/alibabacloud-go/darabonba-openapi/v2/utils"
@@ -26,43 +22,7 @@ import (
 // returns the API URL (http:// or https://) and serve's stdout and stderr.
 func startServeWith(t *testing.T, c *cli, flags ...string) (api string, out, logs *syncbuf.Buffer, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, logs = &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	done := make(chan error, 1)
-	args := append([]string{"serve", "--api-addr", "127.0.0.1:0", "--ocsp-addr", "127.0.0.1:0"}, flags...)
-	go func() { done <- runEnv(ctx, args, &cmdEnv{stdout: out, stderr: logs, getenv: c.getenv}) }()
-	apiRe := regexp.MustCompile(`JSON API  (https?://\S+)`)
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && api == ""; {
-		if m := apiRe.FindStringSubmatch(out.String()); m != nil {
-			api = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("serve exited early: %v\n%s%s", err, out, logs)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	if api == "" {
-		cancel()
-		t.Fatalf("serve printed no address:\n%s", out)
-	}
-	stopped := false
-	stop = func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			return err
-		case <-time.After(30 * time.Second):
-			return errors.New("serve did not stop")
-		}
-	}
-	t.Cleanup(func() { stop() })
+	api, _, out, logs, stop = serveInTest(t, c, flags...)
 	return api, out, logs, stop
 }
 
