@@ -57,7 +57,14 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 		return Answer{}, errUnauthorized
 	}
 	now := r.opts.Now()
-	if len(req.CertIDs) == 1 && !req.HasNonce {
+	// canonical: one CertID without a nonce, in the encoding the stored
+	// and remembered answers are signed for (computed once: both use it).
+	canonical := false
+	if len(req.CertIDs) == 1 && !req.HasNonce && issuers[0] == signer {
+		canon, err := signer.CertID(req.CertIDs[0].Hash, req.CertIDs[0].Serial)
+		canonical = err == nil && bytes.Equal(canon, req.CertIDs[0].Raw)
+	}
+	if canonical {
 		if a, ok := r.cached(ctx, set, signer, req.CertIDs[0], now); ok {
 			return a, nil
 		}
@@ -107,10 +114,8 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (Answer, error) {
 	}
 	// Remember a single canonical answer without a nonce for the next
 	// asker, in memory.
-	if len(req.CertIDs) == 1 && !req.HasNonce {
-		if canon, err := signer.CertID(answered[0].Hash, answered[0].Serial); err == nil && bytes.Equal(canon, answered[0].Raw) {
-			r.remembered.put(canon, remembered{a: a, signer: signer, single: singles[0], ext: extRevoke, found: found})
-		}
+	if canonical {
+		r.remembered.put(answered[0].Raw, remembered{a: a, signer: signer, single: singles[0], ext: extRevoke, found: found})
 	}
 	return a, nil
 }
@@ -150,14 +155,10 @@ func serialContents(n *big.Int) []byte {
 	return b
 }
 
-// cached serves a stored answer when one is current, signed in the
-// current signer's form (ocspsign.Signer.Made, until the CA has settled
-// the Set), and its CertID is exactly the request's.
+// cached serves a stored answer for a canonical CertID when one is
+// current and signed in the current signer's form (ocspsign.Signer.Made,
+// until the CA has settled the Set).
 func (r *Responder) cached(ctx context.Context, set *ocspsign.Set, s *ocspsign.Signer, id CertID, now time.Time) (Answer, bool) {
-	canon, err := s.CertID(id.Hash, id.Serial)
-	if err != nil || !bytes.Equal(canon, id.Raw) {
-		return Answer{}, false
-	}
 	_, o, err := r.src.AppendOCSPResponse(ctx, nil, s.ID, serialContents(id.Serial), id.Hash)
 	if err != nil || !ocspsign.Current(o.ThisUpdate, o.NextUpdate, now) || set.CheckForm() && !s.Made(o.DER) {
 		return Answer{}, false // Respond signs it live
