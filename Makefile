@@ -76,6 +76,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuickGET$$' -fuzztime $(FUZZTIME) ./responder/
 	$(GO) test -run '^$$' -fuzz '^FuzzReadRequest$$' -fuzztime $(FUZZTIME) ./internal/quickhttp/
 	$(GO) test -run '^$$' -fuzz '^FuzzForResponder$$' -fuzztime $(FUZZTIME) ./cmd/certstatus/
+	$(GO) test -run '^$$' -fuzz '^FuzzElement$$' -fuzztime $(FUZZTIME) ./internal/ocspsign/
 
 ## bench: the Go benchmarks with allocation counts, then the side-by-side
 ## load test (needs wrk, openssl, taskset; see docs/BENCHMARKS.md)

@@ -85,11 +85,17 @@ func (s *Signer) Made(der []byte) bool {
 	return len(rest) > 0 && rest[0] == 0xa0 && string(rest) != string(s.caCerts)
 }
 
-// element reads the DER element at the start of b (definite lengths of
-// at most three octets): its tag, its contents and what follows it.
+// element reads the DER element at the start of b (one-octet tags, definite lengths of
+// at most three octets, in their shortest form): its tag, its contents and
+// what follows it. It is cryptobyte's ReadAnyASN1 cut down to what Made
+// needs, for the pre-signed throughput bar (DESIGN.md), and FuzzElement
+// checks it against cryptobyte.
 func element(b []byte) (tag byte, body, rest []byte, ok bool) {
 	if len(b) < 2 {
 		return 0, nil, nil, false
+	}
+	if b[0]&0x1f == 0x1f {
+		return 0, nil, nil, false // a tag number of more than one octet: never one of ours
 	}
 	tag, n, i := b[0], int(b[1]), 2
 	if n >= 0x80 {
@@ -100,6 +106,9 @@ func element(b []byte) (tag byte, body, rest []byte, ok bool) {
 		n = 0
 		for _, c := range b[2 : 2+k] {
 			n = n<<8 | int(c)
+		}
+		if n < 0x80 || b[2] == 0 { // DER: the shortest form only, as cryptobyte insists
+			return 0, nil, nil, false
 		}
 		i += k
 	}
