@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -136,8 +135,9 @@ func bindCRLFetch(ctx context.Context, e *cmdEnv, fs *flag.FlagSet) func([]strin
 	}
 }
 
-// storedCRLBase is the crl_base_url stored in data: from the store, or
-// from the server holding it (settings show through its API).
+// storedCRLBase is the crl_base_url stored in data: from the store, or,
+// while serve holds it, from the serve record (serve.json), so that
+// fetching a CRL writes nothing anywhere.
 func storedCRLBase(ctx context.Context, data string) (string, error) {
 	store, err := db.Open(data, &db.Options{ReadOnly: true, LockTimeout: 200 * time.Millisecond})
 	if err == nil {
@@ -148,22 +148,12 @@ func storedCRLBase(ctx context.Context, data string) (string, error) {
 	if !errors.Is(err, db.ErrLocked) {
 		return "", err
 	}
-	c, cerr := onlineClient(data)
-	if cerr != nil {
-		return "", cerr
-	}
-	args, _ := json.Marshal([]string{"settings", "show", "--json"})
-	raw, err := c.Call(ctx, runCommandAction, map[string]string{"Args": string(args)})
+	si, err := readServeInfo(data)
 	if err != nil {
 		return "", err
 	}
-	var res remoteResult
-	var view settingsView
-	if err := json.Unmarshal(raw, &res); err != nil || res.Error != "" {
-		return "", fmt.Errorf("settings show through the server: %v%s", err, res.Error)
+	if si.CRLBaseURL == "" {
+		return "", errors.New("the server's record names no CRL base URL")
 	}
-	if err := json.Unmarshal([]byte(res.Stdout), &view); err != nil || view.CRLBaseURL == "" {
-		return "", fmt.Errorf("settings show through the server: no crl_base_url in %q", res.Stdout)
-	}
-	return view.CRLBaseURL, nil
+	return si.CRLBaseURL, nil
 }

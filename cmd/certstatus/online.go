@@ -32,13 +32,17 @@ type serveInfo struct {
 	API string `json:"api"`
 	// PID is serve's process id, for operators.
 	PID int `json:"pid"`
+	// CRLBaseURL is the stored crl_base_url serve runs with, for clients
+	// of the directory (crl fetch) that cannot open the held store.
+	CRLBaseURL string `json:"crl_base_url"`
 }
 
-// writeServeInfo records api in <data>/serve.json; the returned func
+// writeServeInfo records si in <data>/serve.json; the returned func
 // removes it (at a clean stop).
-func writeServeInfo(data, api string) (func(), error) {
+func writeServeInfo(data string, si serveInfo) (func(), error) {
 	p := filepath.Join(data, serveInfoFile)
-	b, _ := json.MarshalIndent(serveInfo{API: api, PID: os.Getpid()}, "", "  ")
+	si.PID = os.Getpid()
+	b, _ := json.MarshalIndent(si, "", "  ")
 	if err := fsutil.WriteAtomic(p, append(b, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("recording the API address in %s: %w", p, err)
 	}
@@ -59,18 +63,27 @@ func localAddr(a net.Addr) string {
 	return netip.AddrPortFrom(lo, ap.Port()).String()
 }
 
+// readServeInfo reads <data>/serve.json.
+func readServeInfo(data string) (serveInfo, error) {
+	p := filepath.Join(data, serveInfoFile)
+	var si serveInfo
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return si, fmt.Errorf("the server holding it did not record its API address (%v): stop it, or use certstatus api --server URL", err)
+	}
+	if err := json.Unmarshal(b, &si); err != nil || si.API == "" {
+		return si, fmt.Errorf("%s is not a serve record: stop the server, or use certstatus api --server URL", p)
+	}
+	return si, nil
+}
+
 // onlineClient is a client of the server holding data: its address from
 // <data>/serve.json, signed with the admin AccessKey of the directory and
 // trusting <data>/api-tls-ca.pem for https.
 func onlineClient(data string) (*acsclient.Client, error) {
-	p := filepath.Join(data, serveInfoFile)
-	b, err := os.ReadFile(p)
+	si, err := readServeInfo(data)
 	if err != nil {
-		return nil, fmt.Errorf("the server holding it did not record its API address (%v): stop it, or use certstatus api --server URL", err)
-	}
-	var si serveInfo
-	if err := json.Unmarshal(b, &si); err != nil || si.API == "" {
-		return nil, fmt.Errorf("%s is not a serve record: stop the server, or use certstatus api --server URL", p)
+		return nil, err
 	}
 	id, secret, err := readAccessKeyFile(filepath.Join(data, AdminKeyFile))
 	if err != nil {

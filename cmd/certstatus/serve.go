@@ -114,7 +114,7 @@ func serveWith(ctx context.Context, e *cmdEnv, fs *flag.FlagSet, cfg *Config, re
 	printSummary(e, svc, boot, apiLn.Addr(), ocspLn.Addr())
 	// Commands run on this data directory while it serves go through the
 	// API (runOfflineOr): say where it is.
-	removeInfo, err := writeServeInfo(cfg.Data, svc.apiScheme()+"://"+localAddr(apiLn.Addr()))
+	removeInfo, err := writeServeInfo(cfg.Data, serveInfo{API: svc.apiScheme() + "://" + localAddr(apiLn.Addr()), CRLBaseURL: cfg.CRLBaseURL})
 	if err != nil {
 		return err
 	}
